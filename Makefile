@@ -1,0 +1,43 @@
+# Roster: `make run` serves the demo, `make test` runs every test, `make bench` measures.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: install run test test-unit test-e2e bench vendor-js clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo seed
+	@echo ""
+	@echo "Roster is running at http://127.0.0.1:$(PORT)/  (Ctrl-C stops it)"
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
+
+test: install
+	@export CHROMIUM_PATH="$$(scripts/find-chromium.sh)"; \
+	  echo "Browser tests use: $${CHROMIUM_PATH:-Playwright's own Chromium}"; \
+	  $(BIN)/pytest
+
+test-unit: install
+	$(BIN)/pytest tests
+
+bench: install
+	$(BIN)/python -m bench
+
+vendor-js:
+	scripts/vendor-js.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis bench-results

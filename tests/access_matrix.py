@@ -1,0 +1,117 @@
+"""The access-matrix harness: every route × every kind of visitor × own/foreign object → status.
+
+Features register their routes here with how to build the URL for a target and the status each
+visitor should get. `test_access_matrix.py` runs the whole table, and fails on any endpoint in the
+app's URL map that is neither registered here nor marked public.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from webapp.extensions import db
+from webapp.models import AccessGroup, Role, User
+
+from . import factories
+
+VISITORS = ("anonymous", "other_account_owner", "client", "manager", "admin", "owner")
+# own: a group of the account the visitors work in, on everyone's Users tab;
+# unassigned: a group of that account on nobody's Users tab (only the owner enters it);
+# foreign: a group of another account; none: a route that takes no object.
+TARGETS = ("own", "unassigned", "foreign", "none")
+
+SIGN_IN = 303  # anonymous visitors are sent to sign in
+
+
+@dataclass
+class World:
+    """One agency with one member of each role, and another agency next door."""
+
+    users: dict[str, User]
+    groups: dict[str, AccessGroup]
+
+    @classmethod
+    def build(cls) -> "World":
+        account = factories.make_account("Northstar")
+        own = factories.default_group(account)
+        unassigned = factories.make_group(account, "Unassigned")
+        other_account = factories.make_account("Rival")
+        users = {
+            "owner": factories.owner_of(account),
+            "admin": factories.make_member(account, Role.ADMIN, groups=[own]),
+            "manager": factories.make_member(account, Role.MANAGER, groups=[own]),
+            "client": factories.make_member(account, Role.CLIENT, groups=[own]),
+            "other_account_owner": factories.owner_of(other_account),
+        }
+        factories.add_to_group(users["owner"], own)
+        groups = {"own": own, "unassigned": unassigned, "foreign": factories.default_group(other_account)}
+        for group in groups.values():
+            social_set = factories.make_social_set(group)
+            factories.make_post(factories.make_profile(social_set))
+            factories.make_media(group)
+        db.session.commit()
+        return cls(users=users, groups=groups)
+
+
+@dataclass
+class RouteCase:
+    """One endpoint and method, the URL to call for a target, and the status each visitor gets."""
+
+    endpoint: str
+    method: str
+    url: Callable[[World, str], str]
+    expected: dict[str, dict[str, int]]
+    data: dict = field(default_factory=dict)
+    headers: dict = field(default_factory=dict)
+
+    def cases(self):
+        for target, by_visitor in self.expected.items():
+            for visitor in VISITORS:
+                yield visitor, target, by_visitor[visitor]
+
+
+ROUTES: list[RouteCase] = []
+PUBLIC_ENDPOINTS = {"static", "auth.index", "auth.setup", "auth.login"}
+
+
+def register(route: RouteCase) -> RouteCase:
+    ROUTES.append(route)
+    return route
+
+
+def group_page(endpoint_path: str) -> Callable[[World, str], str]:
+    """A URL under /g/<group>/ for the target group."""
+    return lambda world, target: f"/g/{world.groups[target].id}/{endpoint_path}"
+
+
+def fixed(path: str) -> Callable[[World, str], str]:
+    return lambda world, target: path
+
+
+def members_enter(ok: int) -> dict[str, dict[str, int]]:
+    """Statuses for a page any visitor who may enter the group may see."""
+    return {
+        "own": {"anonymous": SIGN_IN, "other_account_owner": 404, "client": ok, "manager": ok,
+                "admin": ok, "owner": ok},
+        "unassigned": {"anonymous": SIGN_IN, "other_account_owner": 404, "client": 404,
+                       "manager": 404, "admin": 404, "owner": ok},
+        "foreign": {"anonymous": SIGN_IN, "other_account_owner": ok, "client": 404, "manager": 404,
+                    "admin": 404, "owner": 404},
+    }
+
+
+def any_signed_in(ok: int) -> dict[str, dict[str, int]]:
+    return {"none": {visitor: (SIGN_IN if visitor == "anonymous" else ok) for visitor in VISITORS}}
+
+
+register(RouteCase("groups.home", "GET", group_page(""), members_enter(200)))
+register(RouteCase("groups.switcher", "GET", group_page("switcher"), members_enter(200),
+                   headers={"HX-Request": "true"}))
+register(RouteCase("groups.none", "GET", fixed("/welcome"), {
+    # Everyone here may enter a group, so the page sends them on to it.
+    "none": {visitor: SIGN_IN if visitor == "anonymous" else 303 for visitor in VISITORS},
+}))
+register(RouteCase("settings.account", "GET", fixed("/settings/account"), any_signed_in(200)))
+register(RouteCase("settings.account", "POST", fixed("/settings/account"), any_signed_in(422),
+                   data={"current_password": "", "new_password": "short", "confirm": "other"}))
+register(RouteCase("auth.logout", "POST", fixed("/logout"), any_signed_in(303)))

@@ -1,0 +1,144 @@
+"""Roster: a self-hosted workspace for social-media and talent agencies."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from . import config as config_module
+from .extensions import csrf, db, limiter, login_manager, migrate, oauth
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the Roster app; `config` overrides settings read from the environment."""
+    app = Flask(__name__, instance_relative_config=True)
+    instance_path = Path(app.instance_path)
+    instance_path.mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(config_module.from_environment(instance_path))
+    if config:
+        app.config.update(config)
+    app.config["RATELIMIT_ENABLED"] = app.config.get("RATELIMIT_ENABLED", True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    oauth.init_app(app)
+
+    from . import auth_session
+
+    auth_session.init_login(app)
+    _register_blueprints(app)
+    _register_security(app)
+    _register_errors(app)
+    _register_templates(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .blueprints import auth, groups, settings
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(groups.bp)
+    app.register_blueprint(settings.bp)
+
+
+def _register_security(app: Flask) -> None:
+    from .policy import check_policy_was_asked, public
+
+    public(app.view_functions["static"])
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    app.after_request(check_policy_was_asked)
+
+
+def _register_errors(app: Flask) -> None:
+    from .htmx import is_htmx
+
+    def _error_page(status: int, title: str, message: str):
+        return render_template("errors/error.html", status=status, title=title, message=message), status
+
+    @app.errorhandler(404)
+    def _not_found(error):
+        return _error_page(404, "Page not found", "This page does not exist, or you do not have access to it.")
+
+    @app.errorhandler(403)
+    def _forbidden(error):
+        return _error_page(403, "Not allowed", "You can see this, but you are not allowed to do that here.")
+
+    @app.errorhandler(CSRFError)
+    def _csrf_failed(error):
+        return _error_page(
+            400, "Form expired", "The form was open too long or came from elsewhere. Reload the page and try again."
+        )
+
+    @app.errorhandler(429)
+    def _too_many(error):
+        return _error_page(
+            429, "Too many attempts", "Too many failed sign-ins. Wait a minute, then try again."
+        )
+
+    @app.errorhandler(500)
+    def _server_error(error):
+        return _error_page(500, "Something went wrong", "The error was logged. Try again in a moment.")
+
+    app.jinja_env.globals["is_htmx"] = is_htmx
+
+
+def _register_templates(app: Flask) -> None:
+    from .shell import shell_context, template_can
+
+    app.jinja_env.globals["can"] = template_can
+    app.jinja_env.globals["shell_context"] = shell_context
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """Foreign keys on and write-ahead logging for the embedded SQLite database."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()

@@ -1,0 +1,116 @@
+"""Signing in and out, and first-run setup."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from .. import accounts, policy
+from ..extensions import db, limiter
+from ..forms import SetupForm, SignInForm
+from ..models import AccessGroup, User
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths are followed after sign-in."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _sign_in(user: User) -> None:
+    """Start a fresh session for `user` (nothing from the signed-out session is carried over)."""
+    session.clear()
+    login_user(user)
+
+
+def home_for(user: User) -> str:
+    """Where a signed-in user lands: their last group if they may still enter it, else the first."""
+    perms = policy.current_permissions()
+    if not perms.groups:
+        return url_for("groups.none")
+    target = user.last_access_group_id
+    if target not in perms.groups:
+        target = db.session.scalar(
+            select(AccessGroup.id)
+            .where(AccessGroup.id.in_(perms.access_group_ids))
+            .order_by(AccessGroup.is_default.desc(), AccessGroup.name)
+            .limit(1)
+        )
+    return url_for("groups.home", group_id=target)
+
+
+@bp.get("/")
+@policy.public
+def index():
+    """Send each visitor where they belong: setup, sign-in, or their access group."""
+    if not accounts.account_exists():
+        return redirect(url_for("auth.setup"), 303)
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"), 303)
+    return redirect(home_for(current_user), 303)
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+@policy.public
+def setup():
+    """First-run setup: the agency and its owner. Gone once an account exists."""
+    if accounts.account_exists():
+        abort(404)
+    form = SetupForm()
+    if form.validate_on_submit():
+        created = accounts.create_first_account(
+            form.agency_name.data, form.owner_name.data, form.email.data, form.password.data
+        )
+        db.session.commit()
+        _sign_in(created.owner)
+        flash(f"Welcome to Roster, {created.owner.name}. {created.account.name} is ready.", "success")
+        return redirect(url_for("groups.home", group_id=created.default_group.id), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/setup.html", form=form), status
+
+
+def _failed_sign_in(response) -> bool:
+    return response.status_code == 422
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@policy.public
+@limiter.limit(
+    lambda: current_app.config["SIGN_IN_RATE_LIMIT"],
+    methods=["POST"],
+    deduct_when=_failed_sign_in,
+)
+def login():
+    """Sign in with email and password."""
+    if not accounts.account_exists():
+        return redirect(url_for("auth.setup"), 303)
+    form = SignInForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            _sign_in(user)
+            return redirect(_safe_next(request.args.get("next")) or url_for("auth.index"), 303)
+        current_app.logger.warning(
+            "failed sign-in for %r from %s", form.email.data, request.remote_addr
+        )
+        form.password.errors.append("Email or password is incorrect.")
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out and forget the session."""
+    policy.authorize(policy.SELF, current_user)
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"), 303)

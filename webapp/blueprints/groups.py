@@ -1,0 +1,144 @@
+"""Access group pages: the group home and the access group switcher."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, abort, current_app, g, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from .. import policy
+from ..extensions import db
+from ..forms import GroupFilterForm
+from ..htmx import hx_redirect, is_htmx, render
+from ..models import AccessGroup, MediaItem, Network, Post, PostStatus, SocialSet
+
+bp = Blueprint("groups", __name__)
+
+UPCOMING_LIMIT = 10
+SWITCHER_LIMIT = 50
+
+
+@bp.url_value_preprocessor
+def _load_access_group(endpoint: str | None, values: dict | None) -> None:
+    """Every /g/<group>/ URL resolves its group through the policy: another group is a 404."""
+    if not values or "group_id" not in values:
+        return
+    group_id = values.pop("group_id")
+    if not current_user.is_authenticated:
+        return  # the view's own policy check sends the visitor to sign in
+    group = db.session.scalar(
+        policy.visible(select(AccessGroup).where(AccessGroup.id == group_id))
+    )
+    if group is None:
+        if is_htmx():
+            # An open tab of someone who lost access goes to a group they may still enter.
+            response = hx_redirect(url_for("auth.index"))
+            response.status_code = 404
+            abort(response)
+        abort(404)
+    g.access_group = group
+
+
+@bp.app_url_defaults
+def _keep_access_group(endpoint: str, values: dict) -> None:
+    """Links to group pages stay in the current group unless told otherwise."""
+    group = g.get("access_group")
+    if group is not None and "group_id" not in values:
+        if current_app.url_map.is_endpoint_expecting(endpoint, "group_id"):
+            values["group_id"] = group.id
+
+
+def _current_group() -> AccessGroup:
+    group = g.get("access_group")
+    if group is None:
+        policy.authorize(policy.ENTER, None)  # anonymous: sign in first
+        abort(404)
+    return group
+
+
+@bp.get("/g/<int:group_id>/")
+def home(group_id: int | None = None):
+    """The group's overview: its social sets and profiles, media count and upcoming posts."""
+    group = _current_group()
+    policy.authorize(policy.ENTER, group)
+    perms = policy.current_permissions()
+
+    social_sets = db.session.scalars(
+        policy.visible(select(SocialSet).where(SocialSet.access_group_id == group.id))
+        .options(selectinload(SocialSet.profiles))
+        .order_by(SocialSet.position, SocialSet.id)
+    ).all()
+    for social_set in social_sets:
+        social_set.visible_profiles = [
+            p for p in social_set.profiles if p.id not in perms.removed_profiles
+        ]
+    media_count = None
+    if policy.can(current_user, "media.view", group):
+        group_media = policy.visible(select(MediaItem.id)).where(MediaItem.access_group_id == group.id)
+        media_count = db.session.scalar(select(func.count()).select_from(group_media.subquery()))
+    upcoming = []
+    if policy.can(current_user, "posts.view", group):
+        upcoming = db.session.scalars(
+            policy.visible(select(Post))
+            .where(
+                Post.access_group_id == group.id,
+                Post.scheduled_at >= datetime.now(timezone.utc),
+                Post.status != PostStatus.PUBLISHED.value,
+            )
+            .options(selectinload(Post.social_profile))
+            .order_by(Post.scheduled_at, Post.id)
+            .limit(UPCOMING_LIMIT)
+        ).all()
+    _remember_group(group)
+    return render(
+        "groups/home.html",
+        block="main",
+        page_title=group.name,
+        group=group,
+        networks=list(Network),
+        social_sets=social_sets,
+        media_count=media_count,
+        upcoming=upcoming,
+    )
+
+
+def _remember_group(group: AccessGroup) -> None:
+    """Remember the last group used, so the next sign-in starts there."""
+    if current_user.last_access_group_id != group.id:
+        current_user.last_access_group_id = group.id
+        db.session.commit()
+
+
+@bp.get("/g/<int:group_id>/switcher")
+def switcher(group_id: int | None = None):
+    """The groups this user may enter, filtered as they type: the switcher's list, or a page."""
+    group = _current_group()
+    policy.authorize(policy.ENTER, group)
+    form = GroupFilterForm(request.args)
+    query = policy.visible(select(AccessGroup)).order_by(AccessGroup.name, AccessGroup.id)
+    text = (form.q.data or "").strip() if form.validate() else ""
+    if text:
+        query = query.where(func.lower(AccessGroup.name).contains(text.lower(), autoescape=True))
+    groups = db.session.scalars(query.limit(SWITCHER_LIMIT + 1)).all()
+    return render(
+        "groups/switch.html",
+        block="options",
+        refresh_shell=False,
+        group=group,
+        groups=groups[:SWITCHER_LIMIT],
+        more=len(groups) > SWITCHER_LIMIT,
+        form=form,
+        filtering=bool(text),
+    )
+
+
+@bp.get("/welcome")
+def none():
+    """For a signed-in user who may not enter any access group yet."""
+    policy.authorize(policy.SELF, current_user)
+    perms = policy.current_permissions()
+    if perms.groups:
+        return hx_redirect(url_for("auth.index"))
+    return render("groups/none.html", refresh_shell=False)

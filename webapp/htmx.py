@@ -1,0 +1,51 @@
+"""Request and response helpers for htmx: one URL, one view, full page or named block."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import make_response, render_template, request
+from jinja2_fragments.flask import render_block
+from werkzeug.wrappers import Response
+
+
+def is_htmx() -> bool:
+    """The request was made by htmx (boosted, history restore or a plain swap)."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def is_partial() -> bool:
+    """htmx asked for a piece of a page, not a whole page to display or restore."""
+    return (
+        is_htmx()
+        and request.headers.get("HX-Boosted") != "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def render(template: str, block: str | None = None, status: int = 200, **context: Any) -> Response:
+    """Render `block` of `template` for a partial request, the whole page otherwise.
+
+    Pages whose main content is swapped also refresh the sidebar out of band, so the current
+    group shown in the switcher always matches the content.
+    """
+    if block and is_partial():
+        body = render_block(template, block, **context)
+        if context.get("refresh_shell", True):
+            body += render_template("layout/_shell_oob.html", **context)
+    else:
+        body = render_template(template, **context)
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def hx_redirect(location: str) -> Response:
+    """Send the browser to `location`: a full navigation for htmx, a 303 otherwise."""
+    if is_htmx():
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = location
+    else:
+        response = make_response("", 303)
+        response.headers["Location"] = location
+    response.vary.add("HX-Request")
+    return response

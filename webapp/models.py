@@ -1,0 +1,680 @@
+"""The Roster data model: accounts, access groups and everything that lives inside them.
+
+Tenant data carries its `access_group_id`; posts and profiles repeat the group of their parent, and
+composite foreign keys keep the copies equal in the database (a move updates the parent, the
+database cascades the group to its children).
+"""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on every database (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use an aware UTC datetime")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class EncryptedText(TypeDecorator):
+    """Text encrypted with the app's token key before it reaches the database."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> bytes | None:
+        from .crypto import encrypt
+
+        return None if value is None else encrypt(value)
+
+    def process_result_value(self, value: bytes | None, dialect: Any) -> str | None:
+        from .crypto import decrypt
+
+        return None if value is None else decrypt(value)
+
+
+class Role(str, enum.Enum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    MANAGER = "manager"
+    CLIENT = "client"
+
+
+class Network(str, enum.Enum):
+    INSTAGRAM = "instagram"
+    FACEBOOK = "facebook"
+    TIKTOK = "tiktok"
+    LINKEDIN = "linkedin"
+    X = "x"
+    PINTEREST = "pinterest"
+    YOUTUBE = "youtube"
+    THREADS = "threads"
+    GOOGLE_BUSINESS = "google_business"
+
+    @property
+    def label(self) -> str:
+        return NETWORK_LABELS[self]
+
+
+NETWORK_LABELS = {
+    Network.INSTAGRAM: "Instagram",
+    Network.FACEBOOK: "Facebook",
+    Network.TIKTOK: "TikTok",
+    Network.LINKEDIN: "LinkedIn",
+    Network.X: "X",
+    Network.PINTEREST: "Pinterest",
+    Network.YOUTUBE: "YouTube",
+    Network.THREADS: "Threads",
+    Network.GOOGLE_BUSINESS: "Google Business Profile",
+}
+
+
+class PostStatus(str, enum.Enum):
+    DRAFT = "draft"
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SCHEDULED = "scheduled"
+    PUBLISHED = "published"
+
+
+class Decision(str, enum.Enum):
+    APPROVE = "approve"
+    FEEDBACK = "feedback"
+    REJECT = "reject"
+
+
+class MailStatus(str, enum.Enum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+def _in(column: str, enum_type: type[enum.Enum]) -> str:
+    values = ", ".join(f"'{member.value}'" for member in enum_type)
+    return f"{column} IN ({values})"
+
+
+# --- accounts and people -------------------------------------------------------------------------
+
+
+class Plan(db.Model):
+    """Limits an account works within; `None` means unlimited. Plans are data, not code."""
+
+    __tablename__ = "plans"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    max_access_groups: Mapped[int | None]
+    max_social_sets: Mapped[int | None]
+    max_seats: Mapped[int | None]
+
+
+class Account(db.Model):
+    """An agency: one owner, a plan, members and access groups."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    plan_code: Mapped[str] = mapped_column(
+        ForeignKey("plans.code", ondelete="RESTRICT"), default="self_hosted"
+    )
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    plan: Mapped[Plan] = relationship(lazy="joined")
+    access_groups: Mapped[list[AccessGroup]] = relationship(
+        back_populates="account", order_by="AccessGroup.name"
+    )
+    memberships: Mapped[list[Membership]] = relationship(back_populates="account")
+
+
+class User(UserMixin, db.Model):
+    """A person who signs in. May belong to several accounts through memberships."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # Bumped by a password change or deactivation; sessions carrying an older value end.
+    session_version: Mapped[int] = mapped_column(default=1)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_access_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("access_groups.id", ondelete="SET NULL", use_alter=True)
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user")
+
+    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class Membership(db.Model):
+    """A user in an account with a role. Created when an invitation is accepted."""
+
+    __tablename__ = "memberships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    account: Mapped[Account] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(back_populates="memberships")
+    rights: Mapped[list[MemberRight]] = relationship(
+        back_populates="membership", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("account_id", "user_id"),
+        CheckConstraint(_in("role", Role), name="role_known"),
+        # Exactly one owner per account: the database refuses a second.
+        Index(
+            "uq_memberships_one_owner",
+            "account_id",
+            unique=True,
+            sqlite_where=text("role = 'owner'"),
+            postgresql_where=text("role = 'owner'"),
+        ),
+    )
+
+
+class MemberRight(db.Model):
+    """A right granted to one member on top of their role's baseline."""
+
+    __tablename__ = "member_rights"
+
+    membership_id: Mapped[int] = mapped_column(
+        ForeignKey("memberships.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+    membership: Mapped[Membership] = relationship(back_populates="rights")
+
+
+class Invitation(db.Model):
+    """An emailed, single-use offer to join an account with a role."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    add_to_default_group: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    access_groups: Mapped[list[AccessGroup]] = relationship(secondary="invitation_access_groups")
+
+    __table_args__ = (
+        CheckConstraint(_in("role", Role), name="role_known"),
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+    )
+
+
+class InvitationAccessGroup(db.Model):
+    __tablename__ = "invitation_access_groups"
+
+    invitation_id: Mapped[int] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE"), primary_key=True
+    )
+    access_group_id: Mapped[int] = mapped_column(
+        ForeignKey("access_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+# --- access groups -------------------------------------------------------------------------------
+
+
+class AccessGroup(db.Model):
+    """The tenant boundary: a private workspace for one client or creator."""
+
+    __tablename__ = "access_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    account: Mapped[Account] = relationship(back_populates="access_groups")
+    social_sets: Mapped[list[SocialSet]] = relationship(
+        back_populates="access_group", order_by="SocialSet.position"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("account_id", "name"),
+        Index(
+            "uq_access_groups_one_default",
+            "account_id",
+            unique=True,
+            sqlite_where=text("is_default"),
+            postgresql_where=text("is_default"),
+        ),
+    )
+
+    def __repr__(self) -> str:
+        return f"<AccessGroup {self.name}>"
+
+
+class GroupUser(db.Model):
+    """A member on an access group's Users tab: they may enter it."""
+
+    __tablename__ = "group_users"
+
+    access_group_id: Mapped[int] = mapped_column(
+        ForeignKey("access_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_group_users_user", "user_id"),)
+
+
+# --- user groups ---------------------------------------------------------------------------------
+
+
+class UserGroup(db.Model):
+    """A named set of users carrying rights that every member inherits."""
+
+    __tablename__ = "user_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    icon: Mapped[str] = mapped_column(String(40), default="users")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+
+
+class UserGroupMember(db.Model):
+    __tablename__ = "user_group_members"
+
+    user_group_id: Mapped[int] = mapped_column(
+        ForeignKey("user_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_user_group_members_user", "user_id"),)
+
+
+class UserGroupRight(db.Model):
+    __tablename__ = "user_group_rights"
+
+    user_group_id: Mapped[int] = mapped_column(
+        ForeignKey("user_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class UserGroupGrant(db.Model):
+    """A user group allowed into an access group: all its members may enter it."""
+
+    __tablename__ = "user_group_grants"
+
+    user_group_id: Mapped[int] = mapped_column(
+        ForeignKey("user_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    access_group_id: Mapped[int] = mapped_column(
+        ForeignKey("access_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+# --- social sets and profiles --------------------------------------------------------------------
+
+
+class SocialSet(db.Model):
+    """A named container in one access group holding at most one profile per network."""
+
+    __tablename__ = "social_sets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    access_group_id: Mapped[int] = mapped_column(
+        ForeignKey("access_groups.id", ondelete="RESTRICT"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    access_group: Mapped[AccessGroup] = relationship(back_populates="social_sets")
+    profiles: Mapped[list[SocialProfile]] = relationship(
+        back_populates="social_set", order_by="SocialProfile.network"
+    )
+
+    __table_args__ = (UniqueConstraint("id", "access_group_id"),)
+
+
+class SocialProfile(db.Model):
+    """A connected account on one network, in one slot of one social set."""
+
+    __tablename__ = "social_profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    social_set_id: Mapped[int] = mapped_column()
+    access_group_id: Mapped[int] = mapped_column(index=True)
+    network: Mapped[str] = mapped_column(String(32))
+    handle: Mapped[str] = mapped_column(String(120))
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    avatar_url: Mapped[str | None] = mapped_column(String(500))
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    access_token: Mapped[str | None] = mapped_column(EncryptedText)
+    refresh_token: Mapped[str | None] = mapped_column(EncryptedText)
+    token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    needs_reconnect: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    connected_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    social_set: Mapped[SocialSet] = relationship(back_populates="profiles")
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["social_set_id", "access_group_id"],
+            ["social_sets.id", "social_sets.access_group_id"],
+            onupdate="CASCADE",
+            ondelete="RESTRICT",
+        ),
+        UniqueConstraint("social_set_id", "network"),
+        UniqueConstraint("id", "access_group_id"),
+        CheckConstraint(_in("network", Network), name="network_known"),
+    )
+
+    @property
+    def network_label(self) -> str:
+        return NETWORK_LABELS[Network(self.network)]
+
+
+class ProfileApprover(db.Model):
+    """A client who approves posts for a profile that needs client approval."""
+
+    __tablename__ = "profile_approvers"
+
+    social_profile_id: Mapped[int] = mapped_column(
+        ForeignKey("social_profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+
+
+class ProfileAccessRemoval(db.Model):
+    """A client who removed a profile they connected: only their own access to it ended."""
+
+    __tablename__ = "profile_access_removals"
+
+    social_profile_id: Mapped[int] = mapped_column(
+        ForeignKey("social_profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    removed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- media, campaigns, posts ---------------------------------------------------------------------
+
+
+class MediaItem(db.Model):
+    """A file in an access group's media library. Belongs to the group, never to a profile."""
+
+    __tablename__ = "media_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    access_group_id: Mapped[int] = mapped_column(ForeignKey("access_groups.id", ondelete="RESTRICT"))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))
+    content_type: Mapped[str] = mapped_column(String(100))
+    byte_size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    storage_key: Mapped[str] = mapped_column(String(255), unique=True)
+    thumbnail_key: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('image', 'video')", name="kind_known"),
+        CheckConstraint("byte_size >= 0", name="size_positive"),
+        Index("ix_media_items_group_newest", "access_group_id", "created_at", "id"),
+    )
+
+
+class Campaign(db.Model):
+    """A named, dated campaign in one access group, linked to some of its profiles."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    access_group_id: Mapped[int] = mapped_column(
+        ForeignKey("access_groups.id", ondelete="RESTRICT"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    profiles: Mapped[list[SocialProfile]] = relationship(secondary="campaign_profiles")
+
+    __table_args__ = (
+        CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="dates_ordered"),
+    )
+
+
+class CampaignProfile(db.Model):
+    __tablename__ = "campaign_profiles"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    social_profile_id: Mapped[int] = mapped_column(
+        ForeignKey("social_profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Post(db.Model):
+    """A post for one social profile, and so for that profile's access group."""
+
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    social_profile_id: Mapped[int] = mapped_column()
+    access_group_id: Mapped[int] = mapped_column()
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    caption: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(24), default=PostStatus.DRAFT.value)
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    social_profile: Mapped[SocialProfile] = relationship()
+    media_items: Mapped[list[MediaItem]] = relationship(secondary="post_media")
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["social_profile_id", "access_group_id"],
+            ["social_profiles.id", "social_profiles.access_group_id"],
+            onupdate="CASCADE",
+            ondelete="CASCADE",
+        ),
+        CheckConstraint(_in("status", PostStatus), name="status_known"),
+        Index("ix_posts_group_schedule", "access_group_id", "scheduled_at"),
+        Index("ix_posts_profile", "social_profile_id"),
+    )
+
+
+class PostMedia(db.Model):
+    """A media item attached to a post; survives the item moving to another group."""
+
+    __tablename__ = "post_media"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    media_item_id: Mapped[int] = mapped_column(
+        ForeignKey("media_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (Index("ix_post_media_item", "media_item_id"),)
+
+
+class Comment(db.Model):
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApprovalDecision(db.Model):
+    """One approver's decision on a post: who, when and what."""
+
+    __tablename__ = "approval_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    review_link_id: Mapped[int | None] = mapped_column(ForeignKey("review_links.id", ondelete="SET NULL"))
+    decision: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint(_in("decision", Decision), name="decision_known"),)
+
+
+class ReviewLink(db.Model):
+    """An emailed link letting one reviewer decide on specific posts without signing in."""
+
+    __tablename__ = "review_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    posts: Mapped[list[Post]] = relationship(secondary="review_link_posts")
+
+
+class ReviewLinkPost(db.Model):
+    __tablename__ = "review_link_posts"
+
+    review_link_id: Mapped[int] = mapped_column(
+        ForeignKey("review_links.id", ondelete="CASCADE"), primary_key=True
+    )
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    # The post's version when the link was made: an edit invalidates the link for that post.
+    post_version: Mapped[int] = mapped_column(default=1)
+
+
+# --- audit and mail ------------------------------------------------------------------------------
+
+
+class AuditEvent(db.Model):
+    """Who did what to which object, with the state before and after."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    verb: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[int | None]
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_audit_events_account_time", "account_id", "created_at"),)
+
+
+class Mail(db.Model):
+    """An email queued in the same transaction as the change that causes it."""
+
+    __tablename__ = "mail"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(255))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=MailStatus.QUEUED.value)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint(_in("status", MailStatus), name="status_known"),
+        Index("ix_mail_due", "status", "next_attempt_at"),
+    )

@@ -1,0 +1,374 @@
+"""The only door: may this user do this action on this object?
+
+Deny by default. An object in a group the user may not enter (or in another account) is hidden and
+answered with 404; an object the user sees but may not act on is answered with 403.
+
+Effective rights of user U in access group G (DESIGN.md, Permissions):
+- nothing, unless U may enter G (on G's Users tab, or in a user group granted on G), or U is owner;
+- the owner has every right in every group of the account;
+- otherwise the role's baseline ∪ U's own rights ∪ the rights of every user group U is in.
+
+Everything the answer depends on is loaded once per request, in one query (`load_permissions`).
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, TypeVar
+
+from flask import abort, current_app, g, has_request_context, request
+from flask_login import current_user
+from sqlalchemy import Select, and_, literal, null, or_, select, union_all
+
+from .extensions import db, login_manager
+from .models import (
+    AccessGroup,
+    Account,
+    GroupUser,
+    MemberRight,
+    Membership,
+    Post,
+    ProfileAccessRemoval,
+    Role,
+    SocialProfile,
+    User,
+    UserGroup,
+    UserGroupGrant,
+    UserGroupMember,
+    UserGroupRight,
+)
+
+RIGHTS: tuple[str, ...] = (
+    "posts.view",
+    "posts.comment",
+    "posts.create",
+    "posts.edit",
+    "posts.publish",
+    "posts.approve",
+    "media.view",
+    "media.upload",
+    "media.move",
+    "media.delete",
+    "profiles.connect",
+    "profiles.manage",
+    "campaigns.manage",
+    "inbox.manage",
+    "analytics.view",
+    "group.users",
+    "team.invite",
+    "organize",
+)
+
+# Actions only the owner may take, whatever rights anybody else is given.
+OWNER_ACTIONS: frozenset[str] = frozenset({"groups.create", "plan.change", "owner.transfer"})
+
+ROLE_BASELINE: dict[str, frozenset[str]] = {
+    Role.OWNER.value: frozenset(RIGHTS),
+    Role.ADMIN.value: frozenset(RIGHTS),
+    Role.MANAGER.value: frozenset(
+        {
+            "posts.view",
+            "posts.comment",
+            "posts.create",
+            "posts.edit",
+            "posts.publish",
+            "media.view",
+            "media.upload",
+            "media.move",
+            "media.delete",
+            "profiles.connect",
+            "campaigns.manage",
+        }
+    ),
+    Role.CLIENT.value: frozenset({"posts.view", "posts.comment", "profiles.connect"}),
+}
+
+# Entering a group (seeing it and what is in it) is not a right one is granted; it follows from
+# the Users tab, a user group grant, or ownership.
+ENTER = "group.enter"
+# Acting on one's own user record (signing out, changing one's password).
+SELF = "account.self"
+# Seeing an account's own pages (its name, its settings index).
+ACCOUNT_VIEW = "account.view"
+
+
+class PolicyNotAsked(RuntimeError):
+    """A gated view answered without asking the policy: a bug, never shown to the user."""
+
+
+class Verdict(enum.Enum):
+    HIDDEN = 404
+    DENIED = 403
+    ALLOWED = 200
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """What one user may do, as loaded for one request."""
+
+    user_id: int | None
+    roles: dict[int, str] = field(default_factory=dict)  # account id -> role
+    granted: dict[int, frozenset[str]] = field(default_factory=dict)  # account id -> own ∪ user groups
+    groups: dict[int, int] = field(default_factory=dict)  # enterable group id -> its account id
+    removed_profiles: frozenset[int] = frozenset()
+
+    def role_in(self, account_id: int) -> str | None:
+        return self.roles.get(account_id)
+
+    def is_owner(self, account_id: int) -> bool:
+        return self.roles.get(account_id) == Role.OWNER.value
+
+    def account_rights(self, account_id: int) -> frozenset[str]:
+        """Rights that hold wherever this user may go in the account."""
+        role = self.roles.get(account_id)
+        if role is None:
+            return frozenset()
+        if role == Role.OWNER.value:
+            return frozenset(RIGHTS)
+        return ROLE_BASELINE[role] | self.granted.get(account_id, frozenset())
+
+    def may_enter(self, access_group_id: int) -> bool:
+        return access_group_id in self.groups
+
+    def group_rights(self, access_group_id: int) -> frozenset[str]:
+        """Effective rights in one access group: nothing unless the user may enter it."""
+        account_id = self.groups.get(access_group_id)
+        if account_id is None:
+            return frozenset()
+        return self.account_rights(account_id)
+
+    @property
+    def access_group_ids(self) -> list[int]:
+        return sorted(self.groups)
+
+
+NO_PERMISSIONS = Permissions(user_id=None)
+
+
+def _not_expired(column: Any, now: datetime) -> Any:
+    return or_(column.is_(None), column > now)
+
+
+def load_permissions(user_id: int, now: datetime | None = None) -> Permissions:
+    """Everything the policy needs about one user, in a single query."""
+    now = now or datetime.now(timezone.utc)
+    membership_live = and_(
+        Membership.user_id == user_id,
+        Membership.deactivated_at.is_(None),
+        _not_expired(Membership.expires_at, now),
+    )
+    no_group = null().label("access_group_id")
+    no_name = null().label("name")
+    roles = select(
+        literal("role").label("kind"), Membership.account_id, no_group, Membership.role.label("name")
+    ).where(membership_live)
+    own_rights = (
+        select(literal("right"), Membership.account_id, no_group, MemberRight.name)
+        .join(MemberRight, MemberRight.membership_id == Membership.id)
+        .where(membership_live)
+    )
+    live_user_groups = and_(
+        UserGroupMember.user_id == user_id, _not_expired(UserGroupMember.expires_at, now)
+    )
+    inherited_rights = (
+        select(literal("right"), UserGroup.account_id, no_group, UserGroupRight.name)
+        .join(UserGroupMember, UserGroupMember.user_group_id == UserGroup.id)
+        .join(UserGroupRight, UserGroupRight.user_group_id == UserGroup.id)
+        .where(live_user_groups)
+    )
+    entry_by_users_tab = (
+        select(literal("enter"), AccessGroup.account_id, AccessGroup.id, no_name)
+        .join(GroupUser, GroupUser.access_group_id == AccessGroup.id)
+        .where(GroupUser.user_id == user_id, _not_expired(GroupUser.expires_at, now))
+    )
+    entry_by_user_group = (
+        select(literal("enter"), AccessGroup.account_id, AccessGroup.id, no_name)
+        .join(UserGroupGrant, UserGroupGrant.access_group_id == AccessGroup.id)
+        .join(UserGroup, and_(
+            UserGroup.id == UserGroupGrant.user_group_id,
+            UserGroup.account_id == AccessGroup.account_id,
+        ))
+        .join(UserGroupMember, UserGroupMember.user_group_id == UserGroup.id)
+        .where(live_user_groups)
+    )
+    entry_as_owner = (
+        select(literal("enter"), AccessGroup.account_id, AccessGroup.id, no_name)
+        .join(Membership, Membership.account_id == AccessGroup.account_id)
+        .where(membership_live, Membership.role == Role.OWNER.value)
+    )
+    removed_profiles = select(
+        literal("removed"), null(), ProfileAccessRemoval.social_profile_id, no_name
+    ).where(ProfileAccessRemoval.user_id == user_id)
+    user_active = select(literal("active"), null(), null(), no_name).where(
+        User.id == user_id, User.active.is_(True)
+    )
+    statement = union_all(
+        user_active, roles, own_rights, inherited_rights,
+        entry_by_users_tab, entry_by_user_group, entry_as_owner, removed_profiles,
+    )
+    rows = db.session.execute(statement).all()
+    if not any(kind == "active" for kind, *_ in rows):
+        return Permissions(user_id=user_id)
+
+    role_by_account: dict[int, str] = {}
+    granted: dict[int, set[str]] = {}
+    groups: dict[int, int] = {}
+    removed: set[int] = set()
+    for kind, account_id, access_group_id, name in rows:
+        if kind == "role":
+            role_by_account[account_id] = name
+        elif kind == "right":
+            granted.setdefault(account_id, set()).add(name)
+        elif kind == "enter":
+            groups[access_group_id] = account_id
+        elif kind == "removed":
+            removed.add(access_group_id)
+    # Rights and entries only count in accounts where the membership is live.
+    return Permissions(
+        user_id=user_id,
+        roles=role_by_account,
+        granted={a: frozenset(r & set(RIGHTS)) for a, r in granted.items() if a in role_by_account},
+        groups={grp: a for grp, a in groups.items() if a in role_by_account},
+        removed_profiles=frozenset(removed),
+    )
+
+
+def permissions_for(user: Any) -> Permissions:
+    """The permissions of `user`, loaded at most once per request for each user."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return NO_PERMISSIONS
+    if not has_request_context():
+        return load_permissions(user.id)
+    cache: dict[int, Permissions] = g.setdefault("_permissions", {})
+    if user.id not in cache:
+        cache[user.id] = load_permissions(user.id)
+    return cache[user.id]
+
+
+def _mark_asked() -> None:
+    if has_request_context():
+        g._policy_asked = True
+
+
+def _group_of(obj: Any) -> int | None:
+    if isinstance(obj, AccessGroup):
+        return obj.id
+    return getattr(obj, "access_group_id", None)
+
+
+def _profile_of(obj: Any) -> int | None:
+    if isinstance(obj, SocialProfile):
+        return obj.id
+    if isinstance(obj, Post):
+        return obj.social_profile_id
+    return None
+
+
+def decide(perms: Permissions, action: str, obj: Any) -> Verdict:
+    """The policy itself: a pure function of loaded permissions, an action and an object."""
+    if perms.user_id is None:
+        return Verdict.HIDDEN
+    if isinstance(obj, User):
+        if obj.id == perms.user_id and action == SELF:
+            return Verdict.ALLOWED
+        return Verdict.HIDDEN
+    if isinstance(obj, Account):
+        if perms.role_in(obj.id) is None:
+            return Verdict.HIDDEN
+        if action == ACCOUNT_VIEW:
+            return Verdict.ALLOWED
+        if action in OWNER_ACTIONS:
+            return Verdict.ALLOWED if perms.is_owner(obj.id) else Verdict.DENIED
+        return Verdict.ALLOWED if action in perms.account_rights(obj.id) else Verdict.DENIED
+
+    access_group_id = _group_of(obj)
+    if access_group_id is None or not perms.may_enter(access_group_id):
+        return Verdict.HIDDEN
+    if _profile_of(obj) in perms.removed_profiles:
+        return Verdict.HIDDEN
+    if action == ENTER:
+        return Verdict.ALLOWED
+    return Verdict.ALLOWED if action in perms.group_rights(access_group_id) else Verdict.DENIED
+
+
+def can(user: Any, action: str, obj: Any) -> bool:
+    """May `user` do `action` on `obj`?"""
+    _mark_asked()
+    return decide(permissions_for(user), action, obj) is Verdict.ALLOWED
+
+
+def current_permissions() -> Permissions:
+    """The signed-in user's permissions; counts as asking the policy."""
+    _mark_asked()
+    return permissions_for(current_user)
+
+
+def _require_signed_in() -> None:
+    if not current_user.is_authenticated:
+        abort(login_manager.unauthorized())
+
+
+def authorize(action: str, obj: Any) -> None:
+    """Stop the request unless the current user may do `action` on `obj` (404 hidden, 403 denied)."""
+    _mark_asked()
+    _require_signed_in()
+    verdict = decide(permissions_for(current_user), action, obj)
+    if verdict is not Verdict.ALLOWED:
+        abort(verdict.value)
+
+
+def visible(statement: Select) -> Select:
+    """Narrow a select of tenant rows to those in groups the current user may enter."""
+    _mark_asked()
+    perms = permissions_for(current_user)
+    entity = statement.column_descriptions[0]["entity"]
+    group_ids = perms.access_group_ids
+    if entity is AccessGroup:
+        statement = statement.where(AccessGroup.id.in_(group_ids))
+    elif hasattr(entity, "access_group_id"):
+        statement = statement.where(entity.access_group_id.in_(group_ids))
+    else:
+        raise TypeError(f"{entity!r} is not scoped by access group")
+    if perms.removed_profiles:
+        if entity is SocialProfile:
+            statement = statement.where(SocialProfile.id.not_in(perms.removed_profiles))
+        elif entity is Post:
+            statement = statement.where(Post.social_profile_id.not_in(perms.removed_profiles))
+    return statement
+
+
+ModelT = TypeVar("ModelT")
+
+
+def get_or_404(model: type[ModelT], object_id: int, action: str = ENTER) -> ModelT:
+    """Load one tenant object the current user may see, and check `action` on it."""
+    _require_signed_in()
+    found = db.session.scalar(visible(select(model).where(model.id == object_id)))
+    if found is None:
+        abort(404)
+    authorize(action, found)
+    return found
+
+
+def public(view: Callable) -> Callable:
+    """Mark a view that does its own checks (sign-in, setup, token links, static files)."""
+    view._policy_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def is_public(view: Callable | None) -> bool:
+    return bool(getattr(view, "_policy_public", False))
+
+
+def check_policy_was_asked(response: Any) -> Any:
+    """After each request: a gated view that never asked the policy may not answer."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None or is_public(view) or g.get("_policy_asked") or response.status_code >= 400:
+        return response
+    current_app.logger.error(
+        "view %s answered without asking the policy; response withheld", request.endpoint
+    )
+    if current_app.config.get("POLICY_ENFORCE", True):
+        raise PolicyNotAsked(request.endpoint)
+    return response

@@ -1,0 +1,47 @@
+"""What the app shell (sidebar and switcher) shows on every page."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import g
+from flask_login import current_user
+
+from .extensions import db
+from .models import AccessGroup, Account
+from .policy import Verdict, decide, permissions_for
+
+# Above this many groups the switcher offers a filter box.
+SWITCHER_FILTER_THRESHOLD = 7
+
+
+@dataclass(frozen=True)
+class Shell:
+    group: AccessGroup | None
+    account: Account | None
+    group_count: int
+    filter_threshold: int = SWITCHER_FILTER_THRESHOLD
+
+
+def template_can(action: str, obj: Any) -> bool:
+    """For templates hiding a button the view would refuse anyway; not a policy check of the view."""
+    return decide(permissions_for(current_user), action, obj) is Verdict.ALLOWED
+
+
+def shell_context() -> Shell:
+    """The group the shell shows: the page's group, else the user's last group they may still enter."""
+    cached = g.get("_shell")
+    if cached is not None:
+        return cached
+    perms = permissions_for(current_user)
+    group = g.get("access_group")
+    if group is None and perms.groups:
+        last = getattr(current_user, "last_access_group_id", None)
+        group = db.session.get(AccessGroup, last if last in perms.groups else min(perms.groups))
+    shell = Shell(
+        group=group,
+        account=group.account if group is not None else None,
+        group_count=len(perms.groups),
+    )
+    g._shell = shell
+    return shell
