@@ -19,7 +19,7 @@ from typing import Any, Callable, TypeVar
 
 from flask import abort, current_app, g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import Select, and_, literal, null, or_, select, union_all
+from sqlalchemy import Integer, Select, String, and_, cast, literal, null, or_, select, union_all
 
 from .extensions import db, login_manager
 from .models import (
@@ -158,8 +158,10 @@ def load_permissions(user_id: int, now: datetime | None = None) -> Permissions:
         Membership.deactivated_at.is_(None),
         _not_expired(Membership.expires_at, now),
     )
-    no_group = null().label("access_group_id")
-    no_name = null().label("name")
+    # Typed NULLs, so PostgreSQL can line up the columns of the union.
+    no_account = cast(null(), Integer).label("account_id")
+    no_group = cast(null(), Integer).label("access_group_id")
+    no_name = cast(null(), String).label("name")
     roles = select(
         literal("role").label("kind"), Membership.account_id, no_group, Membership.role.label("name")
     ).where(membership_live)
@@ -198,9 +200,9 @@ def load_permissions(user_id: int, now: datetime | None = None) -> Permissions:
         .where(membership_live, Membership.role == Role.OWNER.value)
     )
     removed_profiles = select(
-        literal("removed"), null(), ProfileAccessRemoval.social_profile_id, no_name
+        literal("removed"), no_account, ProfileAccessRemoval.social_profile_id, no_name
     ).where(ProfileAccessRemoval.user_id == user_id)
-    user_active = select(literal("active"), null(), null(), no_name).where(
+    user_active = select(literal("active").label("kind"), no_account, no_group, no_name).where(
         User.id == user_id, User.active.is_(True)
     )
     statement = union_all(

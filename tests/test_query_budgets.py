@@ -1,0 +1,71 @@
+"""Each GET page runs a fixed number of SQL queries, whatever the amount of data behind it."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import insert
+
+from webapp.extensions import db
+from webapp.models import MediaItem, Network, Post, PostStatus, Role, SocialProfile
+
+from . import factories
+
+HTMX = {"HX-Request": "true"}
+
+
+def grow(group, social_set, items: int) -> None:
+    """Give the group `items` media items, posts and extra groups, in bulk."""
+    profiles = [factories.make_profile(social_set, network) for network in list(Network)[:3]]
+    db.session.execute(insert(MediaItem), [
+        {"access_group_id": group.id, "name": f"m{n}.png", "kind": "image", "content_type": "image/png",
+         "byte_size": 10, "storage_key": f"grow-{uuid.uuid4().hex}.png"} for n in range(items)
+    ])
+    from datetime import datetime, timedelta, timezone
+    soon = datetime.now(timezone.utc) + timedelta(days=1)
+    db.session.execute(insert(Post), [
+        {"social_profile_id": profiles[n % 3].id, "access_group_id": group.id, "caption": f"post {n}",
+         "status": PostStatus.SCHEDULED.value, "scheduled_at": soon + timedelta(minutes=n)}
+        for n in range(items)
+    ])
+    for n in range(items // 100):
+        factories.make_group(group.account, f"Grown {group.id}-{n}")
+    db.session.commit()
+
+
+PAGES = {
+    "group home": ("/g/{group}/", {}),
+    "group home fragment": ("/g/{group}/", HTMX),
+    "switcher": ("/g/{group}/switcher", HTMX),
+    "settings": ("/settings/account", {}),
+}
+BUDGET = {"group home": 9, "group home fragment": 9, "switcher": 5, "settings": 5}
+
+
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_query_count_does_not_grow_with_data(client, auth, count_queries, page):
+    """Same query count at 10 and at 1,000 items, and within the page's budget."""
+    account = factories.make_account()
+    group = factories.make_group(account, "Creator")
+    owner = factories.owner_of(account)
+    social_set = factories.make_social_set(group)
+    manager = factories.make_member(account, Role.MANAGER, groups=[group])
+    db.session.commit()
+    path, headers = PAGES[page]
+    url = path.format(group=group.id)
+
+    def measure(user) -> int:
+        auth.login(user)
+        client.get(url, headers=headers)  # the first visit remembers the group; later ones do not write
+        with count_queries() as counter:
+            response = client.get(url, headers=headers)
+        assert response.status_code == 200
+        auth.logout()
+        return counter.count
+
+    grow(group, social_set, 10)
+    small = {"owner": measure(owner), "manager": measure(manager)}
+    grow(group, factories.make_social_set(group), 990)
+    large = {"owner": measure(owner), "manager": measure(manager)}
+    assert small == large, f"queries grew with data: {small} -> {large}"
+    assert max(large.values()) <= BUDGET[page], large

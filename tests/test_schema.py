@@ -1,0 +1,128 @@
+"""The migrations build exactly the models' schema, and the database enforces the model's rules."""
+from __future__ import annotations
+
+import contextlib
+import os
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from webapp import create_app
+from webapp.extensions import db
+from webapp.models import Membership, Network, Plan, Post, Role, SocialProfile, SocialSet
+
+from . import factories
+from .conftest import TEST_CONFIG, postgres_database
+
+
+@contextlib.contextmanager
+def fresh_database(tmp_path):
+    server_url = os.environ.get("TEST_DATABASE_URL")
+    if server_url:
+        with postgres_database(server_url) as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path / 'migrated.db'}"
+
+
+def test_migrations_match_the_models_and_downgrade_cleanly(tmp_path):
+    """`flask db upgrade` gives the models' schema and the reference plans; downgrade empties it."""
+    with fresh_database(tmp_path) as url:
+        app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade()
+            with db.engine.connect() as connection:
+                differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+            assert differences == []
+            plans = {plan.code: plan.max_access_groups for plan in db.session.scalars(select(Plan))}
+            assert plans["self_hosted"] is None and plans["starter"] == 1 and plans["free"] == 1
+            db.session.remove()
+            downgrade(revision="base")
+            with db.engine.connect() as connection:
+                tables = set(db.inspect(connection).get_table_names()) - {"alembic_version"}
+            assert tables == set()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def social_set(app):
+    account = factories.make_account()
+    social_set = factories.make_social_set(factories.default_group(account))
+    db.session.commit()
+    return social_set
+
+
+def test_one_profile_per_network_per_set(social_set):
+    """A set's Instagram slot holds one profile; the database refuses a second."""
+    factories.make_profile(social_set, Network.INSTAGRAM)
+    with pytest.raises(IntegrityError):
+        factories.make_profile(social_set, Network.INSTAGRAM)
+    db.session.rollback()
+
+
+def test_one_owner_per_account(app):
+    """An account has exactly one owner: the database refuses a second."""
+    account = factories.make_account()
+    db.session.commit()
+    with pytest.raises(IntegrityError):
+        factories.make_member(account, Role.OWNER)
+    db.session.rollback()
+
+
+def test_one_default_group_per_account(app):
+    """Exactly one access group is the default."""
+    account = factories.make_account()
+    db.session.commit()
+    with pytest.raises(IntegrityError):
+        factories.make_group(account, "Second default", default=True)
+    db.session.rollback()
+
+
+def test_a_profile_lives_in_its_sets_group(social_set):
+    """A profile cannot claim another group than its set's."""
+    other = factories.make_group(db.session.get(type(social_set.access_group), social_set.access_group_id).account)
+    db.session.commit()
+    with pytest.raises(IntegrityError):
+        db.session.add(SocialProfile(social_set_id=social_set.id, access_group_id=other.id,
+                                     network=Network.X.value, handle="wrong"))
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_moving_a_set_carries_its_profiles_and_posts(social_set):
+    """Changing a set's group is one statement; the database carries profiles and posts along."""
+    profile = factories.make_profile(social_set, Network.TIKTOK)
+    post = factories.make_post(profile)
+    target = factories.make_group(social_set.access_group.account, "Target")
+    db.session.commit()
+    db.session.execute(update(SocialSet).where(SocialSet.id == social_set.id).values(access_group_id=target.id))
+    db.session.commit()
+    assert db.session.get(SocialProfile, profile.id).access_group_id == target.id
+    assert db.session.get(Post, post.id).access_group_id == target.id
+
+
+def test_profile_tokens_are_encrypted_at_rest(social_set):
+    """The stored bytes of a token are ciphertext; the model reads the plaintext back."""
+    profile = factories.make_profile(social_set, Network.YOUTUBE)
+    db.session.commit()
+    raw = db.session.execute(
+        text("SELECT access_token FROM social_profiles WHERE id = :id"), {"id": profile.id}
+    ).scalar_one()
+    assert b"secret-access-token" not in bytes(raw)
+    db.session.expire_all()
+    assert db.session.get(SocialProfile, profile.id).access_token == "secret-access-token"
+
+
+def test_unknown_role_and_network_are_refused(app):
+    """Check constraints keep roles and networks to the known ones."""
+    account = factories.make_account()
+    user = factories.make_user()
+    db.session.commit()
+    with pytest.raises(IntegrityError):
+        db.session.add(Membership(account_id=account.id, user_id=user.id, role="emperor"))
+        db.session.flush()
+    db.session.rollback()

@@ -1,0 +1,182 @@
+"""The app shell: group home, the switcher, full pages vs htmx fragments, security headers."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from webapp.extensions import db
+from webapp.models import Network, PostStatus, Role
+
+from . import factories
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def agency():
+    """An agency with two creator groups, a manager in one of them, and some content."""
+    account = factories.make_account("Northstar")
+    maya = factories.make_group(account, "Maya Lopez")
+    leo = factories.make_group(account, "Leo Park")
+    manager = factories.make_member(account, Role.MANAGER, groups=[maya], name="Sam Agent")
+    social_set = factories.make_social_set(maya, "Maya Main")
+    instagram = factories.make_profile(social_set, Network.INSTAGRAM, handle="mayalopez")
+    factories.make_post(instagram, PostStatus.SCHEDULED, in_days=2, caption="Launch day is coming")
+    factories.make_post(instagram, PostStatus.PUBLISHED, in_days=-2, caption="Already out")
+    factories.make_media(maya)
+    factories.make_media(maya)
+    db.session.commit()
+    return {"account": account, "maya": maya, "leo": leo, "manager": manager,
+            "owner": factories.owner_of(account), "instagram": instagram}
+
+
+def test_group_home_shows_sets_media_and_upcoming_posts(client, auth, agency):
+    """The group home shows the group's sets and profiles, media count and upcoming posts only."""
+    auth.login(agency["owner"])
+    page = client.get(f"/g/{agency['maya'].id}/").get_data(as_text=True)
+    assert "Maya Main" in page and "@mayalopez" in page
+    assert re.search(r'data-testid="media-count">2<', page)
+    assert "Launch day is coming" in page
+    assert "Already out" not in page  # published posts are not upcoming
+    assert page.count('class="slot empty"') == len(Network) - 1
+
+
+def test_full_page_and_fragment_come_from_one_url(client, auth, agency):
+    """A normal request gets the whole page; an htmx request gets the main block and the sidebar out of band."""
+    auth.login(agency["owner"])
+    url = f"/g/{agency['maya'].id}/"
+    full = client.get(url)
+    fragment = client.get(url, headers=HTMX)
+    assert full.headers["Vary"] == fragment.headers["Vary"] == "HX-Request, Cookie"
+    assert "<html" in full.get_data(as_text=True)
+    body = fragment.get_data(as_text=True)
+    assert "<html" not in body and "<main" not in body
+    assert 'data-testid="group-heading">Maya Lopez<' in body
+    assert 'id="sidebar"' in body and 'hx-swap-oob="true"' in body
+    assert "<title>Maya Lopez · Roster</title>" in body
+
+
+@pytest.mark.parametrize("header", ["HX-Boosted", "HX-History-Restore-Request"])
+def test_boosted_and_history_restore_requests_get_the_full_page(client, auth, agency, header):
+    """A URL pushed to history must come back as a whole page when htmx restores it."""
+    auth.login(agency["owner"])
+    response = client.get(f"/g/{agency['maya'].id}/", headers={**HTMX, header: "true"})
+    assert "<html" in response.get_data(as_text=True)
+
+
+def test_switcher_lists_only_enterable_groups(client, auth, agency):
+    """The switcher offers only the groups this user may enter."""
+    auth.login(agency["manager"])
+    body = client.get(f"/g/{agency['maya'].id}/switcher", headers=HTMX).get_data(as_text=True)
+    assert "Maya Lopez" in body
+    assert "Leo Park" not in body and "Northstar HQ" not in body
+
+
+def test_switcher_filters_as_you_type(client, auth, agency):
+    """Typing narrows the list; nothing matching says so."""
+    auth.login(agency["owner"])
+    url = f"/g/{agency['maya'].id}/switcher"
+    body = client.get(url, query_string={"q": "leo"}, headers=HTMX).get_data(as_text=True)
+    assert "Leo Park" in body and "Maya Lopez" not in body
+    body = client.get(url, query_string={"q": "zzz"}, headers=HTMX).get_data(as_text=True)
+    assert "No group matches" in body and "zzz" in body
+    # Wildcards are matched literally.
+    body = client.get(url, query_string={"q": "%"}, headers=HTMX).get_data(as_text=True)
+    assert "No group matches" in body
+
+
+def test_switcher_offers_a_filter_box_only_when_there_are_many_groups(client, auth, agency):
+    """Few groups: a plain list. Many groups: a type-to-filter box."""
+    auth.login(agency["owner"])
+    url = f"/g/{agency['maya'].id}/"
+    assert 'id="switcher-filter"' not in client.get(url).get_data(as_text=True)
+    for number in range(8):
+        factories.make_group(agency["account"], f"Creator {number}")
+    db.session.commit()
+    assert 'id="switcher-filter"' in client.get(url).get_data(as_text=True)
+
+
+def test_single_group_user_sees_a_name_not_a_menu(client, auth, agency):
+    """A user who may enter one group sees its name and no switcher menu."""
+    auth.login(agency["manager"])
+    page = client.get(f"/g/{agency['maya'].id}/").get_data(as_text=True)
+    assert "switcher-single" in page and '<details class="switcher"' not in page
+
+
+def test_last_group_is_remembered(client, auth, agency):
+    """After visiting a group, the next sign-in starts there."""
+    auth.login(agency["owner"])
+    client.get(f"/g/{agency['leo'].id}/")
+    auth.logout()
+    auth.login(agency["owner"])
+    assert client.get("/").location.endswith(f"/g/{agency['leo'].id}/")
+
+
+def test_removed_user_is_sent_elsewhere_on_next_request(client, auth, agency):
+    """Access ends on the very next request; an htmx request is redirected to a group still open."""
+    from webapp.models import GroupUser
+
+    leo_manager = factories.make_member(agency["account"], Role.MANAGER, groups=[agency["maya"], agency["leo"]])
+    db.session.commit()
+    auth.login(leo_manager)
+    assert client.get(f"/g/{agency['leo'].id}/").status_code == 200
+    db.session.delete(db.session.get(GroupUser, (agency["leo"].id, leo_manager.id)))
+    db.session.commit()
+    assert client.get(f"/g/{agency['leo'].id}/").status_code == 404
+    response = client.get(f"/g/{agency['leo'].id}/", headers=HTMX)
+    assert response.status_code == 404 and response.headers["HX-Redirect"] == "/"
+    assert client.get("/").location.endswith(f"/g/{agency['maya'].id}/")
+
+
+def test_user_without_groups_gets_a_clear_page(client, auth, agency):
+    """A member who may enter no group is told so instead of seeing an error."""
+    loner = factories.make_member(agency["account"], Role.CLIENT)
+    db.session.commit()
+    auth.login(loner)
+    response = client.get("/", follow_redirects=True)
+    assert b"No access group yet" in response.data
+
+
+def test_not_found_page_for_unknown_and_hidden_groups(client, auth, agency):
+    """A group that does not exist and one the user may not enter look exactly the same."""
+    auth.login(agency["manager"])
+    hidden = client.get(f"/g/{agency['leo'].id}/")
+    missing = client.get("/g/999999/")
+    assert hidden.status_code == missing.status_code == 404
+    without_token = lambda response: re.sub(rb'"X-CSRFToken": "[^"]*"', b"", response.data)  # noqa: E731
+    assert without_token(hidden) == without_token(missing)
+
+
+def test_expired_session_on_htmx_request_redirects_whole_page(client, agency):
+    """htmx requests without a session get HX-Redirect to sign in, never a login form fragment."""
+    response = client.get(f"/g/{agency['maya'].id}/switcher", headers=HTMX)
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login"
+    assert b"<form" not in response.data
+
+
+def test_security_headers_and_no_inline_script_or_style(client, auth, agency):
+    """Every page sends a strict CSP and contains no inline script, style or event handler."""
+    pages = ["/login"]
+    auth.login(agency["owner"])
+    pages += [f"/g/{agency['maya'].id}/", "/settings/account", f"/g/{agency['maya'].id}/switcher", "/g/424242/"]
+    for url in pages:
+        response = client.get(url)
+        csp = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "style-src 'self'" in csp and "unsafe" not in csp
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"
+        html = response.get_data(as_text=True)
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
+        assert not re.search(r"\sstyle=", html), url
+        assert not re.search(r"<style", html), url
+        assert not re.search(r"\son[a-z]+=", html), url
+        assert "hx-on" not in html, url
+
+
+def test_profile_tokens_never_reach_html(client, auth, agency):
+    """Access and refresh tokens are not shown on any page."""
+    auth.login(agency["owner"])
+    page = client.get(f"/g/{agency['maya'].id}/").get_data(as_text=True)
+    assert "secret-access-token" not in page and "secret-refresh-token" not in page
