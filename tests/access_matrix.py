@@ -107,7 +107,7 @@ def any_signed_in(ok: int) -> dict[str, dict[str, int]]:
 register(RouteCase("groups.home", "GET", group_page(""), members_enter(200)))
 register(RouteCase("groups.switcher", "GET", group_page("switcher"), members_enter(200),
                    headers={"HX-Request": "true"}))
-register(RouteCase("groups.none", "GET", fixed("/welcome"), {
+register(RouteCase("groups.no_group", "GET", fixed("/welcome"), {
     # Everyone here may enter a group, so the page sends them on to it.
     "none": {visitor: SIGN_IN if visitor == "anonymous" else 303 for visitor in VISITORS},
 }))

@@ -210,3 +210,45 @@ def test_csrf_token_required_on_every_form(client):
     signed_in_page = client.get("/settings/account").get_data(as_text=True)
     header_token = signed_in_page.split('"X-CSRFToken": "')[1].split('"')[0]
     assert client.post("/logout", headers={"X-CSRFToken": header_token}).status_code == 303
+
+
+def test_signed_in_visitor_skips_the_sign_in_page(client, auth, owner):
+    """Opening the sign-in page while signed in leads to the workspace."""
+    auth.login(owner)
+    assert client.get("/login").location == "/"
+
+
+def _redis_answers() -> bool:
+    import redis
+
+    try:
+        return redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=0.5).ping()
+    except redis.RedisError:
+        return False
+
+
+@pytest.mark.skipif(not _redis_answers(), reason="no Redis on 127.0.0.1:6379")
+def test_rate_limit_is_shared_between_workers_through_redis(_schema, tmp_path, app):
+    """Two app processes sharing Redis count failures together, as gunicorn workers do."""
+    import uuid
+
+    from webapp import create_app
+    from .conftest import TEST_CONFIG, RequestIsolatingClient
+
+    account = factories.make_account()
+    owner = factories.owner_of(account)
+    db.session.commit()
+    shared = {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": _schema, "MEDIA_ROOT": str(tmp_path),
+              "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+              "RATELIMIT_KEY_PREFIX": f"roster-test-{uuid.uuid4().hex}"}
+    workers = [create_app(shared), create_app(shared)]
+    clients = []
+    for worker in workers:
+        worker.test_client_class = RequestIsolatingClient
+        clients.append(worker.test_client())
+    wrong = {"email": owner.email, "password": "wrong password"}
+    for attempt in range(5):
+        assert clients[attempt % 2].post("/login", data=wrong).status_code == 422
+    right = {"email": owner.email, "password": factories.PASSWORD}
+    assert clients[1].post("/login", data=right).status_code == 429
+    assert clients[0].post("/login", data=right).status_code == 429

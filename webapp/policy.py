@@ -306,7 +306,9 @@ def current_permissions() -> Permissions:
     return permissions_for(current_user)
 
 
-def _require_signed_in() -> None:
+def require_signed_in() -> None:
+    """Send an anonymous visitor to sign in (HX-Redirect for htmx)."""
+    _mark_asked()
     if not current_user.is_authenticated:
         abort(login_manager.unauthorized())
 
@@ -314,7 +316,7 @@ def _require_signed_in() -> None:
 def authorize(action: str, obj: Any) -> None:
     """Stop the request unless the current user may do `action` on `obj` (404 hidden, 403 denied)."""
     _mark_asked()
-    _require_signed_in()
+    require_signed_in()
     verdict = decide(permissions_for(current_user), action, obj)
     if verdict is not Verdict.ALLOWED:
         abort(verdict.value)
@@ -345,7 +347,7 @@ ModelT = TypeVar("ModelT")
 
 def get_or_404(model: type[ModelT], object_id: int, action: str = ENTER) -> ModelT:
     """Load one tenant object the current user may see, and check `action` on it."""
-    _require_signed_in()
+    require_signed_in()
     found = db.session.scalar(visible(select(model).where(model.id == object_id)))
     if found is None:
         abort(404)

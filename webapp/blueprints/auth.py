@@ -35,7 +35,7 @@ def home_for(user: User) -> str:
     """Where a signed-in user lands: their last group if they may still enter it, else the first."""
     perms = policy.current_permissions()
     if not perms.groups:
-        return url_for("groups.none")
+        return url_for("groups.no_group")
     target = user.last_access_group_id
     if target not in perms.groups:
         target = db.session.scalar(
@@ -92,6 +92,8 @@ def login():
     """Sign in with email and password."""
     if not accounts.account_exists():
         return redirect(url_for("auth.setup"), 303)
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(url_for("auth.index"), 303)
     form = SignInForm()
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)

@@ -51,9 +51,10 @@ def _keep_access_group(endpoint: str, values: dict) -> None:
 
 
 def _current_group() -> AccessGroup:
+    """The group loaded from the URL; missing only when nobody is signed in."""
     group = g.get("access_group")
     if group is None:
-        policy.authorize(policy.ENTER, None)  # anonymous: sign in first
+        policy.require_signed_in()
         abort(404)
     return group
 
@@ -135,7 +136,7 @@ def switcher(group_id: int | None = None):
 
 
 @bp.get("/welcome")
-def none():
+def no_group():
     """For a signed-in user who may not enter any access group yet."""
     policy.authorize(policy.SELF, current_user)
     perms = policy.current_permissions()
