@@ -17,6 +17,12 @@
     }
   });
 
+  // Close the switcher before htmx saves the page for the back button, so Back does not reopen it.
+  document.addEventListener("htmx:beforeHistorySave", function () {
+    var switcher = document.getElementById("switcher");
+    if (switcher) { switcher.open = false; }
+  });
+
   // When the switcher opens, put the cursor in its filter box if it has one.
   document.addEventListener("toggle", function (event) {
     if (event.target.id === "switcher" && event.target.open) {

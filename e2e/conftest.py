@@ -1,0 +1,231 @@
+"""Browser tests: Chromium driven by Playwright against Roster served on a free local port.
+
+The seeded server (`live_server`) holds the demo agency, Northstar Talent, and lives for the whole
+session; `empty_server` is a fresh install with no account, for first-run setup. Every page a test
+opens is watched: a console error, an uncaught exception or a Content-Security-Policy violation fails
+the test at teardown, which guards the "no inline script or style, strict CSP" rule.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import flask_migrate
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from webapp import create_app
+from webapp.demo import seed_demo
+from webapp.extensions import db
+from webapp.models import AccessGroup
+
+E2E_DIR = Path(__file__).resolve().parent
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+# Chromium reports violations in the console too; this listener makes the report explicit and
+# names the directive, so a failure says what was blocked.
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline code"}`
+    + ` in ${event.sourceFile || event.documentURI}:${event.lineNumber}`);
+});
+"""
+
+expect.set_options(timeout=10_000)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Everything under e2e/ is a browser test (`-m "not e2e"` skips them)."""
+    for item in items:
+        if item.path.is_relative_to(E2E_DIR):
+            item.add_marker(pytest.mark.e2e)
+
+
+# --- the app on a live server -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """A running Roster: its address and the app behind it (for looking things up in its database)."""
+
+    app: Flask
+    url: str
+
+    def group_id(self, name: str) -> int:
+        """The id of the access group called `name`."""
+        with self.app.app_context():
+            group_id = db.session.scalar(select(AccessGroup.id).where(AccessGroup.name == name))
+            db.session.remove()
+        assert group_id is not None, f"no access group named {name!r}"
+        return group_id
+
+
+def build_app(directory: Path) -> Flask:
+    """A Roster app on its own SQLite file, its schema made by the real migrations.
+
+    The unit tests switch to PostgreSQL when TEST_DATABASE_URL is set; the browser tests stay on
+    SQLite, since they test the pages, and the migration is run by them on SQLite either way.
+    Not TESTING: CSRF protection and error pages behave as in production.
+    """
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory / 'roster-e2e.db'}",
+            "MEDIA_ROOT": str(directory / "media"),
+            "SECRET_KEY": "e2e-secret-key",
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    with app.app_context():
+        flask_migrate.upgrade()
+    return app
+
+
+@contextlib.contextmanager
+def serve(app: Flask) -> Iterator[LiveServer]:
+    """Serve `app` from a daemon thread until the block ends."""
+    # Port 0: the operating system picks a free port when binding, so there is no race for it.
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="roster-e2e-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """Roster with the demo agency, Northstar Talent, for the whole session."""
+    app = build_app(tmp_path_factory.mktemp("e2e-demo"))
+    with app.app_context():
+        seed_demo()
+        db.session.commit()
+        db.session.remove()
+    with serve(app) as server:
+        yield server
+
+
+@pytest.fixture
+def empty_server(tmp_path) -> Iterator[LiveServer]:
+    """A fresh install with no account yet, for first-run setup."""
+    with serve(build_app(tmp_path)) as server:
+        yield server
+
+
+@pytest.fixture
+def base_url(live_server: LiveServer) -> str:
+    """Where pages open by default; a module may override it (first-run setup uses the empty server)."""
+    return live_server.url
+
+
+# --- the browser --------------------------------------------------------------------------------
+
+
+def find_chromium() -> str | None:
+    """$CHROMIUM_PATH, else Debian's /usr/bin/chromium, else None for Playwright's bundled browser."""
+    configured = os.environ.get("CHROMIUM_PATH")
+    if configured:
+        return configured
+    if Path("/usr/bin/chromium").exists():
+        return "/usr/bin/chromium"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the session; each test gets its own context in it."""
+    with sync_playwright() as playwright:
+        executable = find_chromium()
+        options = {"executable_path": executable} if executable else {}
+        browser = playwright.chromium.launch(headless=True, args=CHROMIUM_ARGS, **options)
+        yield browser
+        browser.close()
+
+
+class BrowserProblems:
+    """Console errors, uncaught exceptions and CSP violations seen by a test's pages."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self._expected_statuses: set[int] = set()
+        self._watched: set[int] = set()
+
+    def expect_status(self, status: int) -> None:
+        """This test loads a page answering `status` on purpose (Chromium logs it as an error)."""
+        self._expected_statuses.add(status)
+
+    def watch(self, page: Page) -> None:
+        if id(page) in self._watched:
+            return
+        self._watched.add(id(page))
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.seen.append(f"uncaught exception on {page.url}: {error}"))
+
+    def _on_console(self, message) -> None:
+        if message.type != "error":
+            return
+        text = message.text
+        if any(f"the server responded with a status of {status} " in text for status in self._expected_statuses):
+            return
+        self.seen.append(f"console error at {message.location.get('url') or '?'}: {text}")
+
+    def clear(self) -> list[str]:
+        seen, self.seen = self.seen, []
+        return seen
+
+
+@pytest.fixture
+def browser_problems() -> BrowserProblems:
+    return BrowserProblems()
+
+
+@pytest.fixture
+def new_context(
+    browser: Browser, base_url: str, browser_problems: BrowserProblems
+) -> Iterator[Callable[..., BrowserContext]]:
+    """Make a fresh browser context (its own cookies, so its own session), watched for problems."""
+    contexts: list[BrowserContext] = []
+
+    def make(**options) -> BrowserContext:
+        context = browser.new_context(base_url=base_url, **options)
+        context.set_default_timeout(15_000)
+        context.add_init_script(CSP_REPORTER)
+        context.on("page", browser_problems.watch)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+    if browser_problems.seen:
+        pytest.fail("the browser reported problems:\n" + "\n".join(browser_problems.seen), pytrace=False)
+
+
+@pytest.fixture
+def page(new_context: Callable[..., BrowserContext], browser_problems: BrowserProblems) -> Page:
+    """A page in a context of its own, so no session leaks from one test into the next."""
+    page = new_context().new_page()
+    browser_problems.watch(page)  # in case the context's "page" event comes after new_page returns
+    return page

@@ -1,0 +1,40 @@
+"""Signing in and out."""
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from playwright.sync_api import Page, expect
+
+from .helpers import GROUP_URL, sign_in, sign_out, submit_sign_in
+
+
+def test_sign_out_then_a_group_page_asks_to_sign_in(page: Page):
+    sign_in(page, "alex@northstar.example")
+    group_path = urlsplit(page.url).path
+
+    sign_out(page)
+    expect(page.get_by_text("You are signed out.")).to_be_visible()
+
+    page.goto(group_path)
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    assert parse_qs(urlsplit(page.url).query)["next"] == [group_path]
+    expect(page.get_by_role("heading", name="Sign in to Roster")).to_be_visible()
+
+    # Signing in again goes back to the page that was asked for.
+    submit_sign_in(page, "alex@northstar.example")
+    expect(page).to_have_url(re.compile(re.escape(group_path) + "$"))
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+
+
+def test_wrong_password_is_refused(page: Page, browser_problems):
+    browser_problems.expect_status(422)
+    page.goto("/login")
+    submit_sign_in(page, "owner@northstar.example", "not-the-password")
+
+    expect(page.get_by_role("alert")).to_have_text("Email or password is incorrect.")
+    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(page.get_by_role("heading", name="Sign in to Roster")).to_be_visible()
+    expect(page.get_by_label("Email")).to_have_value("owner@northstar.example")
+    expect(page.get_by_label("Password", exact=True)).to_have_value("")
+    expect(page).not_to_have_url(GROUP_URL)
