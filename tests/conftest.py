@@ -3,16 +3,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, text
 
 from webapp import create_app
 from webapp.extensions import db
+from webapp.scratch_db import scratch_database
 
 from . import factories
 
@@ -27,28 +26,20 @@ TEST_CONFIG = {
 
 
 @contextlib.contextmanager
-def postgres_database(server_url: str) -> Iterator[str]:
-    """A throwaway database on the PostgreSQL server at `server_url`, dropped afterwards."""
-    name = f"roster_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def fresh_database_url(directory) -> Iterator[str]:
+    """A new, empty database: on PostgreSQL when TEST_DATABASE_URL names a server, else SQLite."""
+    server_url = os.environ.get("TEST_DATABASE_URL")
+    if server_url:
+        with scratch_database(server_url, "roster_test") as url:
+            yield url
+    else:
+        yield f"sqlite:///{directory / 'roster-test.db'}"
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> Iterator[str]:
-    server_url = os.environ.get("TEST_DATABASE_URL")
-    if server_url:
-        with postgres_database(server_url) as url:
-            yield url
-    else:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'roster-test.db'}"
+    with fresh_database_url(tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

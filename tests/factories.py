@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from webapp.extensions import db
+from webapp.plans import install_reference_plans
 from webapp.models import (
     AccessGroup,
     Account,
@@ -15,7 +16,6 @@ from webapp.models import (
     MemberRight,
     Membership,
     Network,
-    Plan,
     Post,
     PostStatus,
     Role,
@@ -29,22 +29,12 @@ from webapp.models import (
 )
 
 PASSWORD = "correct horse battery"
-PLANS = [
-    Plan(code="self_hosted", name="Self-hosted", max_access_groups=None, max_social_sets=None, max_seats=None),
-    Plan(code="free", name="Free", max_access_groups=1, max_social_sets=1, max_seats=1),
-    Plan(code="starter", name="Starter", max_access_groups=1, max_social_sets=1, max_seats=2),
-    Plan(code="growth", name="Growth", max_access_groups=None, max_social_sets=10, max_seats=10),
-]
 _sequence = itertools.count(1)
 
 
 def ensure_plans() -> None:
     """The reference plans, as the first migration inserts them."""
-    if db.session.scalar(select(Plan.code).limit(1)) is None:
-        db.session.add_all(Plan(**{c: getattr(p, c) for c in ("code", "name", "max_access_groups",
-                                                               "max_social_sets", "max_seats")})
-                           for p in PLANS)
-        db.session.flush()
+    install_reference_plans()
 
 
 _password_hash_cache: dict[str, str] = {}

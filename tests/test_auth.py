@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.models import AccessGroup, Account, Membership, Role, User
+from webapp.models import AccessGroup, Account, Membership, User
 
 from . import factories
 

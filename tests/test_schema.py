@@ -1,14 +1,11 @@
 """The migrations build exactly the models' schema, and the database enforces the model's rules."""
 from __future__ import annotations
 
-import contextlib
-import os
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from webapp import create_app
@@ -16,22 +13,12 @@ from webapp.extensions import db
 from webapp.models import Membership, Network, Plan, Post, Role, SocialProfile, SocialSet
 
 from . import factories
-from .conftest import TEST_CONFIG, postgres_database
-
-
-@contextlib.contextmanager
-def fresh_database(tmp_path):
-    server_url = os.environ.get("TEST_DATABASE_URL")
-    if server_url:
-        with postgres_database(server_url) as url:
-            yield url
-    else:
-        yield f"sqlite:///{tmp_path / 'migrated.db'}"
+from .conftest import TEST_CONFIG, fresh_database_url
 
 
 def test_migrations_match_the_models_and_downgrade_cleanly(tmp_path):
     """`flask db upgrade` gives the models' schema and the reference plans; downgrade empties it."""
-    with fresh_database(tmp_path) as url:
+    with fresh_database_url(tmp_path) as url:
         app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
         with app.app_context():
             upgrade()

@@ -57,6 +57,13 @@ def test_full_page_and_fragment_come_from_one_url(client, auth, agency):
     assert "<title>Maya Lopez · Roster</title>" in body
 
 
+def test_settings_page_swaps_in_as_a_fragment(client, auth, agency):
+    """Settings, asked for by htmx, is its main block with its form."""
+    auth.login(agency["owner"])
+    body = client.get("/settings/account", headers=HTMX).get_data(as_text=True)
+    assert "<html" not in body and "Change password" in body and 'name="new_password"' in body
+
+
 @pytest.mark.parametrize("header", ["HX-Boosted", "HX-History-Restore-Request"])
 def test_boosted_and_history_restore_requests_get_the_full_page(client, auth, agency, header):
     """A URL pushed to history must come back as a whole page when htmx restores it."""

@@ -13,13 +13,14 @@ Everything the answer depends on is loaded once per request, in one query (`load
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, TypeVar
 
 from flask import abort, current_app, g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import Integer, Select, String, and_, cast, literal, null, or_, select, union_all
+from sqlalchemy import Integer, Select, String, and_, bindparam, cast, literal, null, or_, select, union_all
 
 from .extensions import db, login_manager
 from .models import (
@@ -37,6 +38,7 @@ from .models import (
     UserGroupGrant,
     UserGroupMember,
     UserGroupRight,
+    UTCDateTime,
 )
 
 RIGHTS: tuple[str, ...] = (
@@ -146,13 +148,15 @@ class Permissions:
 NO_PERMISSIONS = Permissions(user_id=None)
 
 
-def _not_expired(column: Any, now: datetime) -> Any:
+def _not_expired(column: Any, now: Any) -> Any:
     return or_(column.is_(None), column > now)
 
 
-def load_permissions(user_id: int, now: datetime | None = None) -> Permissions:
-    """Everything the policy needs about one user, in a single query."""
-    now = now or datetime.now(timezone.utc)
+@functools.cache
+def _permissions_statement() -> Any:
+    """The one query behind `load_permissions`, built once; the user and the time are parameters."""
+    user_id = bindparam("user_id", type_=Integer)
+    now = bindparam("now", type_=UTCDateTime)
     membership_live = and_(
         Membership.user_id == user_id,
         Membership.deactivated_at.is_(None),
@@ -162,8 +166,11 @@ def load_permissions(user_id: int, now: datetime | None = None) -> Permissions:
     no_account = cast(null(), Integer).label("account_id")
     no_group = cast(null(), Integer).label("access_group_id")
     no_name = cast(null(), String).label("name")
+    user_active = select(literal("active").label("kind"), no_account, no_group, no_name).where(
+        User.id == user_id, User.active.is_(True)
+    )
     roles = select(
-        literal("role").label("kind"), Membership.account_id, no_group, Membership.role.label("name")
+        literal("role"), Membership.account_id, no_group, Membership.role
     ).where(membership_live)
     own_rights = (
         select(literal("right"), Membership.account_id, no_group, MemberRight.name)
@@ -202,14 +209,16 @@ def load_permissions(user_id: int, now: datetime | None = None) -> Permissions:
     removed_profiles = select(
         literal("removed"), no_account, ProfileAccessRemoval.social_profile_id, no_name
     ).where(ProfileAccessRemoval.user_id == user_id)
-    user_active = select(literal("active").label("kind"), no_account, no_group, no_name).where(
-        User.id == user_id, User.active.is_(True)
-    )
-    statement = union_all(
+    return union_all(
         user_active, roles, own_rights, inherited_rights,
         entry_by_users_tab, entry_by_user_group, entry_as_owner, removed_profiles,
     )
-    rows = db.session.execute(statement).all()
+
+
+def load_permissions(user_id: int, now: datetime | None = None) -> Permissions:
+    """Everything the policy needs about one user, in a single query."""
+    parameters = {"user_id": user_id, "now": now or datetime.now(timezone.utc)}
+    rows = db.session.execute(_permissions_statement(), parameters).all()
     if not any(kind == "active" for kind, *_ in rows):
         return Permissions(user_id=user_id)
 

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, abort, current_app, g, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import policy
 from ..extensions import db
@@ -30,6 +30,7 @@ def _load_access_group(endpoint: str | None, values: dict | None) -> None:
         return  # the view's own policy check sends the visitor to sign in
     group = db.session.scalar(
         policy.visible(select(AccessGroup).where(AccessGroup.id == group_id))
+        .options(joinedload(AccessGroup.account))
     )
     if group is None:
         if is_htmx():

@@ -1,0 +1,200 @@
+"""`python -m bench`: build a big and a small agency, measure pages and policy checks, report."""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sqlite3
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from webapp.extensions import db
+from webapp.models import AccessGroup
+
+from . import policy_check, report
+from .database import backend_name, bench_app, temporary_database, workspace
+from .dataset import BIG, SMALL, Dataset, Scale, build
+from .pages import Measurement, measure_pages, unmeasured_endpoints
+
+EXPECTED_STATUS = 200
+
+
+@dataclass
+class ScaleRun:
+    """What was measured on one database."""
+
+    dataset: Dataset
+    group_name: str
+    pages: list[Measurement]
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--requests", type=int, default=200, help="timed requests per page and visitor (200)")
+    parser.add_argument("--checks", type=int, default=2000,
+                        help="random (user, group, action) triples for the policy comparison; 0 = all (2000)")
+    args = parser.parse_args(argv)
+    if args.requests < 1 or args.checks < 0:
+        parser.error("--requests must be at least 1 and --checks at least 0")
+    return args
+
+
+def _progress(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def _run_scale(
+    scale: Scale, workdir: Path, requests: int, checks: int
+) -> tuple[ScaleRun, policy_check.PolicyReport | None, list[str]]:
+    """Build one database, measure its pages (and on the big one, policy checks); drop it."""
+    with temporary_database(scale.label, workdir) as url:
+        app = bench_app(url, workdir)
+        with app.app_context():
+            db.create_all()
+            _progress(f"building the {scale.label} database ...")
+            dataset = build(scale)
+            group_name = db.session.get(AccessGroup, dataset.bench_group_id).name
+        _progress(f"{scale.label}: built in {dataset.seconds:.1f} s; measuring pages ...")
+        pages = measure_pages(app, dataset, requests)
+        policy = None
+        with app.app_context():
+            if scale is BIG:
+                _progress("big: measuring policy checks ...")
+                policy = policy_check.run(checks, load_calls=requests)
+            db.session.remove()
+            db.engine.dispose()
+        unmeasured = unmeasured_endpoints(app)
+    return ScaleRun(dataset, group_name, pages), policy, unmeasured
+
+
+def _header(args: argparse.Namespace) -> list[str]:
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    backend = backend_name() + (f" {sqlite3.sqlite_version}" if backend_name() == "sqlite" else "")
+    return [
+        f"Roster benchmark · {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · {backend} · "
+        f"Python {platform.python_version()} · {os.cpu_count()} CPUs · load average {load}",
+        f"{args.requests} timed requests per page and visitor, after a short warm-up. Server time is "
+        "in-process WSGI time through Flask's test client (no network, no browser).",
+    ]
+
+
+def _database_lines(runs: dict[str, ScaleRun]) -> list[str]:
+    lines = ["", "Databases (bulk Core inserts into an empty schema made by db.create_all())"]
+    for label, run in runs.items():
+        lines.append(f"  {label:<5}  built in {run.dataset.seconds:5.1f} s: {run.dataset.summary()}")
+    return lines
+
+
+def _page_lines(runs: dict[str, ScaleRun]) -> tuple[list[str], list[str]]:
+    """The page table, and the problems found (query counts that differ, unexpected statuses)."""
+    big, small = runs["big"], runs["small"]
+    small_by_key = {m.key: m for m in small.pages}
+    rows, problems = [], []
+    for measured in big.pages:
+        other = small_by_key[measured.key]
+        same = measured.query_count == other.query_count
+        statuses = measured.statuses | other.statuses
+        if not same:
+            problems.append(f"{measured.page} as {measured.visitor}: {measured.query_count} queries on the "
+                            f"big database, {other.query_count} on the small one")
+            problems += _statement_lines("big", measured) + _statement_lines("small", other)
+        if statuses != {EXPECTED_STATUS}:
+            problems.append(f"{measured.page} as {measured.visitor}: status {sorted(statuses)}, "
+                            f"expected {EXPECTED_STATUS}")
+        rows.append([
+            measured.page, measured.visitor, "/".join(map(str, sorted(statuses))),
+            measured.query_count, other.query_count, "yes" if same else "NO",
+            report.ms(measured.p50), report.ms(measured.p95), report.ms(other.p50), report.ms(other.p95),
+        ])
+    lines = [
+        "",
+        f"Pages (group \"{big.group_name}\" on the big database, \"{small.group_name}\" on the small one; the manager "
+        f"may enter {big.dataset.manager_groups} of {big.dataset.rows['access_groups']} groups, the owner all)",
+    ]
+    lines += ["  " + line for line in report.table(
+        ["Page", "Visitor", "Status", "Queries big", "Queries small", "Same",
+         "big p50 ms", "big p95 ms", "small p50 ms", "small p95 ms"],
+        rows, numeric=range(3, 10),
+    )]
+    return lines, problems
+
+
+def _statement_lines(label: str, measured: Measurement) -> list[str]:
+    """The statements of one request, one shortened line each, to show where counts differ."""
+    return [f"    {label} #{number}: {' '.join(statement.split())[:110]}"
+            for number, statement in enumerate(measured.statements, 1)]
+
+
+def _policy_lines(result: policy_check.PolicyReport) -> tuple[list[str], list[str]]:
+    """The policy comparison, and the problems found (disagreements with casbin)."""
+    load = result.load_us
+    queries = "/".join(map(str, sorted(result.load_queries)))
+    lines = [
+        "",
+        f"Policy checks (big database: {result.users} users x {result.groups} access groups x "
+        f"{len(policy_check.ACTIONS)} actions; {result.checks:,} random triples, "
+        f"{result.allowed:,} allowed by Roster)",
+        f"  Roster load_permissions(user_id): {queries} query per call, p50 {report.us(report.percentile(load, 0.5))} µs, "
+        f"p95 {report.us(report.percentile(load, 0.95))} µs over {len(load)} calls (once per request)",
+        f"  casbin rules derived from the same rows: {result.policies} p rules, {result.groupings} g rules, "
+        f"read in {report.ms(result.read_rules_ms)} ms",
+    ]
+    rows = [["Roster decide(perms, action, group)", "-", report.us(result.decide_us), "-"]]
+    problems = []
+    for variant in result.variants:
+        rows.append([variant.label, report.ms(variant.build_ms), report.us(variant.us_per_check),
+                     f"{variant.agree:,}/{result.checks:,}"])
+        for user_id, group_id, action, mine, theirs in variant.disagreements[:5]:
+            problems.append(f"{variant.label}: user {user_id}, group {group_id}, {action}: "
+                            f"Roster {'allows' if mine else 'refuses'}, casbin {'allows' if theirs else 'refuses'}")
+        if len(variant.disagreements) > 5:
+            problems.append(f"{variant.label}: ... {len(variant.disagreements) - 5} more disagreements")
+    lines += ["  " + line for line in report.table(
+        ["Check", "build ms", "µs per check", "agrees with Roster"], rows, numeric=(1, 2, 3)
+    )]
+    lines += [
+        "  casbin model: RBAC with domains (domain = access group), shared role permissions: p rules per role",
+        "  with domain \"*\" (keyMatch); g rules give each user their role, own-rights role and user-group roles",
+        "  in every group they may enter (Users tab, user-group grant, ownership; expiries applied at build).",
+        f"  documented matcher: {policy_check.DOCUMENTED_MATCHER}",
+    ]
+    return lines, problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; 0 when every contract holds, 1 otherwise."""
+    args = _parse(argv)
+    started = time.perf_counter()
+    runs: dict[str, ScaleRun] = {}
+    with workspace() as workdir:
+        runs["big"], policy, unmeasured = _run_scale(BIG, workdir, args.requests, args.checks)
+        runs["small"], _, _ = _run_scale(SMALL, workdir, args.requests, args.checks)
+
+    lines = _header(args) + _database_lines(runs)
+    page_lines, problems = _page_lines(runs)
+    lines += page_lines
+    if unmeasured:
+        lines.append(f"  Not measured (GET routes with no page in bench/pages.py PAGES): {', '.join(unmeasured)}")
+    policy_text, policy_problems = _policy_lines(policy)
+    lines += policy_text
+    problems += policy_problems
+
+    lines.append("")
+    if problems:
+        lines.append("FAILED:")
+        lines += [problem if problem.startswith(" ") else f"  - {problem}" for problem in problems]
+    else:
+        lines.append("OK: every page makes as many queries on the big database as on the small one, "
+                     "and casbin agrees with Roster on every check.")
+    lines.append(f"Total runtime: {time.perf_counter() - started:.1f} s")
+    print("\n".join(lines))
+    path = report.write(lines)
+    _progress(f"written to {path}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,304 @@
+"""A synthetic agency, written with bulk Core inserts: a few dozen people, lots of content.
+
+The people and their access are the same at every scale (so a page does the same work for them);
+only the number of groups, profiles, media items and posts changes. Everything is deterministic.
+"""
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import insert, text
+
+from webapp.accounts import hash_password
+from webapp.extensions import db
+from webapp.plans import install_reference_plans
+from webapp.models import (
+    AccessGroup,
+    Account,
+    GroupUser,
+    MediaItem,
+    MemberRight,
+    Membership,
+    Network,
+    Post,
+    PostMedia,
+    PostStatus,
+    Role,
+    SocialProfile,
+    SocialSet,
+    User,
+    UserGroup,
+    UserGroupGrant,
+    UserGroupMember,
+    UserGroupRight,
+)
+
+PASSWORD = "bench password 1234"
+EMAIL_DOMAIN = "bench.example"
+ADMINS = 3
+MANAGERS = 10
+CLIENTS = 16
+MANAGER_GROUPS = 20  # groups on each manager's Users tab (fewer if the agency has fewer)
+NETWORKS = list(Network)
+STATUSES = list(PostStatus)
+
+# Rights clients are given on their own, by client number modulo the length of this list.
+CLIENT_RIGHTS = [["posts.approve"], ["posts.create", "posts.edit", "posts.publish"], [], ["analytics.view"]]
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How much data one benchmark database holds."""
+
+    label: str
+    access_groups: int
+    sets_per_group: int
+    profiles_per_group: int
+    media_items: int
+    posts: int
+
+    def __post_init__(self) -> None:
+        if self.profiles_per_group > self.sets_per_group * len(NETWORKS):
+            raise ValueError("a social set holds at most one profile per network")
+
+
+BIG = Scale("big", access_groups=100, sets_per_group=2, profiles_per_group=10, media_items=50_000, posts=100_000)
+SMALL = Scale("small", access_groups=5, sets_per_group=2, profiles_per_group=2, media_items=10, posts=10)
+
+
+@dataclass
+class Dataset:
+    """What was built, and who and what the benchmark should use."""
+
+    scale: Scale
+    owner_email: str
+    manager_email: str
+    bench_group_id: int
+    manager_groups: int  # how many groups the measured manager may enter
+    rows: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """One line naming the row counts that matter."""
+        shown = ["access_groups", "social_sets", "social_profiles", "media_items", "posts", "post_media",
+                 "users", "group_users", "user_groups"]
+        return ", ".join(f"{self.rows[name]:,} {name}" for name in shown)
+
+
+class _Writer:
+    """Bulk inserts through the session, counting the rows written to each table."""
+
+    def __init__(self) -> None:
+        self.rows: Counter = Counter()
+        self.id_tables: set[str] = set()
+
+    def insert(self, model: type, rows: list[dict[str, Any]]) -> None:
+        """Insert `rows` with one executemany of a Core insert on the model's table."""
+        if rows:
+            db.session.execute(insert(model.__table__), rows)
+            self.rows[model.__tablename__] += len(rows)
+
+    def insert_ids(self, model: type, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert `rows` with ids chosen here (the tables start empty) and return those ids in order.
+
+        Choosing ids avoids RETURNING, whose ORM bulk form is slow on SQLite for many rows.
+        """
+        self.id_tables.add(model.__tablename__)
+        first = self.rows[model.__tablename__] + 1
+        ids = list(range(first, first + len(rows)))
+        self.insert(model, [{**row, "id": new_id} for row, new_id in zip(rows, ids)])
+        return ids
+
+    def sync_sequences(self) -> None:
+        """On PostgreSQL, move each id sequence past the ids chosen here, so the app can insert."""
+        if db.engine.dialect.name != "postgresql":
+            return
+        for table in sorted(self.id_tables):
+            if not self.rows[table]:
+                continue
+            db.session.execute(
+                text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), :last)"), {"last": self.rows[table]}
+            )
+
+
+def _email(local: str) -> str:
+    """The address of a benchmark user."""
+    return f"{local}@{EMAIL_DOMAIN}"
+
+
+def _ring(start: int, count: int, size: int) -> list[int]:
+    """`count` consecutive indexes from `start`, wrapping around `size` (no repeats)."""
+    return sorted({(start + step) % size for step in range(min(count, size))})
+
+
+def build(scale: Scale, now: datetime | None = None) -> Dataset:
+    """Fill the (empty, schema-created) database of the current app; commits. Needs an app context."""
+    started = time.perf_counter()
+    now = now or datetime.now(timezone.utc)
+    rng = random.Random(20240601)
+    out = _Writer()
+    n = scale.access_groups
+
+    install_reference_plans()
+    [account_id] = out.insert_ids(Account, [{"name": "Big Agency", "plan_code": "self_hosted"}])
+    group_ids = out.insert_ids(AccessGroup, [
+        {"account_id": account_id, "name": "Big Agency HQ" if i == 0 else f"Client {i:03d}", "is_default": i == 0}
+        for i in range(n)
+    ])
+
+    # People: one owner, admins, managers and clients, all sharing one (cheap) password hash.
+    password_hash = hash_password(PASSWORD)
+    people = [("owner", Role.OWNER)]
+    people += [(f"admin{i}", Role.ADMIN) for i in range(ADMINS)]
+    people += [(f"manager{i}", Role.MANAGER) for i in range(MANAGERS)]
+    people += [(f"client{i}", Role.CLIENT) for i in range(CLIENTS)]
+    user_ids = out.insert_ids(User, [
+        {"email": _email(local), "name": local.title(), "password_hash": password_hash} for local, _ in people
+    ])
+    uid = {local: user_id for (local, _), user_id in zip(people, user_ids)}
+    membership_ids = out.insert_ids(Membership, [
+        {"account_id": account_id, "user_id": uid[local], "role": role.value} for local, role in people
+    ])
+    mid = {local: membership_id for (local, _), membership_id in zip(people, membership_ids)}
+    out.insert(MemberRight, [
+        {"membership_id": mid[f"client{c}"], "name": right}
+        for c in range(CLIENTS) for right in CLIENT_RIGHTS[c % len(CLIENT_RIGHTS)]
+    ])
+
+    # Users tabs: which groups each person may enter directly.
+    tabs: dict[str, list[int]] = {"owner": [0], "admin0": list(range(n)), "admin1": list(range(0, n, 2)),
+                                  "admin2": [0]}
+    for m in range(MANAGERS):
+        tabs[f"manager{m}"] = _ring(7 * m, MANAGER_GROUPS, n)
+    for c in range(CLIENTS):
+        tabs[f"client{c}"] = [1 + c % (n - 1) if n > 1 else 0]
+    group_users = [
+        {"access_group_id": group_ids[i], "user_id": uid[local], "expires_at": None}
+        for local, indexes in tabs.items() for i in indexes
+    ]
+    lapsed = (7 + MANAGER_GROUPS) % n  # manager1 was on this group's Users tab, until yesterday
+    if lapsed not in tabs["manager1"]:
+        group_users.append({"access_group_id": group_ids[lapsed], "user_id": uid["manager1"],
+                            "expires_at": now - timedelta(days=1)})
+    out.insert(GroupUser, group_users)
+
+    # User groups: rights every member inherits, and grants that let members into more groups.
+    teams = [
+        ("Content leads", ["inbox.manage", "analytics.view", "group.users"],
+         [f"manager{m}" for m in range(4)], _ring(n // 2, 10, n), []),
+        ("Approvers", ["posts.approve"], [f"client{c}" for c in range(6)], [], []),
+        ("Interns", ["media.view", "media.upload"], ["client6"], _ring(3, 2, n), ["client7"]),
+        ("Guests", [], ["client8"], _ring(10, 1, n), []),
+    ]
+    team_ids = out.insert_ids(UserGroup, [
+        {"account_id": account_id, "name": name, "description": f"{name} of the agency"}
+        for name, *_ in teams
+    ])
+    out.insert(UserGroupRight, [
+        {"user_group_id": team_id, "name": right}
+        for team_id, (_, rights, *_) in zip(team_ids, teams) for right in rights
+    ])
+    members = []
+    for team_id, (_, _, live, _, lapsed_members) in zip(team_ids, teams):
+        members += [{"user_group_id": team_id, "user_id": uid[local], "expires_at": None} for local in live]
+        members += [{"user_group_id": team_id, "user_id": uid[local], "expires_at": now - timedelta(hours=1)}
+                    for local in lapsed_members]
+    out.insert(UserGroupMember, members)
+    out.insert(UserGroupGrant, [
+        {"user_group_id": team_id, "access_group_id": group_ids[i]}
+        for team_id, (_, _, _, granted, _) in zip(team_ids, teams) for i in granted
+    ])
+
+    # Social sets, and profiles filling their slots network by network.
+    set_ids = out.insert_ids(SocialSet, [
+        {"access_group_id": group_ids[i], "name": f"Set {s + 1}", "position": s}
+        for i in range(n) for s in range(scale.sets_per_group)
+    ])
+    client_of = {tabs[f"client{c}"][0]: uid[f"client{c}"] for c in range(CLIENTS)}
+    profile_rows, profile_group = [], []
+    for i in range(n):
+        for k in range(scale.profiles_per_group):
+            slot, network = k % scale.sets_per_group, NETWORKS[k // scale.sets_per_group]
+            profile_rows.append({
+                "social_set_id": set_ids[i * scale.sets_per_group + slot],
+                "access_group_id": group_ids[i],
+                "network": network.value,
+                "handle": f"client{i:03d}_{network.value}",
+                "access_token": f"bench-token-{i}-{k}",
+                "connected_by_id": client_of.get(i, uid["owner"]),
+            })
+            profile_group.append(i)
+    profile_ids = out.insert_ids(SocialProfile, profile_rows)
+
+    # Media, spread evenly over the groups' libraries.
+    media_ids = out.insert_ids(MediaItem, [
+        {
+            "access_group_id": group_ids[j % n],
+            "uploaded_by_id": uid[f"manager{j % MANAGERS}"],
+            "name": f"asset-{j}.{'mp4' if j % 5 == 0 else 'jpg'}",
+            "kind": "video" if j % 5 == 0 else "image",
+            "content_type": "video/mp4" if j % 5 == 0 else "image/jpeg",
+            "byte_size": 50_000 + j,
+            "width": 1080,
+            "height": 1080,
+            "storage_key": f"bench-{j}.bin",
+            "created_at": now - timedelta(minutes=j),
+        }
+        for j in range(scale.media_items)
+    ])
+    media_by_group: dict[int, list[int]] = {}
+    for j, media_id in enumerate(media_ids):
+        media_by_group.setdefault(j % n, []).append(media_id)
+
+    # Posts: every profile gets its share, over all statuses, two in three in the future.
+    post_rows, post_group = [], []
+    for p in range(scale.posts):
+        status = STATUSES[p % len(STATUSES)]
+        future = status is not PostStatus.PUBLISHED and p % 3 != 0
+        offset = timedelta(days=rng.uniform(0.01, 180)) * (1 if future else -1)
+        unscheduled = status is PostStatus.DRAFT and p % 12 == 0
+        profile = p % len(profile_ids)
+        post_rows.append({
+            "social_profile_id": profile_ids[profile],
+            "access_group_id": group_ids[profile_group[profile]],
+            "author_id": uid[f"manager{p % MANAGERS}"],
+            "caption": f"Post {p}: behind the scenes, new drop, giveaway details below",
+            "status": status.value,
+            "scheduled_at": None if unscheduled else now + offset,
+            "published_at": now + offset if status is PostStatus.PUBLISHED else None,
+        })
+        post_group.append(profile_group[profile])
+    post_ids = out.insert_ids(Post, post_rows)
+
+    # One in four posts carries a media item from its group's library.
+    out.insert(PostMedia, [
+        {"post_id": post_id, "media_item_id": media_by_group[i][p % len(media_by_group[i])], "position": 0}
+        for p, (post_id, i) in enumerate(zip(post_ids, post_group))
+        if p % 4 == 1 and media_by_group.get(i)
+    ])
+    out.sync_sequences()
+    db.session.commit()
+
+    upcoming_groups = {
+        post_group[p] for p, row in enumerate(post_rows)
+        if row["scheduled_at"] is not None and row["scheduled_at"] > now and row["status"] != "published"
+    }
+    # The measured group: one of manager0's client groups (not HQ) with upcoming posts and media.
+    candidates = [i for i in tabs["manager0"] if i != 0 and i in upcoming_groups and media_by_group.get(i)]
+    if not candidates:
+        raise RuntimeError(f"{scale.label}: manager0 has no client group with upcoming posts and media")
+    return Dataset(
+        scale=scale,
+        owner_email=_email("owner"),
+        manager_email=_email("manager0"),
+        bench_group_id=group_ids[candidates[0]],
+        manager_groups=len(set(tabs["manager0"]).union(
+            *(granted for _, _, live, granted, _ in teams if "manager0" in live))),
+        rows=out.rows,
+        seconds=time.perf_counter() - started,
+    )

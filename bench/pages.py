@@ -1,0 +1,169 @@
+"""GET pages measured through the real app: SQL statements and server time per request."""
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from flask import Flask, has_app_context
+from flask.testing import FlaskClient
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from webapp.extensions import db
+
+from .dataset import PASSWORD, Dataset
+from .report import percentile
+
+WARM_UP_REQUESTS = 5
+
+
+@dataclass(frozen=True)
+class Page:
+    """One GET page as one kind of visitor asks for it."""
+
+    name: str
+    path: str  # "{group}" stands for the measured access group's id
+    htmx: bool = False
+    anonymous: bool = False
+
+    def url(self, group_id: int) -> str:
+        """The path of this page in access group `group_id`."""
+        return self.path.format(group=group_id)
+
+    def headers(self) -> dict[str, str]:
+        """The request headers htmx would send, if any."""
+        return {"HX-Request": "true"} if self.htmx else {}
+
+
+PAGES = [
+    Page("group home", "/g/{group}/"),
+    Page("group home (htmx partial)", "/g/{group}/", htmx=True),
+    Page("group switcher (htmx)", "/g/{group}/switcher", htmx=True),
+    Page("settings/account", "/settings/account"),
+    Page("login", "/login", anonymous=True),
+]
+SIGNED_IN_VISITORS = ("owner", "manager")
+
+
+@dataclass
+class Measurement:
+    """The requests made for one page by one visitor on one database."""
+
+    page: str
+    visitor: str
+    statuses: set[int] = field(default_factory=set)
+    queries: list[int] = field(default_factory=list)
+    millis: list[float] = field(default_factory=list)
+    statements: list[str] = field(default_factory=list)  # those of the last request
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What identifies the measurement across databases."""
+        return self.page, self.visitor
+
+    @property
+    def query_count(self) -> str:
+        """Statements per request: one number, or a range if requests differed."""
+        low, high = min(self.queries), max(self.queries)
+        return str(low) if low == high else f"{low}-{high}"
+
+    @property
+    def p50(self) -> float:
+        """Median request time, in milliseconds."""
+        return percentile(self.millis, 0.5)
+
+    @property
+    def p95(self) -> float:
+        """95th percentile request time, in milliseconds."""
+        return percentile(self.millis, 0.95)
+
+
+class QueryCounter:
+    """Records the SQL statements an engine sends to the database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        """Statements recorded since the last reset."""
+        return len(self.statements)
+
+    def reset(self) -> None:
+        """Start recording afresh."""
+        self.statements = []
+
+    def _record(self, conn: object, cursor: object, statement: str, *rest: object) -> None:
+        self.statements.append(statement)
+
+    @contextlib.contextmanager
+    def listening(self) -> Iterator[QueryCounter]:
+        """Record while the block runs."""
+        event.listen(self.engine, "before_cursor_execute", self._record)
+        try:
+            yield self
+        finally:
+            event.remove(self.engine, "before_cursor_execute", self._record)
+
+
+def signed_in_client(app: Flask, email: str) -> FlaskClient:
+    """A test client signed in through the real sign-in form."""
+    client = app.test_client()
+    response = client.post("/login", data={"email": email, "password": PASSWORD})
+    if response.status_code != 303:
+        raise RuntimeError(f"sign-in as {email} failed with status {response.status_code}")
+    return client
+
+
+def _measure(
+    client: FlaskClient, counter: QueryCounter, page: Page, visitor: str, group_id: int, requests: int
+) -> Measurement:
+    """Warm the page up, then time `requests` requests and count each one's statements."""
+    url, headers = page.url(group_id), page.headers()
+    for _ in range(WARM_UP_REQUESTS):
+        client.get(url, headers=headers)
+    result = Measurement(page.name, visitor)
+    with counter.listening():
+        for _ in range(requests):
+            counter.reset()
+            started = time.perf_counter()
+            response = client.get(url, headers=headers)
+            result.millis.append((time.perf_counter() - started) * 1000)
+            result.queries.append(counter.count)
+            result.statuses.add(response.status_code)
+    result.statements = counter.statements
+    return result
+
+
+def measure_pages(app: Flask, dataset: Dataset, requests: int) -> list[Measurement]:
+    """Every page for every visitor it applies to.
+
+    Call it with no app context active: each request must get its own, with its own database
+    session and `g`, as in production (an outer context would carry both across requests).
+    """
+    if has_app_context():
+        raise RuntimeError("measure pages outside an app context")
+    with app.app_context():
+        counter = QueryCounter(db.engine)
+    clients = {"owner": signed_in_client(app, dataset.owner_email),
+               "manager": signed_in_client(app, dataset.manager_email)}
+    results = []
+    for page in PAGES:
+        visitors = ["anonymous"] if page.anonymous else list(SIGNED_IN_VISITORS)
+        for visitor in visitors:
+            client = app.test_client() if page.anonymous else clients[visitor]
+            results.append(_measure(client, counter, page, visitor, dataset.bench_group_id, requests))
+    return results
+
+
+def unmeasured_endpoints(app: Flask) -> list[str]:
+    """GET routes of the app that no page here requests (new pages should be added to PAGES)."""
+    adapter = app.url_map.bind("localhost")
+    measured = {adapter.match(page.url(1), method="GET")[0] for page in PAGES}
+    return sorted(
+        rule.rule for rule in app.url_map.iter_rules()
+        if "GET" in (rule.methods or ()) and rule.endpoint != "static" and rule.endpoint not in measured
+    )
