@@ -458,3 +458,14 @@ def test_permissions_are_loaded_once_per_request(app, world, count_queries):
             assert not policy.can(user, "posts.approve", post)
             assert policy.current_permissions().may_enter(post.access_group_id)
     assert counter.count == 1, counter.statements
+
+
+def test_an_unknown_action_is_a_bug_not_a_denial(app):
+    """A misspelt action raises at once instead of quietly denying everybody."""
+    from webapp.policy import decide, load_permissions
+
+    account = factories.make_account()
+    owner = factories.owner_of(account)
+    db.session.commit()
+    with pytest.raises(ValueError, match="unknown action"):
+        decide(load_permissions(owner.id), "posts.veiw", factories.default_group(account))

@@ -95,6 +95,9 @@ SELF = "account.self"
 ACCOUNT_VIEW = "account.view"
 
 
+KNOWN_ACTIONS: frozenset[str] = frozenset(RIGHTS) | OWNER_ACTIONS | {ENTER, SELF, ACCOUNT_VIEW}
+
+
 class PolicyNotAsked(RuntimeError):
     """A gated view answered without asking the policy: a bug, never shown to the user."""
 
@@ -278,6 +281,8 @@ def _profile_of(obj: Any) -> int | None:
 
 def decide(perms: Permissions, action: str, obj: Any) -> Verdict:
     """The policy itself: a pure function of loaded permissions, an action and an object."""
+    if action not in KNOWN_ACTIONS:
+        raise ValueError(f"unknown action {action!r}")  # a typo must not silently deny
     if perms.user_id is None:
         return Verdict.HIDDEN
     if isinstance(obj, User):
