@@ -1,13 +1,16 @@
 """The access-matrix harness: every route × every kind of visitor × own/foreign object → status.
 
-Features register their routes here with how to build the URL for a target and the status each
-visitor should get. `test_access_matrix.py` runs the whole table, and fails on any endpoint in the
-app's URL map that is neither registered here nor marked public.
+Each feature registers its routes in a module of `tests/routes/`: how to build the URL for a
+target and the status each visitor should get, plus any objects its routes need in the world
+(`register_builder`). `test_access_matrix.py` runs the whole table, and fails on any endpoint in the
+app's URL map that is neither registered nor marked public.
 """
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from webapp.extensions import db
 from webapp.models import AccessGroup, Role, User
@@ -29,6 +32,7 @@ class World:
 
     users: dict[str, User]
     groups: dict[str, AccessGroup]
+    objects: dict[str, Any] = field(default_factory=dict)  # what feature builders added
 
     @classmethod
     def build(cls) -> "World":
@@ -44,13 +48,16 @@ class World:
             "other_account_owner": factories.owner_of(other_account),
         }
         factories.add_to_group(users["owner"], own)
-        groups = {"own": own, "unassigned": unassigned, "foreign": factories.default_group(other_account)}
-        for group in groups.values():
+        world = cls(users=users, groups={"own": own, "unassigned": unassigned,
+                                         "foreign": factories.default_group(other_account)})
+        for group in world.groups.values():
             social_set = factories.make_social_set(group)
             factories.make_post(factories.make_profile(social_set))
             factories.make_media(group)
+        for build in BUILDERS:
+            build(world)
         db.session.commit()
-        return cls(users=users, groups=groups)
+        return world
 
 
 @dataclass
@@ -71,12 +78,29 @@ class RouteCase:
 
 
 ROUTES: list[RouteCase] = []
+BUILDERS: list[Callable[[World], None]] = []
 PUBLIC_ENDPOINTS = {"static", "auth.index", "auth.setup", "auth.login"}
 
 
 def register(route: RouteCase) -> RouteCase:
+    """Add a route to the matrix."""
     ROUTES.append(route)
     return route
+
+
+def register_builder(build: Callable[[World], None]) -> Callable[[World], None]:
+    """Add objects a feature's routes need to every world, e.g. `world.objects["invitation"]`."""
+    BUILDERS.append(build)
+    return build
+
+
+def load_routes() -> list[RouteCase]:
+    """Import every module in tests/routes/, each registering its feature's routes."""
+    from . import routes
+
+    for module in pkgutil.iter_modules(routes.__path__):
+        importlib.import_module(f"{routes.__name__}.{module.name}")
+    return ROUTES
 
 
 def group_page(endpoint_path: str) -> Callable[[World, str], str]:
@@ -102,16 +126,3 @@ def members_enter(ok: int) -> dict[str, dict[str, int]]:
 
 def any_signed_in(ok: int) -> dict[str, dict[str, int]]:
     return {"none": {visitor: (SIGN_IN if visitor == "anonymous" else ok) for visitor in VISITORS}}
-
-
-register(RouteCase("groups.home", "GET", group_page(""), members_enter(200)))
-register(RouteCase("groups.switcher", "GET", group_page("switcher"), members_enter(200),
-                   headers={"HX-Request": "true"}))
-register(RouteCase("groups.no_group", "GET", fixed("/welcome"), {
-    # Everyone here may enter a group, so the page sends them on to it.
-    "none": {visitor: SIGN_IN if visitor == "anonymous" else 303 for visitor in VISITORS},
-}))
-register(RouteCase("settings.account", "GET", fixed("/settings/account"), any_signed_in(200)))
-register(RouteCase("settings.account", "POST", fixed("/settings/account"), any_signed_in(422),
-                   data={"current_password": "", "new_password": "short", "confirm": "other"}))
-register(RouteCase("auth.logout", "POST", fixed("/logout"), any_signed_in(303)))

@@ -6,7 +6,9 @@ import pytest
 from webapp.policy import is_public
 
 from . import factories
-from .access_matrix import PUBLIC_ENDPOINTS, ROUTES, SIGN_IN, World
+from .access_matrix import PUBLIC_ENDPOINTS, SIGN_IN, World, load_routes
+
+ROUTES = load_routes()
 
 CASES = [
     pytest.param(route, visitor, target, expected, id=f"{route.method} {route.endpoint} {target} {visitor}")

@@ -1,0 +1,1 @@
+"""Access-matrix registrations, one module per feature (see tests/access_matrix.py)."""
