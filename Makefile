@@ -27,7 +27,7 @@ run: install
 
 test: install
 	@export CHROMIUM_PATH="$$(scripts/find-chromium.sh)"; \
-	  echo "Browser tests use: $${CHROMIUM_PATH:-Playwright's own Chromium}"; \
+	  echo "Browser tests use: $${CHROMIUM_PATH:-the Chromium bundled with Playwright}"; \
 	  $(BIN)/pytest
 
 test-unit: install
