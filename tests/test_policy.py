@@ -469,3 +469,25 @@ def test_an_unknown_action_is_a_bug_not_a_denial(app):
     db.session.commit()
     with pytest.raises(ValueError, match="unknown action"):
         decide(load_permissions(owner.id), "posts.veiw", factories.default_group(account))
+
+
+@pytest.mark.parametrize("role, expected", [
+    (Role.OWNER, policy.Verdict.ALLOWED),
+    (Role.ADMIN, policy.Verdict.ALLOWED),
+    (Role.MANAGER, policy.Verdict.DENIED),
+    (Role.CLIENT, policy.Verdict.DENIED),
+])
+def test_managing_access_groups_is_for_owner_and_admins(app, role, expected):
+    """`groups.manage` follows the role alone, on the account and on each group they may enter."""
+    account = factories.make_account()
+    group = factories.default_group(account)
+    user = factories.owner_of(account) if role is Role.OWNER else factories.make_member(
+        account, role, groups=[group], rights=list(policy.RIGHTS))
+    db.session.commit()
+    perms = policy.load_permissions(user.id)
+    assert policy.decide(perms, "groups.manage", account) is expected
+    assert policy.decide(perms, "groups.manage", group) is expected
+    hidden = factories.make_group(account, "Elsewhere")
+    db.session.commit()
+    if role is not Role.OWNER:
+        assert policy.decide(policy.load_permissions(user.id), "groups.manage", hidden) is policy.Verdict.HIDDEN

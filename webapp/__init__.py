@@ -65,11 +65,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .blueprints import auth, groups, settings
+    from .blueprints import access_groups, auth, groups, settings
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(groups.bp)
     app.register_blueprint(settings.bp)
+    app.register_blueprint(access_groups.bp)
 
 
 def _register_security(app: Flask) -> None:

@@ -5,10 +5,12 @@ with `create_all` (tests, benchmarks).
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
 
 from .extensions import db
-from .models import Plan
+from .models import AccessGroup, Account, Membership, MemberRight, Plan, Role, SocialSet
 
 REFERENCE_PLANS: tuple[dict, ...] = (
     {"code": "self_hosted", "name": "Self-hosted", "max_access_groups": None, "max_social_sets": None, "max_seats": None},
@@ -24,3 +26,61 @@ def install_reference_plans() -> None:
     present = set(db.session.scalars(select(Plan.code)))
     db.session.add_all(Plan(**plan) for plan in REFERENCE_PLANS if plan["code"] not in present)
     db.session.flush()
+
+
+@dataclass(frozen=True)
+class PlanLimitReached(Exception):
+    """An action would go past one of the plan's limits."""
+
+    plan_name: str
+    what: str
+    limit: int
+
+    def __str__(self) -> str:
+        noun = self.what if self.limit != 1 else self.what.rstrip("s")
+        return (
+            f"Your {self.plan_name} plan includes {self.limit} {noun}. "
+            f"Upgrade the plan to add more."
+        )
+
+
+def _check(account: Account, what: str, limit: int | None, used: int) -> None:
+    if limit is not None and used >= limit:
+        raise PlanLimitReached(plan_name=account.plan.name, what=what, limit=limit)
+
+
+def check_access_group_limit(account: Account) -> None:
+    """Refuse one more access group when the plan has no room for it."""
+    used = db.session.scalar(
+        select(func.count(AccessGroup.id)).where(AccessGroup.account_id == account.id)
+    )
+    _check(account, "access groups", account.plan.max_access_groups, used)
+
+
+def check_social_set_limit(account: Account) -> None:
+    """Refuse one more social set when the plan has no room for it."""
+    used = db.session.scalar(
+        select(func.count(SocialSet.id))
+        .join(AccessGroup, AccessGroup.id == SocialSet.access_group_id)
+        .where(AccessGroup.account_id == account.id)
+    )
+    _check(account, "social sets", account.plan.max_social_sets, used)
+
+
+def seats_used(account: Account) -> int:
+    """Team seats taken: every member but clients, plus clients who may publish."""
+    return db.session.scalar(
+        select(func.count(func.distinct(Membership.id)))
+        .outerjoin(MemberRight, (MemberRight.membership_id == Membership.id)
+                   & (MemberRight.name == "posts.publish"))
+        .where(
+            Membership.account_id == account.id,
+            Membership.deactivated_at.is_(None),
+            (Membership.role != Role.CLIENT.value) | MemberRight.name.is_not(None),
+        )
+    )
+
+
+def check_seat_limit(account: Account, pending: int = 0) -> None:
+    """Refuse one more team seat (counting `pending` invitations that would take one)."""
+    _check(account, "team seats", account.plan.max_seats, seats_used(account) + pending)

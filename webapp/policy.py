@@ -64,6 +64,9 @@ RIGHTS: tuple[str, ...] = (
 
 # Actions only the owner may take, whatever rights anybody else is given.
 OWNER_ACTIONS: frozenset[str] = frozenset({"groups.create", "plan.change", "owner.transfer"})
+# Actions for the owner and admins by role (managing access groups: rename, delete, settings).
+ADMIN_ACTIONS: frozenset[str] = frozenset({"groups.manage"})
+ADMIN_ROLES: frozenset[str] = frozenset({Role.OWNER.value, Role.ADMIN.value})
 
 ROLE_BASELINE: dict[str, frozenset[str]] = {
     Role.OWNER.value: frozenset(RIGHTS),
@@ -95,7 +98,9 @@ SELF = "account.self"
 ACCOUNT_VIEW = "account.view"
 
 
-KNOWN_ACTIONS: frozenset[str] = frozenset(RIGHTS) | OWNER_ACTIONS | {ENTER, SELF, ACCOUNT_VIEW}
+KNOWN_ACTIONS: frozenset[str] = (
+    frozenset(RIGHTS) | OWNER_ACTIONS | ADMIN_ACTIONS | {ENTER, SELF, ACCOUNT_VIEW}
+)
 
 
 class PolicyNotAsked(RuntimeError):
@@ -296,6 +301,8 @@ def decide(perms: Permissions, action: str, obj: Any) -> Verdict:
             return Verdict.ALLOWED
         if action in OWNER_ACTIONS:
             return Verdict.ALLOWED if perms.is_owner(obj.id) else Verdict.DENIED
+        if action in ADMIN_ACTIONS:
+            return Verdict.ALLOWED if perms.role_in(obj.id) in ADMIN_ROLES else Verdict.DENIED
         return Verdict.ALLOWED if action in perms.account_rights(obj.id) else Verdict.DENIED
 
     access_group_id = _group_of(obj)
@@ -305,6 +312,10 @@ def decide(perms: Permissions, action: str, obj: Any) -> Verdict:
         return Verdict.HIDDEN
     if action == ENTER:
         return Verdict.ALLOWED
+    if action in OWNER_ACTIONS | ADMIN_ACTIONS:
+        role = perms.role_in(perms.groups[access_group_id])
+        allowed_roles = ADMIN_ROLES if action in ADMIN_ACTIONS else {Role.OWNER.value}
+        return Verdict.ALLOWED if role in allowed_roles else Verdict.DENIED
     return Verdict.ALLOWED if action in perms.group_rights(access_group_id) else Verdict.DENIED
 
 

@@ -39,6 +39,27 @@
     }
   });
 
+  // Confirmation dialogs: a button with data-dialog-open="ID" opens <dialog id="ID"> as a modal
+  // (focus moves into it, Escape closes it); data-dialog-close closes the dialog it sits in.
+  document.addEventListener("click", function (event) {
+    var opener = event.target.closest("[data-dialog-open]");
+    if (opener) {
+      var dialog = document.getElementById(opener.getAttribute("data-dialog-open"));
+      if (dialog && !dialog.open) { dialog.showModal(); }
+      return;
+    }
+    var closer = event.target.closest("[data-dialog-close]");
+    if (closer) {
+      var parent = closer.closest("dialog");
+      if (parent) { parent.close(); }
+    }
+  });
+  // A dialog whose form was sent by htmx closes once the request is on its way.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var dialog = event.target.closest && event.target.closest("dialog");
+    if (dialog && dialog.open) { dialog.close(); }
+  });
+
   // A failed htmx request says so instead of failing silently.
   document.addEventListener("htmx:responseError", function (event) {
     var flashes = document.getElementById("flashes");

@@ -1,0 +1,40 @@
+"""Routes of Settings › Social Sets & Access Groups."""
+from ..access_matrix import SIGN_IN, RouteCase, fixed, register
+
+
+def settings_url(suffix: str = ""):
+    """A URL under /settings/access-groups/<group> for the target group."""
+    return lambda world, target: f"/settings/access-groups/{world.groups[target].id}{suffix}"
+
+
+def admins_only(ok: int) -> dict[str, dict[str, int]]:
+    """Owner and admins (in groups they may enter); managers and clients see the group but may not."""
+    return {
+        "own": {"anonymous": SIGN_IN, "other_account_owner": 404, "client": 403, "manager": 403,
+                "admin": ok, "owner": ok},
+        "unassigned": {"anonymous": SIGN_IN, "other_account_owner": 404, "client": 404,
+                       "manager": 404, "admin": 404, "owner": ok},
+        "foreign": {"anonymous": SIGN_IN, "other_account_owner": ok, "client": 404, "manager": 404,
+                    "admin": 404, "owner": 404},
+    }
+
+
+def account_level(owner: int, admin: int) -> dict[str, dict[str, int]]:
+    """A page about the visitor's own account (the other account's owner sees their own)."""
+    return {"none": {"anonymous": SIGN_IN, "other_account_owner": owner, "client": 403,
+                     "manager": 403, "admin": admin, "owner": owner}}
+
+
+register(RouteCase("access_groups.index", "GET", fixed("/settings/access-groups"), account_level(200, 200)))
+register(RouteCase("access_groups.create", "POST", fixed("/settings/access-groups"), account_level(303, 403),
+                   data={"name": "Brand new group"}))
+register(RouteCase("access_groups.edit", "GET", settings_url(), admins_only(200)))
+register(RouteCase("access_groups.rename", "POST", settings_url("/rename"), admins_only(303),
+                   data={"name": "Renamed group"}))
+# Every target holds content, so deleting is refused: still a redirect back with the reason.
+register(RouteCase("access_groups.delete", "POST", settings_url("/delete"), admins_only(303)))
+register(RouteCase("access_groups.candidates", "GET", settings_url("/users/candidates"), admins_only(200),
+                   headers={"HX-Request": "true"}))
+register(RouteCase("access_groups.add_user", "POST", settings_url("/users"), admins_only(303),
+                   data={"user_id": "0"}))
+register(RouteCase("access_groups.remove_user", "POST", settings_url("/users/999999/remove"), admins_only(303)))
