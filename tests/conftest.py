@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 import contextlib
+import email.policy
 import os
+import socket
 from collections.abc import Iterator
+from email.message import EmailMessage
+from email.parser import BytesParser
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
@@ -151,3 +156,61 @@ def count_queries(app):
             event.remove(db.engine, "before_cursor_execute", record)
 
     return counting
+
+
+# --- a real SMTP server on loopback --------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (until someone binds it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Mailbox:
+    """An aiosmtpd handler that keeps every message the server accepts."""
+
+    def __init__(self) -> None:
+        self.envelopes: list = []
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.envelopes.append(envelope)
+        # SMTP carries CRLF line ends; compare bodies the way they were written.
+        content = envelope.content.replace(b"\r\n", b"\n")
+        self.messages.append(BytesParser(policy=email.policy.default).parsebytes(content))
+        return "250 Message accepted for delivery"
+
+
+class SMTPServer:
+    """A real SMTP server on loopback that can go down and come back on the same port."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.mailbox = Mailbox()
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        assert self.controller is not None
+        self.controller.stop()
+        self.controller = None
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return self.mailbox.messages
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A running SMTP server the app sends to; its port is only known once it runs."""
+    server = SMTPServer()
+    server.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_USE_TLS=False, MAIL_USERNAME=None)
+    yield server
+    if server.controller is not None:
+        server.stop()

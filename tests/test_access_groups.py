@@ -66,7 +66,8 @@ def test_owner_creates_a_group_that_appears_in_place_and_in_the_switcher(client,
     response = client.post("/settings/access-groups", data={"name": "  Leo   Park "}, headers=HTMX)
     assert response.status_code == 200
     body = response.get_data(as_text=True)
-    assert "<html" not in body and "Leo Park" in body and 'id="sidebar"' in body
+    assert "<html" not in body and 'id="sidebar"' in body
+    assert "<h2>Leo Park</h2>" in body  # the group's card, not just the message
     assert "Access group “Leo Park” created." in body
     created = group_named("Leo Park")
     assert created is not None and not created.is_default

@@ -1,4 +1,4 @@
-"""Command-line tasks: `flask demo seed`, `flask users deactivate`."""
+"""Command-line tasks: `flask demo seed`, `flask users deactivate`, `flask mail send-pending`."""
 from __future__ import annotations
 
 import click
@@ -13,6 +13,7 @@ from .models import User
 def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(mail_cli)
 
 
 @click.group("demo")
@@ -53,3 +54,18 @@ def deactivate_command(email: str) -> None:
     accounts.deactivate(user)
     db.session.commit()
     click.echo(f"{user.email} is deactivated and signed out everywhere.")
+
+
+@click.group("mail")
+def mail_cli() -> None:
+    """Outgoing email."""
+
+
+@mail_cli.command("send-pending")
+@click.option("--limit", default=100, show_default=True, help="Most messages to send in this run.")
+def send_pending_command(limit: int) -> None:
+    """Send the queued mail that is due, and schedule retries for what fails (run it from cron)."""
+    from .mail import send_pending
+
+    report = send_pending(limit=limit)
+    click.echo(f"Mail: {report.sent} sent, {report.retrying} to retry later, {report.failed} given up.")

@@ -40,4 +40,17 @@ def from_environment(instance_path: Path) -> dict:
         "TOKEN_ENCRYPTION_KEY": os.environ.get("TOKEN_ENCRYPTION_KEY"),
         "POLICY_ENFORCE": True,
         "PASSWORD_HASH_METHOD": "scrypt",
+        # Without MAIL_SERVER, mail is written to MAIL_OUTBOX and its links logged (offline demo).
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT") or (587 if _bool("MAIL_USE_TLS", False) else 25)),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_FROM": os.environ.get("MAIL_FROM") or "Roster <roster@localhost>",
+        "MAIL_OUTBOX": os.environ.get("MAIL_OUTBOX") or str(instance_path / "outbox"),
+        "MAIL_MAX_ATTEMPTS": int(os.environ.get("MAIL_MAX_ATTEMPTS") or 8),
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT") or 10),
+        # Seconds a sender may hold a message; a message held longer was left by a stopped sender.
+        "MAIL_SENDING_TIMEOUT": int(os.environ.get("MAIL_SENDING_TIMEOUT") or 600),
+        "INVITATION_TTL_DAYS": int(os.environ.get("INVITATION_TTL_DAYS") or 7),
     }

@@ -8,7 +8,13 @@ committed is delivered; everything else (retries, mail queued outside a request)
 A sender claims each message with one conditional UPDATE (queued → sending) and commits before it
 talks to the mail server, so two workers or hosts never send the same message. While a message is
 `sending`, its `next_attempt_at` holds the end of the sender's lease: a message still `sending`
-after that was left behind by a sender that stopped, and is queued again.
+after that was left behind by a sender that stopped, and is queued again. `attempts` counts tries
+including the one under way, so a message that keeps killing its sender is also given up on.
+
+Mail templates come in pairs. `mail/<name>.html` extends `mail/_layout.html` and is autoescaped like
+every page. `mail/<name>.txt` is rendered through an overlay of the app's Jinja environment with
+autoescaping explicitly off, since `&amp;` in plain text would break links; a text template may
+only extend or include other text templates.
 
 With `MAIL_SERVER` set, mail goes over SMTP; without it, each message is written to the outbox
 folder as an .eml file and its links are logged, so the demo works offline.
@@ -26,7 +32,16 @@ from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, after_this_request, current_app, has_request_context, render_template, request
+from flask import (
+    Config,
+    Flask,
+    Response,
+    after_this_request,
+    current_app,
+    has_request_context,
+    render_template,
+    request,
+)
 from jinja2 import Environment
 from sqlalchemy import inspect, select, update
 
@@ -98,11 +113,6 @@ def send_pending(limit: int = 100, now: datetime | None = None) -> DeliveryRepor
     return _deliver(due_ids, now)
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """How long to wait after the `attempts`-th failed try: 1 min, 2, 4, … at most an hour."""
-    return min(FIRST_RETRY_DELAY * 2 ** (attempts - 1), LONGEST_RETRY_DELAY)
-
-
 # --- delivery ------------------------------------------------------------------------------------
 
 
@@ -116,7 +126,7 @@ def _deliver(mail_ids: Iterable[int], now: datetime) -> DeliveryReport:
                 continue  # another sender has it, or it is no longer due
             mail = db.session.get_one(Mail, mail_id)
             try:
-                transport.send(_email_message(mail, config["MAIL_FROM"]))
+                transport.send(mail, _email_message(mail, config["MAIL_FROM"]))
             except MailServerUnavailable as error:
                 _record_failure(mail, error.__cause__ or error, now, report)
                 break  # the rest stays queued, untouched, for the next run
@@ -148,7 +158,6 @@ def _claim(mail_id: int, now: datetime) -> bool:
 
 
 def _record_failure(mail: Mail, error: BaseException, now: datetime, report: DeliveryReport) -> None:
-    db.session.rollback()  # a failed flush must not take the failure record down with it
     mail.last_error = f"{type(error).__name__}: {error}"[:2000]
     if mail.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
         mail.status = MailStatus.FAILED.value
@@ -156,13 +165,18 @@ def _record_failure(mail: Mail, error: BaseException, now: datetime, report: Del
         current_app.logger.error("Gave up on mail %s to %s: %s", mail.id, mail.to_address, mail.last_error)
     else:
         mail.status = MailStatus.QUEUED.value
-        mail.next_attempt_at = now + retry_delay(mail.attempts)
+        mail.next_attempt_at = now + _retry_delay(mail.attempts)
         report.retrying += 1
         current_app.logger.warning(
             "Mail %s to %s not sent (%s); next try at %s", mail.id, mail.to_address, mail.last_error,
             mail.next_attempt_at.isoformat(timespec="seconds"),
         )
     db.session.commit()
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    """How long to wait after the `attempts`-th failed try: 1 min, 2, 4, … at most an hour."""
+    return min(FIRST_RETRY_DELAY * 2 ** (attempts - 1), LONGEST_RETRY_DELAY)
 
 
 def _requeue_abandoned(now: datetime) -> None:
@@ -204,11 +218,11 @@ def _email_message(mail: Mail, sender: str) -> EmailMessage:
 class SMTPTransport:
     """Sends over one SMTP connection per run, opened on the first message."""
 
-    def __init__(self, config: Any) -> None:
+    def __init__(self, config: Config) -> None:
         self.config = config
         self.connection: smtplib.SMTP | None = None
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, mail: Mail, message: EmailMessage) -> None:
         if self.connection is None:
             self.connection = self._connect()
         try:
@@ -247,23 +261,21 @@ class SMTPTransport:
 class OutboxTransport:
     """Writes each message to the outbox folder and logs where its links lead."""
 
-    def __init__(self, config: Any) -> None:
+    def __init__(self, config: Config) -> None:
         self.outbox = Path(config["MAIL_OUTBOX"])
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, mail: Mail, message: EmailMessage) -> None:
         try:
             self.outbox.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise MailServerUnavailable(str(self.outbox)) from error
-        mail_id = message["Message-ID"].split(".")[2]
-        path = self.outbox / f"{utcnow():%Y%m%d-%H%M%S}-mail-{mail_id}.eml"
+        path = self.outbox / f"{utcnow():%Y%m%d-%H%M%S}-mail-{mail.id}.eml"
         partial = path.with_suffix(".eml.partial")
         partial.write_bytes(message.as_bytes())
         partial.replace(path)  # readers of the outbox never see half a message
-        text = message.get_body(preferencelist=("plain",))
-        links = _LINK.findall(text.get_content() if text else "")
+        links = _LINK.findall(mail.text_body)
         current_app.logger.info(
-            "Mail to %s, %r, written to %s%s", message["To"], message["Subject"], path,
+            "Mail to %s, %r, written to %s%s", mail.to_address, mail.subject, path,
             "".join(f"\n  link: {link.rstrip('.,;:!?)')}" for link in links),
         )
 
@@ -281,7 +293,7 @@ def _deliver_after_response(mail: Mail) -> None:
     queued.append(mail)
 
 
-def _send_when_response_closes(response: Any) -> Any:
+def _send_when_response_closes(response: Response) -> Response:
     # Only mail that reached the database has an identity; rolled-back mail has none.
     identities = (inspect(mail).identity for mail in request.environ.pop(_QUEUED_THIS_REQUEST, []))
     mail_ids = [identity[0] for identity in identities if identity]

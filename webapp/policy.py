@@ -265,6 +265,12 @@ def permissions_for(user: Any) -> Permissions:
     return cache[user.id]
 
 
+def forget_permissions() -> None:
+    """Reload the current user's permissions on next use (after a change that affects them)."""
+    if has_request_context():
+        g.pop("_permissions", None)
+
+
 def _mark_asked() -> None:
     if has_request_context():
         g._policy_asked = True

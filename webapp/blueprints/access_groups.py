@@ -114,6 +114,7 @@ def create():
             form.name.errors.append(str(problem))
         else:
             db.session.commit()
+            policy.forget_permissions()  # the owner may enter the new group from now on
             flash(f"Access group “{group.name}” created.", "success")
             if not is_htmx():
                 return redirect(url_for("access_groups.index"), 303)

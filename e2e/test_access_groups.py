@@ -1,0 +1,120 @@
+"""Settings › Social Sets & Access Groups in a browser: create, plan limit, Users tab add and remove."""
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from webapp.accounts import hash_password
+from webapp.demo import DEMO_PASSWORD
+from webapp.extensions import db
+from webapp.models import AccessGroup, Account, GroupUser, Membership, Role, User
+
+from .helpers import GROUP_URL, expect_group_shown, sign_in
+
+
+def add_member(live_server, email: str, name: str, role: Role, group_names: list[str],
+               account_name: str = "Northstar Talent", plan: str | None = None) -> None:
+    """Put a member straight into the live server's database (invitations are tested elsewhere)."""
+    with live_server.app.app_context():
+        account = db.session.scalar(select(Account).where(Account.name == account_name))
+        if account is None:
+            account = Account(name=account_name, plan_code=plan or "self_hosted")
+            db.session.add(account)
+            db.session.flush()
+            db.session.add(AccessGroup(account_id=account.id, name=f"{account_name} HQ", is_default=True))
+        user = User(email=email, name=name, password_hash=hash_password(DEMO_PASSWORD))
+        db.session.add(user)
+        db.session.flush()
+        db.session.add(Membership(account_id=account.id, user_id=user.id, role=role.value))
+        for group_name in group_names:
+            group_id = db.session.scalar(select(AccessGroup.id).where(
+                AccessGroup.account_id == account.id, AccessGroup.name == group_name))
+            db.session.add(GroupUser(access_group_id=group_id, user_id=user.id))
+        db.session.commit()
+        db.session.remove()
+
+
+def open_access_groups(page: Page) -> None:
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
+    page.get_by_role("navigation", name="Settings").get_by_role("link", name="Social Sets & Access Groups").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Social Sets & Access Groups")
+
+
+def test_owner_creates_a_group_in_place_and_finds_it_in_the_switcher(page: Page):
+    """The new group appears without a reload, and the switcher offers it."""
+    sign_in(page, "owner@northstar.example")
+    open_access_groups(page)
+    page.evaluate("window.__rosterMarker = 1")
+    page.get_by_label("Name").fill("  Zoe   Quartz ")
+    page.get_by_role("button", name="Create group").click()
+    expect(page.get_by_text("Access group “Zoe Quartz” created.")).to_be_visible()
+    groups = page.get_by_role("list", name="Access groups")
+    expect(groups.get_by_role("heading", name="Zoe Quartz")).to_be_visible()
+    assert page.evaluate("window.__rosterMarker") == 1, "creating a group reloaded the page"
+    expect(page.get_by_label("Name")).to_have_value("")
+
+    page.locator("#switcher summary").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Zoe Quartz").click()
+    expect_group_shown(page, "Zoe Quartz")
+
+
+def test_starter_plan_refuses_a_second_group(page: Page, live_server, browser_problems):
+    """On a Starter account a second group is refused with the plan's limit, and nothing is made."""
+    browser_problems.expect_status(422)
+    add_member(live_server, "solo@starter.example", "Solo Owner", Role.OWNER, ["Starter Co HQ"],
+               account_name="Starter Co", plan="starter")
+    sign_in(page, "solo@starter.example")
+    open_access_groups(page)
+    page.get_by_label("Name").fill("Second group")
+    page.get_by_role("button", name="Create group").click()
+    expect(page.get_by_text("Your Starter plan includes 1 access group.")).to_be_visible()
+    expect(page.get_by_role("list", name="Access groups").get_by_role("heading", name="Second group")).to_have_count(0)
+
+
+def test_users_tab_adds_with_filter_and_removes_after_confirmation(page: Page, new_context, live_server,
+                                                                   browser_problems):
+    """Add a member by typing their name; Remove asks first; the removed user's next click lands safely."""
+    browser_problems.expect_status(404)  # Rita's click on her lost group is answered 404 + HX-Redirect
+    add_member(live_server, "rita@northstar.example", "Rita Removable", Role.MANAGER, ["Jonah Reed", "Leo Park"])
+
+    # Rita works in Leo Park's group in her own browser.
+    rita = new_context().new_page()
+    sign_in(rita, "rita@northstar.example")
+    rita.goto(f"/g/{live_server.group_id('Leo Park')}/")
+    expect_group_shown(rita, "Leo Park")
+
+    # The owner adds her to Maya's group with the type-to-filter list.
+    sign_in(page, "owner@northstar.example")
+    page.goto(f"/settings/access-groups/{live_server.group_id('Maya Lopez')}")
+    page.get_by_role("link", name="Users").click()
+    expect(page).to_have_url(re.compile(r"tab=users$"))
+    page.get_by_text("Add User").click()
+    page.get_by_label("Find a member").fill("rita")
+    page.get_by_role("button", name="Add Rita Removable").click()
+    expect(page.get_by_role("row", name=re.compile("Rita Removable"))).to_be_visible()
+    expect(page.get_by_text("Rita Removable can now enter “Maya Lopez”.")).to_be_visible()
+
+    # ... and removes her from Leo Park's group, after confirming in a dialog.
+    page.goto(f"/settings/access-groups/{live_server.group_id('Leo Park')}?tab=users")
+    row = page.get_by_role("row", name=re.compile("Rita Removable"))
+    row.get_by_role("button", name="Remove").click()
+    dialog = page.get_by_role("dialog", name="Remove Rita Removable?")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(row).to_be_visible()
+    row.get_by_role("button", name="Remove").click()
+    dialog.get_by_role("button", name="Remove").click()
+    expect(page.get_by_text("Rita Removable was removed from “Leo Park”.")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("Rita Removable"))).to_have_count(0)
+
+    # Rita's next click in her open tab lands on a group she may still enter.
+    rita.get_by_role("navigation", name="Main").get_by_role("link", name="Overview").click()
+    expect(rita).to_have_url(GROUP_URL)
+    expect(rita.get_by_role("main").get_by_role("heading", level=1)).not_to_have_text("Leo Park")
+    rita.locator("#switcher summary").click()
+    options = rita.get_by_role("list", name="Access groups")
+    expect(options.get_by_role("link", name="Maya Lopez")).to_be_visible()
+    expect(options.get_by_role("link", name="Leo Park")).to_have_count(0)
