@@ -92,7 +92,8 @@ def app(_schema, tmp_path, request):
     marker = request.node.get_closest_marker("app_config")
     overrides = marker.kwargs if marker else {}
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": _schema,
-                      "MEDIA_ROOT": str(tmp_path / "media"), **overrides})
+                      "MEDIA_ROOT": str(tmp_path / "media"),
+                      "MAIL_OUTBOX": str(tmp_path / "outbox"), **overrides})
     app.test_client_class = RequestIsolatingClient
     with app.app_context():
         empty_database()
