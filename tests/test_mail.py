@@ -4,15 +4,12 @@ from __future__ import annotations
 import email.policy
 import logging
 import smtplib
-import socket
 import threading
 from collections import Counter
 from datetime import timedelta
-from email.message import EmailMessage
 from email.parser import BytesParser
 
 import pytest
-from aiosmtpd.controller import Controller
 from jinja2 import ChoiceLoader, DictLoader
 from sqlalchemy import select
 
@@ -22,63 +19,10 @@ from webapp.extensions import db
 from webapp.mail import STOPPED_SENDER_ERROR, DeliveryReport, queue_mail, render_mail, send_pending
 from webapp.models import Mail, MailStatus, utcnow
 
+from .conftest import free_port
+
 INVITATION_TEXT = "Ana invited you to Northstar Talent.\nJoin here: https://roster.test/join/abc123.\n"
 INVITATION_HTML = '<p>Ana invited you. <a href="https://roster.test/join/abc123">Join</a></p>'
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (until someone binds it)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Mailbox:
-    """An aiosmtpd handler that keeps every message the server accepts."""
-
-    def __init__(self) -> None:
-        self.envelopes: list = []
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.envelopes.append(envelope)
-        # SMTP carries CRLF line ends; compare bodies the way they were written.
-        content = envelope.content.replace(b"\r\n", b"\n")
-        self.messages.append(BytesParser(policy=email.policy.default).parsebytes(content))
-        return "250 Message accepted for delivery"
-
-
-class SMTPServer:
-    """A real SMTP server on loopback that can go down and come back on the same port."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.mailbox = Mailbox()
-        self.controller: Controller | None = None
-
-    def start(self) -> None:
-        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        assert self.controller is not None
-        self.controller.stop()
-        self.controller = None
-
-    @property
-    def messages(self) -> list[EmailMessage]:
-        return self.mailbox.messages
-
-
-@pytest.fixture
-def smtp_server(app):
-    """A running SMTP server the app sends to; its port is only known once it runs."""
-    server = SMTPServer()
-    server.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_USE_TLS=False, MAIL_USERNAME=None)
-    yield server
-    if server.controller is not None:
-        server.stop()
 
 
 @pytest.fixture
