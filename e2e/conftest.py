@@ -8,14 +8,20 @@ the test at teardown, which guards the "no inline script or style, strict CSP" r
 from __future__ import annotations
 
 import contextlib
+import email.policy
 import os
+import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 
 import flask_migrate
 import pytest
+from aiosmtpd.controller import Controller
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from sqlalchemy import select
@@ -87,6 +93,7 @@ def build_app(directory: Path) -> Flask:
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory / 'roster-e2e.db'}",
             "MEDIA_ROOT": str(directory / "media"),
+            "MAIL_OUTBOX": str(directory / "outbox"),
             "SECRET_KEY": "e2e-secret-key",
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             "RATELIMIT_ENABLED": False,
@@ -138,6 +145,45 @@ def empty_server(tmp_path) -> Iterator[LiveServer]:
 def base_url(live_server: LiveServer) -> str:
     """Where pages open by default; a module may override it (first-run setup uses the empty server)."""
     return live_server.url
+
+
+class Mailbox:
+    """An aiosmtpd handler keeping every message the live server sends, for tests to wait on."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        content = envelope.content.replace(b"\r\n", b"\n")
+        self.messages.append(BytesParser(policy=email.policy.default).parsebytes(content))
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, to_address: str, timeout: float = 10) -> EmailMessage:
+        """The newest message to `to_address`, waiting for it (mail goes out after the response)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in reversed(self.messages):
+                if message["To"] == to_address:
+                    return message
+            time.sleep(0.05)
+        raise AssertionError(f"no mail to {to_address} arrived within {timeout} seconds")
+
+
+@pytest.fixture(scope="session")
+def smtp_server(live_server: LiveServer) -> Iterator[Mailbox]:
+    """A real SMTP server on loopback that the live server delivers its mail to."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    live_server.app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=False, MAIL_USERNAME=None)
+    try:
+        yield mailbox
+    finally:
+        live_server.app.config.update(MAIL_SERVER=None)
+        controller.stop()
 
 
 # --- the browser --------------------------------------------------------------------------------

@@ -79,7 +79,8 @@ class RouteCase:
 
 ROUTES: list[RouteCase] = []
 BUILDERS: list[Callable[[World], None]] = []
-PUBLIC_ENDPOINTS = {"static", "auth.index", "auth.setup", "auth.login"}
+PUBLIC_ENDPOINTS = {"static", "auth.index", "auth.setup", "auth.login",
+                    "invitations.show", "invitations.accept", "invitations.sign_out"}
 
 
 def register(route: RouteCase) -> RouteCase:

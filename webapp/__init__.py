@@ -65,12 +65,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .blueprints import access_groups, auth, groups, settings
+    from .blueprints import access_groups, auth, groups, invitations, settings, team
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(groups.bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(access_groups.bp)
+    app.register_blueprint(team.bp)
+    app.register_blueprint(invitations.bp)
 
 
 def _register_security(app: Flask) -> None:

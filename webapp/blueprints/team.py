@@ -1,0 +1,160 @@
+"""Settings › Team: the members, the seats they take, and invitations (send, resend, revoke)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import EmailField, RadioField, SelectMultipleField
+from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from .. import invitations as rules
+from .. import policy
+from ..accounts import normalize_email
+from ..extensions import db
+from ..forms import email_address
+from ..htmx import is_htmx, render
+from ..models import Account, Invitation, Role
+from ..shell import shell_context
+
+bp = Blueprint("team", __name__, url_prefix="/settings/team")
+
+
+class CheckboxListField(SelectMultipleField):
+    """Several choices as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(
+        "Email", filters=[lambda value: normalize_email(value) if value else value],
+        validators=[DataRequired(message="Enter the email address of the person to invite."),
+                    Length(max=254), email_address],
+    )
+    # The rules explain a refused role or group better than "Not a valid choice".
+    role = RadioField("Role", validate_choice=False)
+    access_groups = CheckboxListField("Access groups", coerce=int, validate_choice=False)
+
+
+def _account() -> Account:
+    """The account whose team this is: the one of the group the user is working in."""
+    policy.require_signed_in()
+    account = shell_context().account
+    if account is None:
+        abort(404)
+    return account
+
+
+def _invite_form(account: Account, form: InviteForm | None = None) -> InviteForm:
+    """The invite form with the roles and groups this user may give; the default group ticked."""
+    actor = current_user._get_current_object()
+    groups = rules.groups_to_offer(account, actor)
+    if form is None:
+        form = InviteForm(formdata=None, role=Role.CLIENT.value,
+                          access_groups=[group.id for group in groups if group.is_default])
+    role = policy.current_permissions().role_in(account.id)
+    form.role.choices = [(value, rules.ROLE_LABELS[value]) for value in rules.roles_to_offer(role)]
+    form.access_groups.choices = [(group.id, group.name) for group in groups]
+    return form
+
+
+def _team_context(account: Account, form: InviteForm | None = None, offer: Invitation | None = None) -> dict:
+    return {
+        "page_title": "Team",
+        "account": account,
+        "members": rules.members(account),
+        "seats": rules.seats(account),
+        "pending": rules.pending_invitations(account),
+        "form": _invite_form(account, form),
+        "offer": offer,
+        "role_labels": rules.ROLE_LABELS,
+    }
+
+
+def _team_page(account: Account, status: int = 200, **context):
+    """The team block for htmx, the whole page otherwise."""
+    return render("team/index.html", block="team", status=status, **_team_context(account, **context))
+
+
+@bp.get("")
+def index():
+    """Members with their roles and seats, pending invitations, and the invite form."""
+    account = _account()
+    policy.authorize("team.invite", account)
+    return render("team/index.html", block="main", **_team_context(account))
+
+
+@bp.post("/invitations")
+def invite():
+    """Invite someone by email, with a role and access groups; the email goes out with the change."""
+    account = _account()
+    policy.authorize("team.invite", account)
+    form = _invite_form(account, InviteForm())
+    offer = None
+    if form.validate_on_submit():
+        try:
+            sent = rules.invite(account, current_user._get_current_object(), form.email.data,
+                                form.role.data, form.access_groups.data or [])
+        except rules.InvitationError as problem:
+            db.session.rollback()
+            getattr(form, problem.field or "email").errors.append(str(problem))
+            offer = problem.pending
+        else:
+            db.session.commit()
+            flash(f"Invitation sent to {sent.invitation.email}.", "success")
+            if not is_htmx():
+                return redirect(url_for("team.index"), 303)
+            return _team_page(account)
+    return _team_page(account, status=422, form=form, offer=offer)
+
+
+def _invitation(account: Account, invitation_id: int) -> Invitation:
+    """An invitation of this account; any other is not found."""
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.id == invitation_id, Invitation.account_id == account.id)
+    )
+    if invitation is None:
+        abort(404)
+    return invitation
+
+
+def _after_change(account: Account, problem: rules.InvitationError | None):
+    if problem is not None:
+        db.session.rollback()
+        flash(str(problem), "error")
+    if not is_htmx():
+        return redirect(url_for("team.index"), 303)
+    return _team_page(account, status=422 if problem else 200)
+
+
+@bp.post("/invitations/<int:invitation_id>/resend")
+def resend(invitation_id: int):
+    """Send a new link with a new expiry; the link in the earlier email stops working."""
+    account = _account()
+    policy.authorize("team.invite", account)
+    invitation = _invitation(account, invitation_id)
+    try:
+        rules.resend(invitation, current_user._get_current_object())
+    except rules.InvitationError as problem:
+        return _after_change(account, problem)
+    db.session.commit()
+    flash(f"A new invitation was sent to {invitation.email}. The earlier link no longer works.", "success")
+    return _after_change(account, None)
+
+
+@bp.post("/invitations/<int:invitation_id>/revoke")
+def revoke(invitation_id: int):
+    """Withdraw an invitation; its link stops working at once."""
+    account = _account()
+    policy.authorize("team.invite", account)
+    invitation = _invitation(account, invitation_id)
+    try:
+        rules.revoke(invitation, current_user._get_current_object())
+    except rules.InvitationError as problem:
+        return _after_change(account, problem)
+    db.session.commit()
+    flash(f"The invitation to {invitation.email} was revoked.", "success")
+    return _after_change(account, None)
