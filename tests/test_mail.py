@@ -334,3 +334,13 @@ def test_flask_mail_send_pending_sends_and_says_what_it_did(app, smtp_server):
     assert result.output == "Mail: 2 sent, 0 to retry later, 0 given up.\n"
     assert sorted(message["To"] for message in smtp_server.messages) == ["ana@example.test", "ben@example.test"]
     assert {mail.status for mail in stored_mail()} == {MailStatus.SENT.value}
+
+
+def test_a_delivered_body_is_not_kept(app, smtp_server):
+    """Once sent, the stored copy loses its body, which may hold a single-use link."""
+    queue_mail("ana@example.test", "Your link", INVITATION_TEXT, INVITATION_HTML)
+    db.session.commit()
+    assert send_pending().sent == 1
+    [stored] = stored_mail()
+    assert "abc123" not in stored.text_body and stored.html_body is None
+    assert "abc123" in smtp_server.messages[0].get_body(("plain",)).get_content()

@@ -113,3 +113,19 @@ def test_unknown_role_and_network_are_refused(app):
         db.session.add(Membership(account_id=account.id, user_id=user.id, role="emperor"))
         db.session.flush()
     db.session.rollback()
+
+
+def test_one_open_invitation_per_email(app):
+    """Two open invitations for one email in one account are refused by the database."""
+    from datetime import timedelta
+
+    from webapp.models import Invitation, utcnow
+
+    account = factories.make_account()
+    db.session.commit()
+    for number in range(2):
+        db.session.add(Invitation(account_id=account.id, email="twice@example.test", role="client",
+                                  token_hash=f"{number}" * 64, expires_at=utcnow() + timedelta(days=1)))
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, url_for
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from . import audit, crypto, plans, policy
@@ -261,13 +262,18 @@ def invite(account: Account, actor: User, email: str, role: str, access_group_id
     _check_seat(account, role, pending=pending_seats(account))
     for expired in unanswered:  # a new invitation replaces one that ran out
         expired.revoked_at = now
+    db.session.flush()
     invitation = Invitation(
         account_id=account.id, email=email, role=role, invited_by_id=actor.id,
         add_to_default_group=any(group.is_default for group in groups), access_groups=groups,
     )
     token = _issue_link(invitation)
     db.session.add(invitation)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # someone invited the same email at the same moment
+        db.session.rollback()
+        raise InvitationError(f"{email} already has an invitation waiting.", field="email") from None
     _queue_invitation_mail(invitation, token, account, actor)
     audit.record(account.id, actor.id, "invitation.created", "invitation", invitation.id,
                  after={"email": email, "role": role, "access_groups": [group.name for group in groups]})

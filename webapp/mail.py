@@ -70,6 +70,9 @@ class MailServerUnavailable(Exception):
     """The mail server could not be reached or refused us; the rest of the run would fail too."""
 
 
+DELIVERED_BODY = "(delivered; the body is not kept because it may hold a sign-in link)"
+
+
 def queue_mail(to_address: str, subject: str, text_body: str, html_body: str | None = None) -> Mail:
     """Queue an email in the current transaction; it goes out once that transaction commits."""
     for name, value in (("recipient", to_address), ("subject", subject)):
@@ -136,6 +139,8 @@ def _deliver(mail_ids: Iterable[int], now: datetime) -> DeliveryReport:
             else:
                 mail.status = MailStatus.SENT.value
                 mail.sent_at = now
+                # A delivered body may carry a single-use link; keep no copy of it at rest.
+                mail.text_body, mail.html_body = DELIVERED_BODY, None
                 db.session.commit()
                 report.sent += 1
     finally:

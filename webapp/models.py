@@ -271,6 +271,15 @@ class Invitation(db.Model):
     __table_args__ = (
         CheckConstraint(_in("role", Role), name="role_known"),
         CheckConstraint("email = lower(email)", name="email_lowercase"),
+        # One open invitation per email and account, even when two are sent at the same moment.
+        Index(
+            "uq_invitations_open_email",
+            "account_id",
+            "email",
+            unique=True,
+            sqlite_where=text("accepted_at IS NULL AND revoked_at IS NULL"),
+            postgresql_where=text("accepted_at IS NULL AND revoked_at IS NULL"),
+        ),
     )
 
 
