@@ -87,3 +87,47 @@ def test_a_revoked_invitation_link_says_it_was_withdrawn(page: Page, new_context
     their_browser = new_context().new_page()
     their_browser.goto(link)
     expect(their_browser.get_by_role("heading", name="This invitation was withdrawn")).to_be_visible()
+
+
+def remove_from_group(page: Page, live_server, group: str, name: str) -> None:
+    """On the group's Users tab, Remove `name` and confirm in the dialog."""
+    page.goto(f"/settings/access-groups/{live_server.group_id(group)}?tab=users")
+    page.get_by_role("row", name=re.compile(name)).get_by_role("button", name="Remove").click()
+    page.get_by_role("dialog", name=f"Remove {name}?").get_by_role("button", name="Remove").click()
+    expect(page.get_by_text(f"{name} was removed from “{group}”.")).to_be_visible()
+
+
+def test_invited_person_moves_between_groups_and_loses_access(page: Page, new_context, live_server,
+                                                              smtp_server, browser_problems):
+    """Invite, join, add to a second group, remove from the default: they see only the second group;
+    removed from that too, their next click lands on a page they may see."""
+    browser_problems.expect_status(404)  # their click into the group they just lost
+    email = f"omar-{uuid.uuid4().hex[:8]}@example.test"
+    sign_in(page, "owner@northstar.example")
+    open_team(page)
+    send_invitation(page, email, "Manager", {})  # the default group, Northstar HQ, stays ticked
+    their_browser = new_context().new_page()
+    their_browser.goto(link_in(smtp_server.wait_for(email)))
+    their_browser.get_by_label("Your name").fill("Omar Onboard")
+    their_browser.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
+    their_browser.get_by_label("Repeat password").fill(NEW_PASSWORD)
+    their_browser.get_by_role("button", name="Join Northstar Talent").click()
+    expect_group_shown(their_browser, "Northstar HQ")
+
+    # The owner adds Omar to Jonah's group on its Users tab, then takes him off the default group.
+    page.goto(f"/settings/access-groups/{live_server.group_id('Jonah Reed')}?tab=users")
+    page.get_by_text("Add User").click()
+    page.get_by_label("Find a member").fill("omar")
+    page.get_by_role("button", name="Add Omar Onboard").click()
+    expect(page.get_by_role("row", name=re.compile("Omar Onboard"))).to_be_visible()
+    remove_from_group(page, live_server, "Northstar HQ", "Omar Onboard")
+
+    # Signed in, Omar sees only Jonah's group: its name, not a menu.
+    their_browser.get_by_role("navigation", name="Main").get_by_role("link", name="Overview").click()
+    expect_group_shown(their_browser, "Jonah Reed")
+    expect(their_browser.get_by_role("navigation", name="Main").locator("summary")).to_have_count(0)
+
+    # Removed from Jonah's group too, his next click lands on a page he may see.
+    remove_from_group(page, live_server, "Jonah Reed", "Omar Onboard")
+    their_browser.get_by_role("navigation", name="Main").get_by_role("link", name="Overview").click()
+    expect(their_browser.get_by_role("heading", name="No access group yet")).to_be_visible()

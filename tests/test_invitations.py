@@ -359,3 +359,27 @@ def test_a_full_plan_refuses_the_acceptance_and_keeps_the_link(app, agency):
     assert "Tiny has no free team seat for you right now." in response.get_data(as_text=True)
     assert snapshot() == before
     assert rules.link_state(fresh(sent.invitation)) is rules.LinkState.LIVE
+
+
+def test_invitation_mail_survives_an_smtp_outage_and_arrives_once(client, auth, agency, smtp_server):
+    """SMTP down during the invite: the mail waits in the queue, then goes out exactly once."""
+    from webapp.mail import send_pending
+    from webapp.models import Mail, MailStatus, utcnow
+
+    smtp_server.stop()
+    auth.login(agency["owner"])
+    response = client.post("/settings/team/invitations", data={
+        "email": "outage@example.test", "role": "client", "access_groups": [agency["hq"].id],
+    })
+    assert response.status_code == 303  # the invite itself succeeds
+    response.close()  # the attempt after the response fails quietly
+    [queued] = db.session.scalars(select(Mail).execution_options(populate_existing=True)).all()
+    assert queued.status == MailStatus.QUEUED.value and queued.attempts == 1 and queued.last_error
+    assert smtp_server.messages == []
+
+    smtp_server.start()
+    later = utcnow() + timedelta(hours=1)
+    assert send_pending(now=later).sent == 1
+    assert send_pending(now=later + timedelta(hours=1)).sent == 0
+    assert [message["To"] for message in smtp_server.messages] == ["outage@example.test"]
+    assert "/invitations/" in smtp_server.messages[0].get_body(("plain",)).get_content()
