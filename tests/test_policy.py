@@ -25,6 +25,7 @@ from webapp.models import (
     SocialSet,
     User,
     UserGroup,
+    UserGroupGrant,
     UserGroupMember,
     UserGroupRight,
 )
@@ -104,8 +105,8 @@ def world(app) -> World:
     objects["acme"], objects["hq"] = acme, factories.default_group(acme)
     fill_group(objects, "north", north)
     fill_group(objects, "south", south)
-    objects["north.profile2"] = second_profile = factories.make_profile(objects["north.set"], Network.FACEBOOK)
-    objects["north.post2"] = factories.make_post(second_profile)
+    objects["north.profile2"] = factories.make_profile(objects["north.set"], Network.FACEBOOK)
+    objects["north.post2"] = factories.make_post(objects["north.profile2"])
 
     rival = factories.make_account("Rival")
     objects["rival"] = rival
@@ -156,6 +157,16 @@ def world(app) -> World:
     db.session.add(ProfileAccessRemoval(social_profile_id=objects["north.profile"].id,
                                         user_id=users["profile_removed"].id))
 
+    # Members of both accounts; the app never grants a user group on another account's group.
+    borderless = factories.make_user_group(acme, "Borderless", rights=["posts.approve"])
+    db.session.add(UserGroupGrant(user_group_id=borderless.id, access_group_id=objects["rival.hq"].id))
+    users["member_of_both"] = factories.make_member(acme, Role.CLIENT)
+    factories.make_member(rival, Role.CLIENT, user=users["member_of_both"])
+    join(users["member_of_both"], borderless)
+    users["member_of_both_on_tab"] = factories.make_member(acme, Role.CLIENT)
+    factories.make_member(rival, Role.CLIENT, [objects["rival.hq"]], user=users["member_of_both_on_tab"])
+    join(users["member_of_both_on_tab"], reviewers)
+
     objects["client's user"], objects["owner's user"] = users["client"], users["owner"]
     db.session.flush()
     return w
@@ -178,6 +189,12 @@ OWN_GROUP = rows(
     ("manager", "group.users", "north", DENIED),
     ("admin", "group.users", "north", ALLOWED),
     ("owner", "group.users", "north", ALLOWED),
+    ("client", "groups.manage", "north", DENIED),
+    ("manager", "groups.manage", "north", DENIED),
+    ("admin", "groups.manage", "north", ALLOWED),
+    ("owner", "groups.manage", "north", ALLOWED),
+    ("admin", "groups.create", "north", DENIED),
+    ("owner", "groups.create", "north", ALLOWED),
     ("client", "inbox.manage", "north", DENIED),
     ("manager", "inbox.manage", "north", DENIED),
     ("admin", "inbox.manage", "north", ALLOWED),
@@ -225,7 +242,8 @@ PROBES = [
 
 # Another group of the same account (South) is hidden unless one is its owner; so is HQ.
 OTHER_GROUP = rows(
-    *((who, action, f"south{suffix}", HIDDEN) for who in ("client", "manager", "admin") for action, suffix in PROBES),
+    *((who, action, f"south{suffix}", HIDDEN)
+      for who in ("client", "manager", "admin") for action, suffix in PROBES),
     *((who, ENTER, "hq", HIDDEN) for who in ("client", "manager", "admin")),
     *(("owner", action, f"south{suffix}", ALLOWED) for action, suffix in PROBES),
     ("owner", ENTER, "hq", ALLOWED),
@@ -238,6 +256,17 @@ OTHER_ACCOUNT = rows(
     *(("rival_owner", action, f"north{suffix}", HIDDEN) for action, suffix in PROBES),
     *(("rival_owner", action, f"rival.hq{suffix}", ALLOWED) for action, suffix in PROBES),
     *(("anonymous", action, f"north{suffix}", HIDDEN) for action, suffix in PROBES),
+)
+
+# People in both accounts: what Acme gives them stays in Acme.
+BOTH_ACCOUNTS = rows(
+    ("member_of_both", ENTER, "rival.hq", HIDDEN),
+    ("member_of_both", "posts.view", "rival.hq.post", HIDDEN),
+    ("member_of_both", "account.view", "rival", ALLOWED),
+    ("member_of_both_on_tab", ENTER, "rival.hq", ALLOWED),
+    ("member_of_both_on_tab", "posts.view", "rival.hq.post", ALLOWED),
+    ("member_of_both_on_tab", "posts.approve", "north.post", ALLOWED),
+    ("member_of_both_on_tab", "posts.approve", "rival.hq.post", DENIED),
 )
 
 ACCOUNT = rows(
@@ -258,6 +287,8 @@ ACCOUNT = rows(
     ("admin", "groups.create", "acme", DENIED),
     ("admin", "plan.change", "acme", DENIED),
     ("admin", "owner.transfer", "acme", DENIED),
+    ("admin", "groups.manage", "acme", ALLOWED),
+    ("manager", "groups.manage", "acme", DENIED),
     ("owner", "account.view", "acme", ALLOWED),
     ("owner", "team.invite", "acme", ALLOWED),
     ("owner", "groups.create", "acme", ALLOWED),
@@ -347,7 +378,7 @@ REMOVED_PROFILE = rows(
 )
 
 POLICY_TABLE = (
-    OWN_GROUP + OTHER_GROUP + OTHER_ACCOUNT + ACCOUNT + OWN_USER
+    OWN_GROUP + OTHER_GROUP + OTHER_ACCOUNT + BOTH_ACCOUNTS + ACCOUNT + OWN_USER
     + CLIENT_WITH_OWN_RIGHTS + USER_GROUPS + NOTHING_LEFT + REMOVED_PROFILE
 )
 
@@ -434,7 +465,8 @@ def test_visible_refuses_a_model_without_an_access_group(app, world):
 
 
 @pytest.mark.parametrize(
-    "who", ["owner", "client", "two_teams", "client_with_rights", "profile_removed", "inactive", "rival_owner"]
+    "who",
+    ["owner", "client", "two_teams", "client_with_rights", "profile_removed", "inactive", "rival_owner"],
 )
 def test_load_permissions_runs_one_statement(world, count_queries, who):
     """Everything the policy needs about a user comes from exactly one SQL statement."""
@@ -491,3 +523,14 @@ def test_managing_access_groups_is_for_owner_and_admins(app, role, expected):
     db.session.commit()
     if role is not Role.OWNER:
         assert policy.decide(policy.load_permissions(user.id), "groups.manage", hidden) is policy.Verdict.HIDDEN
+
+
+def test_an_inactive_user_may_not_even_act_on_themselves(app):
+    """Deactivation leaves nothing, not even the user's own record."""
+    from webapp.accounts import deactivate
+
+    account = factories.make_account()
+    owner = factories.owner_of(account)
+    deactivate(owner)
+    db.session.commit()
+    assert policy.decide(policy.load_permissions(owner.id), policy.SELF, owner) is policy.Verdict.HIDDEN

@@ -228,7 +228,7 @@ def load_permissions(user_id: int, now: datetime | None = None) -> Permissions:
     parameters = {"user_id": user_id, "now": now or datetime.now(timezone.utc)}
     rows = db.session.execute(_permissions_statement(), parameters).all()
     if not any(kind == "active" for kind, *_ in rows):
-        return Permissions(user_id=user_id)
+        return NO_PERMISSIONS  # an inactive user may do nothing at all
 
     role_by_account: dict[int, str] = {}
     granted: dict[int, set[str]] = {}
