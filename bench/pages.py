@@ -27,6 +27,8 @@ class Page:
     path: str  # "{group}" stands for the measured access group's id
     htmx: bool = False
     anonymous: bool = False
+    staff_only: bool = False  # a settings page for the owner and admins: managers get 403
+
 
     def url(self, group_id: int) -> str:
         """The path of this page in access group `group_id`."""
@@ -42,6 +44,13 @@ PAGES = [
     Page("group home (htmx partial)", "/g/{group}/", htmx=True),
     Page("group switcher (htmx)", "/g/{group}/switcher", htmx=True),
     Page("settings/account", "/settings/account"),
+    Page("access groups", "/settings/access-groups", staff_only=True),
+    Page("access group edit", "/settings/access-groups/{group}", staff_only=True),
+    Page("access group users tab (htmx)", "/settings/access-groups/{group}?tab=users", htmx=True,
+         staff_only=True),
+    Page("add-user candidates (htmx)", "/settings/access-groups/{group}/users/candidates?q=a", htmx=True,
+         staff_only=True),
+    Page("team", "/settings/team", staff_only=True),
     Page("login", "/login", anonymous=True),
 ]
 SIGNED_IN_VISITORS = ("owner", "manager")
@@ -152,7 +161,10 @@ def measure_pages(app: Flask, dataset: Dataset, requests: int) -> list[Measureme
                "manager": signed_in_client(app, dataset.manager_email)}
     results = []
     for page in PAGES:
-        visitors = ["anonymous"] if page.anonymous else list(SIGNED_IN_VISITORS)
+        if page.anonymous:
+            visitors = ["anonymous"]
+        else:
+            visitors = ["owner"] if page.staff_only else list(SIGNED_IN_VISITORS)
         for visitor in visitors:
             client = app.test_client() if page.anonymous else clients[visitor]
             results.append(_measure(client, counter, page, visitor, dataset.bench_group_id, requests))
@@ -162,7 +174,7 @@ def measure_pages(app: Flask, dataset: Dataset, requests: int) -> list[Measureme
 def unmeasured_endpoints(app: Flask) -> list[str]:
     """GET routes of the app that no page here requests (new pages should be added to PAGES)."""
     adapter = app.url_map.bind("localhost")
-    measured = {adapter.match(page.url(1), method="GET")[0] for page in PAGES}
+    measured = {adapter.match(page.url(1).partition("?")[0], method="GET")[0] for page in PAGES}
     return sorted(
         rule.rule for rule in app.url_map.iter_rules()
         if "GET" in (rule.methods or ()) and rule.endpoint != "static" and rule.endpoint not in measured

@@ -1,5 +1,6 @@
 """Encryption of OAuth tokens at rest, and hashing of emailed tokens."""
 import base64
+import functools
 import hashlib
 import secrets
 
@@ -19,6 +20,12 @@ def _fernet_key(secret: str) -> bytes:
 def _cipher() -> MultiFernet:
     """A cipher from TOKEN_ENCRYPTION_KEY (comma-separated, newest first) or the secret key."""
     configured = current_app.config.get("TOKEN_ENCRYPTION_KEY") or current_app.config["SECRET_KEY"]
+    return _cipher_for(configured)
+
+
+@functools.lru_cache(maxsize=8)
+def _cipher_for(configured: str) -> MultiFernet:
+    # Deriving keys costs more than encrypting a token: do it once per configured key list.
     keys = [part.strip() for part in configured.split(",") if part.strip()]
     return MultiFernet([Fernet(_fernet_key(key)) for key in keys])
 

@@ -434,8 +434,9 @@ class SocialProfile(db.Model):
     display_name: Mapped[str] = mapped_column(String(120), default="")
     avatar_url: Mapped[str | None] = mapped_column(String(500))
     external_id: Mapped[str | None] = mapped_column(String(255))
-    access_token: Mapped[str | None] = mapped_column(EncryptedText)
-    refresh_token: Mapped[str | None] = mapped_column(EncryptedText)
+    # Deferred: pages listing profiles never need (or decrypt) their tokens.
+    access_token: Mapped[str | None] = mapped_column(EncryptedText, deferred=True)
+    refresh_token: Mapped[str | None] = mapped_column(EncryptedText, deferred=True)
     token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     needs_reconnect: Mapped[bool] = mapped_column(Boolean, default=False)
     needs_approval: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -687,3 +688,7 @@ class Mail(db.Model):
         CheckConstraint(_in("status", MailStatus), name="status_known"),
         Index("ix_mail_due", "status", "next_attempt_at"),
     )
+
+
+# The sandbox provider's tables belong to the schema even where the provider is not served.
+from .sandbox import models as _sandbox_models  # noqa: E402,F401
