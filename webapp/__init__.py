@@ -65,12 +65,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .blueprints import access_groups, auth, groups, invitations, settings, team
+    from .blueprints import access_groups, auth, groups, invitations, settings, social_sets, team
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(groups.bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(access_groups.bp)
+    app.register_blueprint(social_sets.bp)
     app.register_blueprint(team.bp)
     app.register_blueprint(invitations.bp)
 

@@ -127,7 +127,7 @@ def _managed_group(group_id: int, action: str = "groups.manage") -> AccessGroup:
     return policy.get_or_404(AccessGroup, group_id, action)
 
 
-def _edit_context(group: AccessGroup, tab: str, **extra) -> dict:
+def edit_context(group: AccessGroup, tab: str, **extra) -> dict:
     context = {
         "page_title": f"{group.name} · Access group",
         "edited": group,
@@ -156,7 +156,7 @@ def edit(group_id: int):
     tab = request.args.get("tab", "profiles")
     if tab not in TABS:
         abort(404)
-    return render("access_groups/edit.html", block="tab", **_edit_context(group, tab))
+    return render("access_groups/edit.html", block="tab", **edit_context(group, tab))
 
 
 @bp.post("/<int:group_id>/rename")
@@ -174,7 +174,7 @@ def rename(group_id: int):
             flash("Access group renamed.", "success")
             return redirect(url_for("access_groups.edit", group_id=group.id), 303)
     return render("access_groups/edit.html", block="rename", status=422,
-                  **_edit_context(group, "profiles", rename_form=form))
+                  **edit_context(group, "profiles", rename_form=form))
 
 
 @bp.post("/<int:group_id>/delete")
@@ -199,7 +199,7 @@ def candidates(group_id: int):
     form = CandidateFilterForm(request.args)
     text = form.q.data if form.validate() else ""
     return render("access_groups/edit.html", block="candidates", refresh_shell=False,
-                  **_edit_context(group, "users", candidates=rules.candidates(group, text or ""),
+                  **edit_context(group, "users", candidates=rules.candidates(group, text or ""),
                                   filtering=bool(text), adding=True))
 
 
@@ -223,7 +223,7 @@ def add_user(group_id: int):
         flash(problem, "error")
     if not is_htmx():
         return redirect(url_for("access_groups.edit", group_id=group.id, tab="users"), 303)
-    return render("access_groups/edit.html", block="users", status=status, **_edit_context(group, "users"))
+    return render("access_groups/edit.html", block="users", status=status, **edit_context(group, "users"))
 
 
 @bp.post("/<int:group_id>/users/<int:user_id>/remove")
@@ -241,4 +241,4 @@ def remove_user(group_id: int, user_id: int):
         flash(f"{user.name} was removed from “{group.name}”.", "success")
     if not is_htmx():
         return redirect(url_for("access_groups.edit", group_id=group.id, tab="users"), 303)
-    return render("access_groups/edit.html", block="users", status=status, **_edit_context(group, "users"))
+    return render("access_groups/edit.html", block="users", status=status, **edit_context(group, "users"))

@@ -1,0 +1,129 @@
+"""The social sets of an access group, on its Social Profiles tab: create, rename, delete."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from .. import policy
+from .. import social_sets as rules
+from ..access_groups import normalized_name
+from ..extensions import db
+from ..htmx import is_htmx, render
+from ..models import AccessGroup, SocialSet
+from .access_groups import edit_context
+
+bp = Blueprint("social_sets", __name__, url_prefix="/settings/access-groups/<int:group_id>/social-sets")
+bp.add_app_template_global(rules.still_holds_message, "social_set_still_holds")
+
+# The block of the access group's edit page that holds the sets; every answer here swaps it.
+BLOCK = "social_sets"
+
+
+class SocialSetNameForm(FlaskForm):
+    """The name of a new or renamed social set; the rules check it again, and its uniqueness."""
+
+    name = StringField("Name", filters=[normalized_name], validators=[
+        DataRequired(message="Enter a name for the social set."),
+        Length(max=rules.NAME_MAX_LENGTH,
+               message=f"Keep the name to {rules.NAME_MAX_LENGTH} characters or fewer."),
+    ])
+
+    def problem(self) -> str:
+        """What is wrong with the submitted form, in words for the page."""
+        return " ".join(self.name.errors) or "The form expired. Reload the page and try again."
+
+
+def _managed_group(group_id: int) -> AccessGroup:
+    return policy.get_or_404(AccessGroup, group_id, "groups.manage")
+
+
+def _set_in(group: AccessGroup, set_id: int) -> SocialSet:
+    """A set of `group` only: another group's set id is not found, as is one the user may not see."""
+    social_set = db.session.scalar(
+        policy.visible(select(SocialSet)).where(SocialSet.id == set_id, SocialSet.access_group_id == group.id)
+    )
+    if social_set is None:
+        abort(404)
+    return social_set
+
+
+def _answer(group: AccessGroup, status: int = 200, **state) -> Response:
+    """The tab's social sets (the whole edit page for a plain request), or a 303 back after a plain success."""
+    if status == 200 and not is_htmx():
+        return redirect(url_for("access_groups.edit", group_id=group.id), 303)
+    response = render("access_groups/edit.html", block=BLOCK, status=status,
+                      **edit_context(group, "profiles", **state))
+    if status == 200:
+        response.headers["HX-Trigger"] = "socialSetsChanged"
+    return response
+
+
+@bp.app_template_global()
+def profile_connect_method() -> str | None:
+    """How an empty slot reaches `profiles.connect`: "POST", "GET", or None while no such view exists."""
+    if "profiles.connect" not in current_app.view_functions:
+        return None
+    methods = set().union(*(rule.methods for rule in current_app.url_map.iter_rules("profiles.connect")))
+    return "POST" if "POST" in methods else "GET"
+
+
+@bp.post("")
+def create(group_id: int):
+    """Create a social set in the group, within the plan's limit on sets."""
+    group = _managed_group(group_id)
+    form = SocialSetNameForm()
+    if not form.validate_on_submit():
+        return _answer(group, 422, set_errors={"new": form.problem()}, new_set_name=form.name.data)
+    try:
+        social_set = rules.create_social_set(group, form.name.data, current_user)
+    except rules.SocialSetError as problem:
+        return _answer(group, 422, set_errors={"new": str(problem)}, new_set_name=form.name.data)
+    db.session.commit()
+    flash(f"Social set “{social_set.name}” created.", "success")
+    return _answer(group)
+
+
+@bp.post("/<int:set_id>/rename")
+def rename(group_id: int, set_id: int):
+    """Rename one of the group's social sets; the name stays unique in the group."""
+    group = _managed_group(group_id)
+    social_set = _set_in(group, set_id)
+    form = SocialSetNameForm()
+    if not form.validate_on_submit():
+        return _answer(group, 422, set_errors={social_set.id: form.problem()},
+                       rename_values={social_set.id: form.name.data})
+    try:
+        renamed = rules.rename_social_set(social_set, form.name.data, current_user)
+    except rules.SocialSetError as problem:
+        return _answer(group, 422, set_errors={social_set.id: str(problem)},
+                       rename_values={social_set.id: form.name.data})
+    db.session.commit()
+    if renamed:
+        flash(f"Social set renamed to “{social_set.name}”.", "success")
+    return _answer(group)
+
+
+@bp.post("/<int:set_id>/delete")
+def delete(group_id: int, set_id: int):
+    """Delete one of the group's social sets, once it holds no profiles."""
+    group = _managed_group(group_id)
+    social_set = _set_in(group, set_id)
+    name = social_set.name
+    try:
+        rules.delete_social_set(social_set, current_user)
+        db.session.commit()
+    except rules.SocialSetError as problem:
+        return _answer(group, 422, set_errors={social_set.id: str(problem)})
+    except IntegrityError:
+        # A profile was connected into the set while it was being deleted; the database kept it.
+        db.session.rollback()
+        return _answer(group, 422, set_errors={set_id: rules.still_holds_message(
+            name, rules.profile_count(social_set))})
+    flash(f"Social set “{name}” deleted.", "success")
+    return _answer(group)
