@@ -80,7 +80,10 @@ class RouteCase:
 ROUTES: list[RouteCase] = []
 BUILDERS: list[Callable[[World], None]] = []
 PUBLIC_ENDPOINTS = {"static", "auth.index", "auth.setup", "auth.login",
-                    "invitations.show", "invitations.accept", "invitations.sign_out"}
+                    "invitations.show", "invitations.accept", "invitations.sign_out",
+                    # The sandbox OAuth provider: its OAuth checks (client, code, token) are its policy.
+                    "sandbox.authorize", "sandbox.decide", "sandbox.token", "sandbox.userinfo",
+                    "sandbox.avatar"}
 
 
 def register(route: RouteCase) -> RouteCase:

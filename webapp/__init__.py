@@ -74,6 +74,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(social_sets.bp)
     app.register_blueprint(team.bp)
     app.register_blueprint(invitations.bp)
+    if app.config["SANDBOX_PROVIDER"]:
+        from . import sandbox
+
+        app.register_blueprint(sandbox.bp)
 
 
 def _register_security(app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""Command-line tasks: `flask demo seed`, `flask users deactivate`, `flask mail send-pending`."""
+"""Command-line tasks: `flask demo seed`, `flask users deactivate`, `flask mail send-pending`,
+`flask sandbox register-client`."""
 from __future__ import annotations
 
 import click
@@ -14,6 +15,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(sandbox_cli)
 
 
 @click.group("demo")
@@ -69,3 +71,25 @@ def send_pending_command(limit: int) -> None:
 
     report = send_pending(limit=limit)
     click.echo(f"Mail: {report.sent} sent, {report.retrying} to retry later, {report.failed} given up.")
+
+
+@click.group("sandbox")
+def sandbox_cli() -> None:
+    """The built-in sandbox OAuth provider."""
+
+
+@sandbox_cli.command("register-client")
+@click.argument("name")
+@click.argument("redirect_uris", nargs=-1, required=True)
+def register_client_command(name: str, redirect_uris: tuple[str, ...]) -> None:
+    """Let another app named NAME use the sandbox, sending people back to REDIRECT_URIS (exact)."""
+    from .sandbox import register_sandbox_client
+
+    client_id, client_secret = register_sandbox_client(name, list(redirect_uris))
+    db.session.commit()
+    click.echo(f"Registered {name} with the sandbox provider.")
+    click.echo(f"  client_id:     {client_id}")
+    click.echo(f"  client_secret: {client_secret}  (shown once: only its hash is kept)")
+    click.echo("  authorize_url: /sandbox/<network>/authorize  (PKCE with S256 required)")
+    click.echo("  token_url:     /sandbox/token")
+    click.echo("  userinfo:      /sandbox/userinfo")

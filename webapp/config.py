@@ -53,4 +53,7 @@ def from_environment(instance_path: Path) -> dict:
         # Seconds a sender may hold a message; a message held longer was left by a stopped sender.
         "MAIL_SENDING_TIMEOUT": int(os.environ.get("MAIL_SENDING_TIMEOUT") or 600),
         "INVITATION_TTL_DAYS": int(os.environ.get("INVITATION_TTL_DAYS") or 7),
+        # The built-in sandbox OAuth provider: on for the demo and tests, off in production unless asked.
+        "SANDBOX_PROVIDER": _bool("SANDBOX_PROVIDER", os.environ.get("ROSTER_ENV") != "production"),
+        "SANDBOX_TOKEN_TTL": int(os.environ.get("SANDBOX_TOKEN_TTL") or 3600),
     }
