@@ -468,3 +468,16 @@ def test_social_profiles_tab_queries_do_not_grow_with_sets(client, auth, count_q
     assert client.get(url).get_data(as_text=True).count('class="set-card"') == 50
     assert one == fifty, f"queries grew with sets: {one} -> {fifty}"
     assert fifty <= 9
+
+
+def test_the_delete_group_panel_follows_changes_to_sets(client, auth, agency):
+    """Deleting a group's last set by htmx also refreshes, out of band, what the group still holds."""
+    empty_group = factories.make_group(agency["account"], "Soon empty")
+    only_set = factories.make_social_set(empty_group, "Only set")
+    db.session.commit()
+    auth.login(agency["owner"])
+    response = client.post(f"{sets_url(empty_group)}/{only_set.id}/delete", headers=HTMX)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert '<section id="delete-group" class="panel" aria-labelledby="delete-heading" hx-swap-oob="true">' in body
+    assert "The group is empty and can be deleted." in body

@@ -22,14 +22,23 @@ def is_partial() -> bool:
     )
 
 
-def render(template: str, block: str | None = None, status: int = 200, **context: Any) -> Response:
+def render(
+    template: str,
+    block: str | None = None,
+    status: int = 200,
+    also: tuple[str, ...] = (),
+    **context: Any,
+) -> Response:
     """Render `block` of `template` for a partial request, the whole page otherwise.
 
-    Pages whose main content is swapped also refresh the sidebar out of band, so the current
-    group shown in the switcher always matches the content.
+    `also` names more blocks of the page that the change affects; a partial response carries
+    them out of band (rendered with `oob` set, so each marks itself `hx-swap-oob`). Pages whose
+    main content is swapped also refresh the sidebar, so the switcher matches the content.
     """
     if block and is_partial():
         body = render_block(template, block, **context)
+        for extra in also:
+            body += render_block(template, extra, **{**context, "oob": True})
         if context.get("refresh_shell", True):
             body += render_template("layout/_shell_oob.html", **context)
     else:
