@@ -38,7 +38,7 @@ def seed_command() -> None:
     if logins:
         click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for role, email in logins:
-            click.echo(f"  {role:<22} {email}")
+            click.echo(f"  {role:<34} {email}")
 
 
 @click.group("users")

@@ -35,11 +35,12 @@ from .storage import media_storage
 DEMO_PASSWORD = "northstar-demo"
 DEMO_DOMAIN = "northstar.example"
 
+# name, email local part, role, job title shown with the demo logins
 STAFF = [
-    ("Nora Quinn", "owner", Role.OWNER),
-    ("Alex Rivera", "alex", Role.ADMIN),
-    ("Sam Okafor", "sam", Role.MANAGER),
-    ("Ivy Chen", "ivy", Role.MANAGER),
+    ("Nora Quinn", "owner", Role.OWNER, "agency owner"),
+    ("Alex Rivera", "alex", Role.ADMIN, "agent, admin"),
+    ("Sam Okafor", "sam", Role.MANAGER, "agent, manager"),
+    ("Ivy Chen", "ivy", Role.MANAGER, "assistant, manager"),
 ]
 
 # name, email local part, handle stem, networks of the main set, networks of the second set
@@ -73,8 +74,8 @@ def _email(local: str) -> str:
 
 def demo_logins() -> list[tuple[str, str]]:
     """(who, email) for each demo login that exists in the database."""
-    wanted = [(f"{role.value} ({name})", _email(local)) for name, local, role in STAFF]
-    wanted += [(f"creator ({name})", _email(local)) for name, local, *_ in CREATORS]
+    wanted = [(f"{name} ({title})", _email(local)) for name, local, _role, title in STAFF]
+    wanted += [(f"{name} (creator, client)", _email(local)) for name, local, *_ in CREATORS]
     existing = set(db.session.scalars(select(User.email).where(User.email.in_([e for _, e in wanted]))))
     return [(who, email) for who, email in wanted if email in existing]
 
@@ -106,7 +107,7 @@ def seed_demo(now: datetime | None = None, with_files: bool = True) -> Account:
 
     users: dict[str, User] = {}
     memberships: dict[str, Membership] = {}
-    for name, local, role in STAFF:
+    for name, local, role, _title in STAFF:
         users[local] = User(email=_email(local), name=name, password_hash=password_hash)
         memberships[local] = Membership(account=account, user=users[local], role=role.value)
     for name, local, *_ in CREATORS:
