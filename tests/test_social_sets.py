@@ -224,14 +224,17 @@ def test_set_with_profiles_offers_no_delete_button_in_its_dialog(client, auth, a
     assert f'hx-post="/settings/access-groups/{agency["maya"].id}/social-sets/{brand.id}/delete"' in empty_dialog
 
 
-def test_empty_slots_wait_for_the_connect_flow(client, auth, agency):
-    """Without a connect view, Add Social Profile is a disabled button explained by a hint."""
+def test_empty_slots_post_to_the_connect_flow(client, auth, agency):
+    """Each empty slot is a small form posting its network to the set's connect URL (see test_profiles)."""
     auth.login(agency["owner"])
     page = client.get(f"/settings/access-groups/{agency['maya'].id}").get_data(as_text=True)
-    hint_id = f"connect-hint-{agency['main'].id}"
-    assert page.count(f'disabled aria-describedby="{hint_id}">Add Social Profile') == len(Network) - 1
+    connect_url = f"/social-sets/{agency['main'].id}/connect"
+    assert page.count(f'<form class="slot-action" method="post" action="{connect_url}" hx-post="{connect_url}">') \
+        == len(Network) - 1
+    assert page.count("Add Social Profile<span") == len(Network) - 1
     assert "for Instagram in Maya Main</span>" in page
-    assert f'id="{hint_id}">Connecting profiles arrives with the OAuth connect flow.</p>' in page
+    assert '<input type="hidden" name="network" value="instagram">' in page
+    assert "Connecting profiles arrives" not in page and " disabled " not in page
 
 
 def test_filled_slots_show_the_avatar_when_there_is_one(client, auth, agency):
@@ -243,21 +246,6 @@ def test_filled_slots_show_the_avatar_when_there_is_one(client, auth, agency):
     assert '<img class="avatar" src="/static/favicon.svg" alt=""' in page
     assert page.count('class="avatar"') == 1  # the TikTok profile has no avatar
     assert "@mayatweets" in page
-
-
-@pytest.mark.parametrize("methods, expected", [
-    (["POST"], '<form class="slot-action" method="post" action="/connect/{group}/{set}/instagram">'),
-    (["GET"], '<a class="button small slot-action" href="/connect/{group}/{set}/instagram">'),
-])
-def test_empty_slots_reach_the_connect_view_once_it_exists(app, client, auth, agency, methods, expected):
-    """When a `profiles.connect` view is registered, each empty slot links or posts to it."""
-    app.add_url_rule("/connect/<int:group_id>/<int:set_id>/<network>", endpoint="profiles.connect",
-                     view_func=lambda **kwargs: "", methods=methods)
-    auth.login(agency["owner"])
-    page = client.get(f"/settings/access-groups/{agency['maya'].id}").get_data(as_text=True)
-    assert expected.format(group=agency["maya"].id, set=agency["main"].id) in page
-    assert "Connecting profiles arrives" not in page and " disabled " not in page
-    assert page.count("Add Social Profile<span") == len(Network) - 1
 
 
 def test_the_overview_of_all_groups_shows_the_same_slots(client, auth, agency):

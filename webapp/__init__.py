@@ -65,7 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .blueprints import access_groups, auth, groups, invitations, settings, social_sets, team
+    from .blueprints import access_groups, auth, groups, invitations, profiles, settings, social_sets, team
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(groups.bp)
@@ -74,6 +74,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(social_sets.bp)
     app.register_blueprint(team.bp)
     app.register_blueprint(invitations.bp)
+    app.register_blueprint(profiles.bp)
     if app.config["SANDBOX_PROVIDER"]:
         from . import sandbox
 

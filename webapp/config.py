@@ -56,4 +56,10 @@ def from_environment(instance_path: Path) -> dict:
         # The built-in sandbox OAuth provider: on for the demo and tests, off in production unless asked.
         "SANDBOX_PROVIDER": _bool("SANDBOX_PROVIDER", os.environ.get("ROSTER_ENV") != "production"),
         "SANDBOX_TOKEN_TTL": int(os.environ.get("SANDBOX_TOKEN_TTL") or 3600),
+        # Where Roster's server reaches the sandbox's token and userinfo endpoints, when its own
+        # public address does not work from inside (a container, a proxy); None: the public address.
+        "SANDBOX_BASE_URL": os.environ.get("SANDBOX_BASE_URL") or None,
+        # Each network's OAuth client: OAUTH_<NETWORK>_CLIENT_ID, _CLIENT_SECRET, _AUTHORIZE_URL,
+        # _TOKEN_URL, _USERINFO_URL, _SCOPE, _PKCE, ... (see webapp/networks.py).
+        **{name: value for name, value in os.environ.items() if name.startswith("OAUTH_") and value},
     }

@@ -6,6 +6,7 @@ The objects here hold no app state, so one server serves every app the factory b
 """
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import timedelta
 
@@ -36,6 +37,9 @@ SCOPES: dict[str, str] = {
     "insights": "Read the statistics of your posts",
 }
 CODE_LIFETIME = timedelta(minutes=10)  # the longest RFC 6749 recommends
+
+# Authlib logs each token it issues at DEBUG: tokens are kept out of every log.
+logging.getLogger("authlib.oauth2").setLevel(logging.INFO)
 
 
 class SandboxRequest(OAuth2Request):

@@ -1,0 +1,248 @@
+"""Social profiles: a group's slots, connecting a profile over OAuth, transferring and removing one."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+from wtforms import BooleanField, HiddenField, SelectField
+from wtforms.validators import DataRequired
+
+from .. import policy
+from .. import profiles as rules
+from ..extensions import db
+from ..htmx import hx_redirect, is_htmx, render
+from ..models import AccessGroup, Network, Post, SocialProfile, SocialSet
+from ..networks import network_setup
+from ..shell import template_can
+
+bp = Blueprint("profiles", __name__)
+bp.add_app_template_global(network_setup, "network_setup")
+
+
+class ConnectForm(FlaskForm):
+    """Which empty slot of the set to connect, and the page the person started from."""
+
+    network = SelectField(choices=[network.value for network in Network], validators=[DataRequired()])
+    origin = SelectField(choices=list(rules.ORIGINS), default="settings", validate_choice=False)
+    reconnect = BooleanField()
+
+
+class TransferForm(FlaskForm):
+    """An accepted transfer offer, kept in the session under this id."""
+
+    offer = HiddenField(validators=[DataRequired()])
+
+
+class RemoveForm(FlaskForm):
+    """Removing a profile; `origin` says which page to go back to."""
+
+    origin = SelectField(choices=list(rules.ORIGINS), default="settings", validate_choice=False)
+
+
+# --- helpers for the slot templates -----------------------------------------------------------------
+
+
+@bp.app_template_global()
+def profile_removal(profile: SocialProfile) -> str | None:
+    """For hiding a Remove button the view would refuse: "everyone", "own" or None."""
+    if template_can("profiles.manage", profile):
+        return "everyone"
+    perms = policy.permissions_for(current_user)
+    account_id = perms.groups.get(profile.access_group_id)
+    if account_id is not None and perms.role_in(account_id) == "client" and profile.connected_by_id == current_user.id:
+        return "own"
+    return None
+
+
+@bp.app_template_global()
+def profile_post_counts() -> dict[int, int]:
+    """Posts per profile in the groups this user may enter, counted once per request."""
+    if "_profile_post_counts" not in g:
+        group_ids = policy.permissions_for(current_user).access_group_ids
+        rows = db.session.execute(
+            select(Post.social_profile_id, func.count(Post.id))
+            .where(Post.access_group_id.in_(group_ids)).group_by(Post.social_profile_id)
+        )
+        g._profile_post_counts = dict(rows.all())
+    return g._profile_post_counts
+
+
+# --- answers ----------------------------------------------------------------------------------------
+
+
+def _back_url(access_group_id: int, origin: str) -> str:
+    """The page the person started from: the settings tab (when they manage the group) or the group's slots."""
+    group = db.session.get(AccessGroup, access_group_id)
+    if origin == "settings" and group is not None and policy.can(current_user, "groups.manage", group):
+        return url_for("access_groups.edit", group_id=access_group_id)
+    return url_for("profiles.index", group_id=access_group_id)
+
+
+def _problem(problem: rules.ProfileProblem, back_url: str | None = None) -> Response:
+    """A refusal: a clear page, or for htmx an alert in the page's flash area."""
+    if is_htmx():
+        body = render_template("profiles/_alert.html", message=problem.message)
+        response = make_response(body, problem.status if problem.status == 422 else 200)
+        response.headers["HX-Retarget"] = "#flashes"
+        response.headers["HX-Reswap"] = "outerHTML"
+        response.vary.add("HX-Request")
+        return response
+    page = render_template("profiles/problem.html", page_title=problem.title, problem=problem, back_url=back_url)
+    return make_response(page, problem.status)
+
+
+def _visible_set(set_id: int) -> SocialSet | None:
+    return db.session.scalar(policy.visible(select(SocialSet)).where(SocialSet.id == set_id))
+
+
+# --- views ------------------------------------------------------------------------------------------
+
+
+@bp.get("/g/<int:group_id>/profiles")
+def index(group_id: int):
+    """The group's social sets and their slots, for everyone who may enter the group."""
+    group = policy.get_or_404(AccessGroup, group_id)
+    g.access_group = group  # the shell shows this group
+    perms = policy.current_permissions()
+    social_sets = db.session.scalars(
+        policy.visible(select(SocialSet)).where(SocialSet.access_group_id == group.id)
+        .options(selectinload(SocialSet.profiles)).order_by(SocialSet.position, SocialSet.id)
+    ).all()
+    return render(
+        "profiles/index.html", block="main", page_title=f"Social Profiles · {group.name}", group=group,
+        social_sets=social_sets, networks=list(Network), hidden_profiles=perms.removed_profiles,
+        origin="group", may_manage_sets=policy.can(current_user, "groups.manage", group),
+    )
+
+
+@bp.post("/social-sets/<int:set_id>/connect")
+def connect(set_id: int):
+    """Start connecting a profile into an empty slot: off to the network's sign-in and consent."""
+    policy.require_signed_in()
+    social_set = _visible_set(set_id)
+    if social_set is None:
+        abort(404)
+    policy.authorize("profiles.connect", social_set)
+    form = ConnectForm()
+    if not form.validate_on_submit():
+        return _problem(rules.ProfileProblem("Choose a network", "Choose an empty slot to connect a profile to.", 422))
+    origin = form.origin.data if form.origin.data in rules.ORIGINS else "settings"
+    try:
+        authorization_url = rules.start_connection(session, social_set, form.network.data, current_user, origin,
+                                                   reconnect=form.reconnect.data)
+    except rules.ProfileProblem as problem:
+        return _problem(problem, _back_url(social_set.access_group_id, origin))
+    db.session.commit()  # the sandbox may have learned Roster's redirect URI
+    return hx_redirect(authorization_url)
+
+
+@bp.get("/oauth/callback/<network>")
+def callback(network: str):
+    """Where the network sends the person back: store the profile, offer a transfer, or say what went wrong."""
+    policy.require_signed_in()
+    try:
+        network = Network(network)
+    except ValueError:
+        abort(404)
+    try:
+        pending = rules.take_connection(session, request.args.get("state"), current_user, network.value)
+    except rules.ProfileProblem as problem:
+        return _problem(problem)
+    back_url = _back_url(pending.access_group_id, pending.origin)
+    error = request.args.get("error")
+    if error == "access_denied":
+        return _problem(rules.ProfileProblem(
+            "Connection cancelled",
+            f"Connection was cancelled at {network.label}. Nothing was connected; start again from the slot "
+            "whenever you like.", status=200), back_url)
+    if error or not request.args.get("code"):
+        return _problem(rules.ProfileProblem(
+            f"{network.label} refused the connection",
+            f"{network.label} answered “{(error or 'no code')[:60]}” instead of letting Roster in. "
+            "Start again from the slot."), back_url)
+    social_set = _visible_set(pending.social_set_id)
+    if social_set is None or social_set.access_group_id != pending.access_group_id:
+        return _problem(rules.ProfileProblem(
+            "Social set not found", "The social set was deleted or moved, or you no longer have access to it. "
+            "Nothing was connected.", status=404))
+    if not policy.can(current_user, "profiles.connect", social_set):
+        return _problem(rules.ProfileProblem(
+            "Not allowed", "You may no longer connect profiles in this group. Nothing was connected.", 403))
+    try:
+        outcome = rules.finish_connection(session, pending, request.args["code"], social_set, current_user)
+        db.session.commit()
+    except rules.ProfileProblem as problem:
+        db.session.rollback()
+        return _problem(problem, back_url)
+    except IntegrityError:  # someone filled the slot at the same moment
+        db.session.rollback()
+        return _problem(rules.slot_taken(network, rules.slot_holder(social_set, network)), back_url)
+    if isinstance(outcome, rules.TransferOffer):
+        return render("profiles/transfer.html", page_title="Already connected", offer=outcome, back_url=back_url)
+    profile = outcome.profile
+    done = "reconnected in" if pending.reconnect_profile_id else "connected to"
+    flash(f"{network.label} profile @{profile.handle} {done} “{social_set.name}”.", "success")
+    return redirect(back_url, 303)
+
+
+@bp.post("/social-sets/<int:set_id>/transfer")
+def transfer(set_id: int):
+    """Move a profile this account already has into the slot the person was connecting."""
+    policy.require_signed_in()
+    social_set = _visible_set(set_id)
+    if social_set is None:
+        abort(404)
+    policy.authorize("profiles.connect", social_set)
+    form = TransferForm()
+    if not form.validate_on_submit():
+        return _problem(rules.ProfileProblem("Transfer offer expired",
+                                             "This transfer offer is no longer valid. Start again from the slot."))
+    try:
+        offer = rules.take_transfer(session, form.offer.data, current_user)
+        if offer.social_set_id != social_set.id:
+            raise rules.ProfileProblem("Transfer offer expired",
+                                       "This transfer offer is no longer valid. Start again from the slot.")
+        back_url = _back_url(social_set.access_group_id, offer.origin)
+        profile = db.session.scalar(
+            policy.visible(select(SocialProfile)).where(SocialProfile.id == offer.social_profile_id)
+        )
+        if profile is None:
+            raise rules.ProfileProblem("Profile not found",
+                                       "The profile was removed, or you no longer have access to it.", 404)
+        handle, label = profile.handle, profile.network_label
+        moved = rules.transfer_profile(profile, social_set, current_user)
+        db.session.commit()
+    except rules.ProfileProblem as problem:
+        db.session.rollback()
+        return _problem(problem, _back_url(social_set.access_group_id, "group"))
+    except IntegrityError:
+        db.session.rollback()
+        return _problem(rules.slot_taken(offer.network, rules.slot_holder(social_set, offer.network)))
+    posts = "1 post" if moved == 1 else f"{moved:,} posts"
+    flash(f"{label} profile @{handle} moved to “{social_set.name}” with its {posts}.", "success")
+    return redirect(back_url, 303)
+
+
+@bp.post("/profiles/<int:profile_id>/remove")
+def remove(profile_id: int):
+    """Remove a profile: for everyone (owner, admins), or only from the view of the client who connected it."""
+    profile = policy.get_or_404(SocialProfile, profile_id)
+    form = RemoveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if rules.removal_kind(current_user, profile) is None:
+        abort(403)
+    access_group_id, handle, label = profile.access_group_id, profile.handle, profile.network_label
+    origin = form.origin.data if form.origin.data in rules.ORIGINS else "settings"
+    kind = rules.remove_profile(profile, current_user)
+    db.session.commit()
+    policy.forget_permissions()
+    if kind == "everyone":
+        flash(f"{label} profile @{handle} was disconnected for everyone.", "success")
+    else:
+        flash(f"{label} profile @{handle} was removed from your view. The agency keeps it.", "success")
+    return hx_redirect(_back_url(access_group_id, origin))

@@ -1,0 +1,174 @@
+"""Each network's OAuth client: its endpoints, scopes and profile lookup, from configuration.
+
+A network is set up by OAUTH_<NETWORK>_CLIENT_ID and _CLIENT_SECRET with its _AUTHORIZE_URL,
+_TOKEN_URL and _USERINFO_URL (<NETWORK> is INSTAGRAM, FACEBOOK, TIKTOK, LINKEDIN, X, PINTEREST,
+YOUTUBE, THREADS or GOOGLE_BUSINESS). Optional: _SCOPE (space-separated), _PKCE (default on),
+_TOKEN_AUTH (client_secret_basic or client_secret_post) and _PROFILE_FIELDS, which says where the
+userinfo answer keeps the profile, e.g. "external_id=data.id,handle=data.username".
+
+A network with no client of its own uses the built-in sandbox provider when SANDBOX_PROVIDER is
+on; with neither it is "not configured", and the slot says which settings are missing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, url_for
+
+from .models import Network
+
+# Where the profile usually is in a userinfo answer, for networks that do not say otherwise.
+DEFAULT_PROFILE_FIELDS: dict[str, tuple[str, ...]] = {
+    "external_id": ("id", "sub", "user_id", "open_id", "data.id"),
+    "handle": ("handle", "username", "preferred_username", "screen_name", "login", "data.username"),
+    "display_name": ("name", "display_name", "data.name"),
+    "avatar_url": ("avatar_url", "picture", "profile_picture_url", "profile_image_url", "data.profile_image_url"),
+}
+TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+REQUIRED_SETTINGS = ("CLIENT_ID", "CLIENT_SECRET", "AUTHORIZE_URL", "TOKEN_URL", "USERINFO_URL")
+SANDBOX_SCOPE = "profile publish"
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class NetworkClient:
+    """How Roster signs in to one network: who it is there and where to send people and requests."""
+
+    network: Network
+    client_id: str
+    client_secret: str
+    authorize_url: str
+    token_url: str
+    userinfo_url: str
+    scope: str
+    pkce: bool
+    token_auth: str
+    profile_fields: dict[str, tuple[str, ...]]
+    sandbox: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.network.label
+
+
+@dataclass(frozen=True)
+class NetworkSetup:
+    """Whether a network can be connected here, and if not, what to set."""
+
+    network: Network
+    ready: bool
+    sandbox: bool = False
+    missing: tuple[str, ...] = ()
+
+    @property
+    def hint(self) -> str:
+        """What an administrator sets to make the network connectable, e.g.
+        "Set OAUTH_X_CLIENT_ID, _CLIENT_SECRET and _TOKEN_URL to connect X."."""
+        if self.ready:
+            return ""
+        prefix = setting_name(self.network, "")
+        names = [self.missing[0]] + [name.removeprefix(prefix[:-1]) for name in self.missing[1:]]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        return f"Set {listed} to connect {self.network.label}."
+
+
+def setting_name(network: Network, setting: str) -> str:
+    """The environment variable of one setting: OAUTH_INSTAGRAM_CLIENT_ID."""
+    return f"OAUTH_{network.value.upper()}_{setting}"
+
+
+def _setting(network: Network, setting: str) -> str | None:
+    value = current_app.config.get(setting_name(network, setting))
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _own_client_settings(network: Network) -> dict[str, str | None]:
+    return {setting: _setting(network, setting) for setting in REQUIRED_SETTINGS}
+
+
+def _sandbox_on() -> bool:
+    return bool(current_app.config.get("SANDBOX_PROVIDER")) and "sandbox.token" in current_app.view_functions
+
+
+def network_setup(network: Network | str) -> NetworkSetup:
+    """Whether `network` can be connected: by its own client, through the sandbox, or not at all."""
+    network = Network(network)
+    settings = _own_client_settings(network)
+    if settings["CLIENT_ID"] or settings["CLIENT_SECRET"] or not _sandbox_on():
+        missing = tuple(setting_name(network, name) for name, value in settings.items() if not value)
+        return NetworkSetup(network, ready=not missing, missing=missing)
+    return NetworkSetup(network, ready=True, sandbox=True)
+
+
+def _profile_fields(network: Network) -> dict[str, tuple[str, ...]]:
+    fields = dict(DEFAULT_PROFILE_FIELDS)
+    for pair in (_setting(network, "PROFILE_FIELDS") or "").split(","):
+        name, _, path = pair.partition("=")
+        if name.strip() in fields and path.strip():
+            fields[name.strip()] = (path.strip(),)
+    return fields
+
+
+def _sandbox_url(endpoint: str) -> str:
+    """A sandbox endpoint as Roster's server reaches it: SANDBOX_BASE_URL when set."""
+    base = current_app.config.get("SANDBOX_BASE_URL")
+    if base:
+        return base.rstrip("/") + url_for(endpoint)
+    return url_for(endpoint, _external=True)
+
+
+def callback_url(network: Network) -> str:
+    """The exact redirect URI registered for `network`."""
+    return url_for("profiles.callback", network=network.value, _external=True)
+
+
+def network_client(network: Network | str) -> NetworkClient | None:
+    """The OAuth client for `network`, or None when it is not configured.
+
+    A sandbox client registers Roster's redirect URI with the sandbox (a write the caller commits).
+    """
+    network = Network(network)
+    setup = network_setup(network)
+    if not setup.ready:
+        return None
+    if setup.sandbox:
+        from .sandbox import ensure_sandbox_client
+
+        client_id, client_secret = ensure_sandbox_client([callback_url(network)])
+        return NetworkClient(
+            network=network, client_id=client_id, client_secret=client_secret,
+            authorize_url=url_for("sandbox.authorize", network=network.value, _external=True),
+            token_url=_sandbox_url("sandbox.token"), userinfo_url=_sandbox_url("sandbox.userinfo"),
+            scope=SANDBOX_SCOPE, pkce=True, token_auth="client_secret_basic",
+            profile_fields=dict(DEFAULT_PROFILE_FIELDS), sandbox=True,
+        )
+    settings = _own_client_settings(network)
+    token_auth = _setting(network, "TOKEN_AUTH") or "client_secret_basic"
+    return NetworkClient(
+        network=network, client_id=settings["CLIENT_ID"], client_secret=settings["CLIENT_SECRET"],
+        authorize_url=settings["AUTHORIZE_URL"], token_url=settings["TOKEN_URL"],
+        userinfo_url=settings["USERINFO_URL"], scope=_setting(network, "SCOPE") or "",
+        pkce=(_setting(network, "PKCE") or "on").lower() not in FALSE_WORDS,
+        token_auth=token_auth if token_auth in TOKEN_AUTH_METHODS else "client_secret_basic",
+        profile_fields=_profile_fields(network),
+    )
+
+
+def _lookup(answer: Any, path: str) -> Any:
+    for key in path.split("."):
+        if isinstance(answer, list):
+            answer = answer[0] if answer else None
+        if not isinstance(answer, dict):
+            return None
+        answer = answer.get(key)
+    return answer
+
+
+def profile_from_userinfo(client: NetworkClient, answer: dict) -> dict[str, str | None]:
+    """The profile's id, handle, name and picture, found where the network keeps them."""
+    found: dict[str, str | None] = {}
+    for name, paths in client.profile_fields.items():
+        value = next((v for v in (_lookup(answer, path) for path in paths) if v not in (None, "")), None)
+        found[name] = None if value is None or isinstance(value, (dict, list)) else str(value)
+    return found
