@@ -44,6 +44,7 @@ PAGES = [
     Page("group home (htmx partial)", "/g/{group}/", htmx=True),
     Page("group switcher (htmx)", "/g/{group}/switcher", htmx=True),
     Page("settings/account", "/settings/account"),
+    Page("social profiles", "/g/{group}/profiles"),
     Page("access groups", "/settings/access-groups", staff_only=True),
     Page("access group edit", "/settings/access-groups/{group}", staff_only=True),
     Page("access group users tab (htmx)", "/settings/access-groups/{group}?tab=users", htmx=True,

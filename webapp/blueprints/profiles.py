@@ -59,16 +59,16 @@ def profile_removal(profile: SocialProfile) -> str | None:
 
 
 @bp.app_template_global()
-def profile_post_counts() -> dict[int, int]:
-    """Posts per profile in the groups this user may enter, counted once per request."""
-    if "_profile_post_counts" not in g:
-        group_ids = policy.permissions_for(current_user).access_group_ids
+def profile_post_counts(access_group_id: int) -> dict[int, int]:
+    """Posts per profile of one access group the user may enter, counted once per request."""
+    counts: dict[int, dict[int, int]] = g.setdefault("_profile_post_counts", {})
+    if access_group_id not in counts:
         rows = db.session.execute(
-            select(Post.social_profile_id, func.count(Post.id))
-            .where(Post.access_group_id.in_(group_ids)).group_by(Post.social_profile_id)
+            policy.visible(select(Post.social_profile_id, func.count(Post.id)))
+            .where(Post.access_group_id == access_group_id).group_by(Post.social_profile_id)
         )
-        g._profile_post_counts = dict(rows.all())
-    return g._profile_post_counts
+        counts[access_group_id] = dict(rows.all())
+    return counts[access_group_id]
 
 
 # --- answers ----------------------------------------------------------------------------------------
