@@ -8,10 +8,13 @@ import socket
 from collections.abc import Iterator
 from email.message import EmailMessage
 from email.parser import BytesParser
+from urllib.parse import urlsplit
 
 import pytest
+import requests
 from aiosmtpd.controller import Controller
 from flask.testing import FlaskClient
+from requests.structures import CaseInsensitiveDict
 from sqlalchemy import event, text
 
 from webapp import create_app
@@ -215,3 +218,35 @@ def smtp_server(app):
     yield server
     if server.controller is not None:
         server.stop()
+
+
+# --- the app as the far end of server-to-server HTTP calls -------------------------------------------
+
+
+class AppTransport(requests.adapters.BaseAdapter):
+    """Answers a `requests` call with the app itself, in an app context of its own (a fresh DB session)."""
+
+    def __init__(self, app) -> None:
+        super().__init__()
+        self.app = app
+        self.calls: list[str] = []
+
+    def send(self, request, **kwargs):
+        url = urlsplit(request.url)
+        self.calls.append(url.path)
+        with self.app.app_context():
+            answer = FlaskClient(self.app).open(
+                url.path, query_string=url.query, method=request.method, headers=dict(request.headers),
+                data=request.body, base_url=f"{url.scheme}://{url.netloc}",
+            )
+        response = requests.Response()
+        response.status_code = answer.status_code
+        response.headers = CaseInsensitiveDict(answer.headers)
+        response._content = answer.get_data()
+        response.encoding = "utf-8"
+        response.url = request.url
+        response.request = request
+        return response
+
+    def close(self) -> None:
+        pass

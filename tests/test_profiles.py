@@ -12,9 +12,6 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
-from flask.testing import FlaskClient
-from requests.structures import CaseInsensitiveDict
 from sqlalchemy import func, select, text
 
 from webapp.extensions import db
@@ -35,39 +32,11 @@ from webapp.sandbox import revoke_sandbox_tokens
 from webapp.sandbox.models import SandboxAccount
 
 from . import factories
+from .conftest import AppTransport
 
 BASE = "http://roster.test"
 HTMX = {"HX-Request": "true"}
 NO_LONGER_VALID = "This connection link is no longer valid. Start again from the slot."
-
-
-class AppTransport(requests.adapters.BaseAdapter):
-    """Answers a `requests` call with the app itself, in an app context of its own (a fresh DB session)."""
-
-    def __init__(self, app) -> None:
-        super().__init__()
-        self.app = app
-        self.calls: list[str] = []
-
-    def send(self, request, **kwargs):
-        url = urlsplit(request.url)
-        self.calls.append(url.path)
-        with self.app.app_context():
-            answer = FlaskClient(self.app).open(
-                url.path, query_string=url.query, method=request.method, headers=dict(request.headers),
-                data=request.body, base_url=f"{url.scheme}://{url.netloc}",
-            )
-        response = requests.Response()
-        response.status_code = answer.status_code
-        response.headers = CaseInsensitiveDict(answer.headers)
-        response._content = answer.get_data()
-        response.encoding = "utf-8"
-        response.url = request.url
-        response.request = request
-        return response
-
-    def close(self) -> None:
-        pass
 
 
 @pytest.fixture(autouse=True)

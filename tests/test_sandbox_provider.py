@@ -9,10 +9,8 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-import requests
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from requests.structures import CaseInsensitiveDict
 from sqlalchemy import func, select, update
 
 from webapp.config import from_environment
@@ -24,6 +22,8 @@ from webapp.sandbox import (
     revoke_sandbox_tokens,
 )
 from webapp.sandbox.models import SandboxAuthorizationCode, SandboxClient, SandboxToken
+
+from .conftest import AppTransport
 
 CALLBACK = "http://roster.test/profiles/callback"
 STATE = "state-from-roster"
@@ -417,39 +417,14 @@ def test_the_cli_registers_another_client(app):
 # --- a standard Authlib client ----------------------------------------------------------------------
 
 
-class AppTransport(requests.adapters.BaseAdapter):
-    """Carries a requests session's calls into the Flask app, as the network would."""
-
-    def __init__(self, client) -> None:
-        super().__init__()
-        self.client = client
-
-    def send(self, request, **kwargs):
-        url = urlsplit(request.url)
-        answer = self.client.open(url.path, query_string=url.query, method=request.method,
-                                  headers=dict(request.headers), data=request.body,
-                                  base_url=f"{url.scheme}://{url.netloc}")
-        response = requests.Response()
-        response.status_code = answer.status_code
-        response.headers = CaseInsensitiveDict(answer.headers)
-        response._content = answer.get_data()
-        response.encoding = "utf-8"
-        response.url = request.url
-        response.request = request
-        return response
-
-    def close(self) -> None:
-        pass
-
-
 @pytest.mark.parametrize("auth_method", ["client_secret_basic", "client_secret_post"])
-def test_an_authlib_client_connects_with_the_documented_settings(client, roster, auth_method):
+def test_an_authlib_client_connects_with_the_documented_settings(app, client, roster, auth_method):
     """Authlib's OAuth2Session, configured as Roster's client is, completes code + PKCE, userinfo and refresh."""
     session = OAuth2Session(
         roster.client_id, roster.client_secret, scope="profile publish", redirect_uri=CALLBACK,
         code_challenge_method="S256", token_endpoint_auth_method=auth_method,
     )
-    session.mount("http://roster.test/", AppTransport(client))
+    session.mount("http://roster.test/", AppTransport(app))
     verifier = new_verifier()
     url, state = session.create_authorization_url("http://roster.test/sandbox/tiktok/authorize",
                                                   code_verifier=verifier)

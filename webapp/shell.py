@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import g
+from flask import abort, g
 from flask_login import current_user
 
 from .extensions import db
@@ -45,3 +45,14 @@ def shell_context() -> Shell:
     )
     g._shell = shell
     return shell
+
+
+def current_account() -> Account:
+    """The account a settings page is about: the one of the group the user is working in."""
+    from .policy import require_signed_in
+
+    require_signed_in()
+    account = shell_context().account
+    if account is None:
+        abort(404)
+    return account

@@ -22,7 +22,7 @@ from ..models import (
     UserGroupGrant,
     UserGroupMember,
 )
-from ..shell import shell_context
+from ..shell import current_account
 
 bp = Blueprint("access_groups", __name__, url_prefix="/settings/access-groups")
 
@@ -47,15 +47,6 @@ class CandidateFilterForm(FlaskForm):
         csrf = False
 
     q = SearchField("Find a member", validators=[Optional(), Length(max=120)])
-
-
-def _account() -> Account:
-    """The account whose settings these are: the one of the group the user is working in."""
-    policy.require_signed_in()
-    account = shell_context().account
-    if account is None:
-        abort(404)
-    return account
 
 
 def _user_counts(group_ids: list[int]) -> dict[int, int]:
@@ -96,7 +87,7 @@ def _index_context(account: Account, form: GroupNameForm | None = None) -> dict:
 @bp.get("")
 def index():
     """Every access group this user manages, with its social sets, slots and user count."""
-    account = _account()
+    account = current_account()
     policy.authorize("groups.manage", account)
     return render("access_groups/index.html", block="main", **_index_context(account))
 
@@ -104,7 +95,7 @@ def index():
 @bp.post("")
 def create():
     """Create an access group (owner only), within the plan's limits."""
-    account = _account()
+    account = current_account()
     policy.authorize("groups.create", account)
     form = GroupNameForm()
     if form.validate_on_submit():

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..forms import email_address
 from ..htmx import is_htmx, render
 from ..models import Account, Invitation, Role
-from ..shell import shell_context
+from ..shell import current_account
 
 bp = Blueprint("team", __name__, url_prefix="/settings/team")
 
@@ -37,15 +37,6 @@ class InviteForm(FlaskForm):
     # The rules explain a refused role or group better than "Not a valid choice".
     role = RadioField("Role", validate_choice=False)
     access_groups = CheckboxListField("Access groups", coerce=int, validate_choice=False)
-
-
-def _account() -> Account:
-    """The account whose team this is: the one of the group the user is working in."""
-    policy.require_signed_in()
-    account = shell_context().account
-    if account is None:
-        abort(404)
-    return account
 
 
 def _invite_form(account: Account, form: InviteForm | None = None) -> InviteForm:
@@ -82,7 +73,7 @@ def _team_page(account: Account, status: int = 200, **context):
 @bp.get("")
 def index():
     """Members with their roles and seats, pending invitations, and the invite form."""
-    account = _account()
+    account = current_account()
     policy.authorize("team.invite", account)
     return render("team/index.html", block="main", **_team_context(account))
 
@@ -90,7 +81,7 @@ def index():
 @bp.post("/invitations")
 def invite():
     """Invite someone by email, with a role and access groups; the email goes out with the change."""
-    account = _account()
+    account = current_account()
     policy.authorize("team.invite", account)
     form = _invite_form(account, InviteForm())
     offer = None
@@ -133,7 +124,7 @@ def _after_change(account: Account, problem: rules.InvitationError | None):
 @bp.post("/invitations/<int:invitation_id>/resend")
 def resend(invitation_id: int):
     """Send a new link with a new expiry; the link in the earlier email stops working."""
-    account = _account()
+    account = current_account()
     policy.authorize("team.invite", account)
     invitation = _invitation(account, invitation_id)
     try:
@@ -148,7 +139,7 @@ def resend(invitation_id: int):
 @bp.post("/invitations/<int:invitation_id>/revoke")
 def revoke(invitation_id: int):
     """Withdraw an invitation; its link stops working at once."""
-    account = _account()
+    account = current_account()
     policy.authorize("team.invite", account)
     invitation = _invitation(account, invitation_id)
     try:
