@@ -68,8 +68,12 @@ class RouteCase:
     method: str
     url: Callable[[World, str], str]
     expected: dict[str, dict[str, int]]
-    data: dict = field(default_factory=dict)
+    data: dict | Callable[[World, str], dict] = field(default_factory=dict)  # a form, or how to build one
     headers: dict = field(default_factory=dict)
+
+    def form(self, world: World, target: str) -> dict:
+        """The form to send for a target: fixed, or built from the world's objects."""
+        return self.data(world, target) if callable(self.data) else self.data
 
     def cases(self):
         for target, by_visitor in self.expected.items():

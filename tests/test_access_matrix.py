@@ -24,7 +24,7 @@ def test_route_answers_each_visitor(client, auth, route, visitor, target, expect
     if visitor != "anonymous":
         auth.login(world.users[visitor])
     response = client.open(
-        route.url(world, target), method=route.method, data=route.data, headers=route.headers
+        route.url(world, target), method=route.method, data=route.form(world, target), headers=route.headers
     )
     is_htmx = route.headers.get("HX-Request") == "true"
     if expected == SIGN_IN and is_htmx:

@@ -40,6 +40,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     app.config["RATELIMIT_ENABLED"] = app.config.get("RATELIMIT_ENABLED", True)
+    # A request may carry one upload of the largest size allowed, plus its form fields.
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = app.config["MEDIA_MAX_BYTES"] + 1024 * 1024
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
@@ -65,7 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .blueprints import access_groups, auth, groups, invitations, profiles, settings, social_sets, team
+    from .blueprints import access_groups, auth, groups, invitations, media, profiles, settings, social_sets, team
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(groups.bp)
@@ -75,6 +78,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(team.bp)
     app.register_blueprint(invitations.bp)
     app.register_blueprint(profiles.bp)
+    app.register_blueprint(media.bp)
     if app.config["SANDBOX_PROVIDER"]:
         from . import sandbox
 
@@ -102,6 +106,7 @@ def _register_security(app: Flask) -> None:
 
 def _register_errors(app: Flask) -> None:
     from .htmx import is_htmx
+    from .media import human_size
 
     def _error_page(status: int, title: str, message: str):
         return render_template("errors/error.html", status=status, title=title, message=message), status
@@ -125,6 +130,14 @@ def _register_errors(app: Flask) -> None:
         return _error_page(
             429, "Too many attempts", "Too many failed sign-ins. Wait a minute, then try again."
         )
+
+    @app.errorhandler(413)
+    def _too_large(error):
+        limit = app.config["MAX_CONTENT_LENGTH"] - 1024 * 1024
+        message = f"That file is too large. Files may be up to {human_size(limit)}."
+        if is_htmx():
+            return render_template("errors/_message.html", message=message), 413
+        return _error_page(413, "File too large", message)
 
     @app.errorhandler(500)
     def _server_error(error):

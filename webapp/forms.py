@@ -1,8 +1,8 @@
 """Forms shared across blueprints."""
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SearchField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
+from wtforms import EmailField, HiddenField, PasswordField, SearchField, StringField
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Optional, ValidationError
 
 from .accounts import MIN_PASSWORD_LENGTH
 
@@ -68,3 +68,5 @@ class GroupFilterForm(FlaskForm):
         csrf = False
 
     q = SearchField("Filter groups", validators=[Optional(), Length(max=120)])
+    # The page the options lead to in the chosen group: the one the user is on, where it has one.
+    section = HiddenField(validators=[Optional(), AnyOf(["home", "profiles", "media"])])

@@ -337,6 +337,14 @@ def current_permissions() -> Permissions:
     return permissions_for(current_user)
 
 
+def groups_with(right: str) -> list[int]:
+    """Ids of the access groups where the current user holds `right`; counts as asking the policy."""
+    if right not in RIGHTS:
+        raise ValueError(f"not a right: {right!r}")
+    perms = current_permissions()
+    return sorted(group_id for group_id in perms.groups if right in perms.group_rights(group_id))
+
+
 def require_signed_in() -> None:
     """Send an anonymous visitor to sign in (HX-Redirect for htmx)."""
     _mark_asked()

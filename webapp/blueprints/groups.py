@@ -17,6 +17,8 @@ from ..models import AccessGroup, MediaItem, Network, Post, PostStatus, SocialSe
 bp = Blueprint("groups", __name__)
 
 UPCOMING_LIMIT = 10
+# Where the switcher's options lead, by the section of the page the user is on.
+SECTION_ENDPOINTS = {"home": "groups.home", "profiles": "profiles.index", "media": "media.index"}
 SWITCHER_LIMIT = 50
 
 
@@ -120,7 +122,9 @@ def switcher(group_id: int | None = None):
     policy.authorize(policy.ENTER, group)
     form = GroupFilterForm(request.args)
     query = policy.visible(select(AccessGroup)).order_by(AccessGroup.name, AccessGroup.id)
-    text = (form.q.data or "").strip() if form.validate() else ""
+    valid = form.validate()
+    text = (form.q.data or "").strip() if valid else ""
+    section = (form.section.data if valid else None) or "home"
     if text:
         query = query.where(func.lower(AccessGroup.name).contains(text.lower(), autoescape=True))
     groups = db.session.scalars(query.limit(SWITCHER_LIMIT + 1)).all()
@@ -133,6 +137,7 @@ def switcher(group_id: int | None = None):
         more=len(groups) > SWITCHER_LIMIT,
         form=form,
         filtering=bool(text),
+        option_endpoint=SECTION_ENDPOINTS[section],
     )
 
 

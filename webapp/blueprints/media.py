@@ -1,0 +1,362 @@
+"""Sidebar › Media: a group's library, uploads, serving files, and moving or deleting a selection."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, flash, g, redirect, request, send_file, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import HiddenField, IntegerField, MultipleFileField, SearchField, SelectField, SelectMultipleField
+from wtforms.validators import InputRequired, Length, Optional
+
+from .. import media as rules
+from .. import policy
+from ..extensions import db
+from ..htmx import is_partial, render
+from ..models import AccessGroup, MediaItem
+from ..storage import media_storage
+
+bp = Blueprint("media", __name__)
+bp.add_app_template_filter(rules.human_size, "human_size")
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What a confirmation about the selected items asks, and the view that carries it out."""
+
+    heading: str
+    endpoint: str
+    label: str
+    style: str
+
+
+MOVE = Confirmation("Move media", "media.move", "Move", "primary")
+DELETE = Confirmation("Delete media", "media.delete", "Delete", "danger")
+KIND_LABELS = {"": "All types", "image": "Images", "video": "Videos"}
+
+
+class LibraryQuery(FlaskForm):
+    """The library's filter and paging: a GET form, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField("Search by name", validators=[Optional(), Length(max=120)])
+    kind = SelectField("Type", choices=list(KIND_LABELS), default="", validate_choice=True)
+    cursor = HiddenField(validators=[Optional(), Length(max=80)])
+
+    def library_filter(self) -> rules.LibraryFilter:
+        if not self.validate():
+            return rules.LibraryFilter()
+        return rules.LibraryFilter(kind=self.kind.data or None, text=(self.q.data or "").strip())
+
+
+class UploadForm(FlaskForm):
+    files = MultipleFileField("Files")
+
+
+class SelectionQuery(FlaskForm):
+    """The selected items, for a confirmation dialog (GET)."""
+
+    class Meta:
+        csrf = False
+
+    item = SelectMultipleField(validate_choice=False)
+
+
+class SelectionForm(FlaskForm):
+    """The selected items, for deleting them."""
+
+    item = SelectMultipleField(validate_choice=False)
+
+
+class MoveForm(SelectionForm):
+    target = IntegerField("Move to", validators=[InputRequired(message="Choose the group to move the items to.")])
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+
+def _library(group_id: int, right: str) -> AccessGroup:
+    """The group whose library this is, if the user may do `right` there (404 hidden, 403 denied)."""
+    group = policy.get_or_404(AccessGroup, group_id, right)
+    g.access_group = group  # the shell shows this group
+    return group
+
+
+def _seen_posts() -> tuple[list[int], frozenset[int]]:
+    """Where the user may see posts: groups with posts.view, less the profiles they removed."""
+    return policy.groups_with("posts.view"), policy.current_permissions().removed_profiles
+
+
+def _counts(group: AccessGroup, library_filter: rules.LibraryFilter) -> dict[str, int]:
+    total, matching = rules.library_counts(policy.visible(select(MediaItem)), group, library_filter)
+    return {"total": total, "matching": matching}
+
+
+def _library_context(group: AccessGroup, query: LibraryQuery) -> dict:
+    library_filter = query.library_filter()
+    items, next_cursor = rules.library_page(policy.visible(select(MediaItem)), group, library_filter,
+                                            query.cursor.data)
+    group_ids, hidden = _seen_posts()
+    return dict(
+        group=group,
+        query=query,
+        items=items,
+        next_cursor=next_cursor,
+        filtering=bool(library_filter),
+        use_counts=rules.use_counts([item.id for item in items], group_ids, hidden),
+        may_upload=policy.can(current_user, "media.upload", group),
+        may_move=policy.can(current_user, "media.move", group),
+        may_delete=policy.can(current_user, "media.delete", group),
+        kind_labels=KIND_LABELS,
+        limits=rules.UploadLimits.from_config(),
+        accepted=",".join(rules.ACCEPTED),
+    )
+
+
+def _back_to_library(group: AccessGroup) -> Response:
+    return redirect(url_for("media.index", group_id=group.id), 303)
+
+
+# --- the library -------------------------------------------------------------------------------------
+
+
+@bp.get("/g/<int:group_id>/media")
+def index(group_id: int):
+    """The group's library, newest first: the page, the filtered grid, or the next page of tiles."""
+    group = _library(group_id, "media.view")
+    query = LibraryQuery(request.args)
+    context = _library_context(group, query)
+    if query.cursor.data and is_partial():
+        return render("media/index.html", block="tiles", refresh_shell=False, **context)
+    context["counts"] = _counts(group, query.library_filter())
+    return render("media/index.html", block="main", page_title=f"Media · {group.name}", **context)
+
+
+@bp.post("/g/<int:group_id>/media/upload")
+def upload(group_id: int):
+    """Add uploaded files to the library; each is checked by its content, size and pixels."""
+    group = _library(group_id, "media.upload")
+    form = UploadForm()
+    files = [upload for upload in (form.files.data or []) if upload and upload.filename]
+    if not form.validate_on_submit() or not files:
+        message = "Choose one or more files to upload." if form.validate_on_submit() else (
+            "The form expired. Reload the page and try again.")
+        return _upload_answer(group, [], [message])
+    storage, limits = media_storage(), rules.UploadLimits.from_config()
+    added: list[MediaItem] = []
+    problems: list[str] = []
+    for upload in files:
+        try:
+            added.append(rules.add_media_item(group, upload, current_user, storage, limits))
+            db.session.commit()
+        except rules.MediaError as problem:
+            db.session.rollback()
+            problems.append(str(problem))
+    return _upload_answer(group, added, problems)
+
+
+def _upload_answer(group: AccessGroup, added: list[MediaItem], problems: list[str]) -> Response:
+    """New tiles (and the count) for the uploader's script; a flash and the library otherwise."""
+    if not is_partial():
+        if added:
+            flash(f"Uploaded {_items(len(added))}.", "success")
+        for problem in problems:
+            flash(problem, "error")
+        return _back_to_library(group)
+    if not added:
+        return render("errors/_message.html", status=422, message=" ".join(problems))
+    group_ids, hidden = _seen_posts()
+    return render(
+        "media/index.html", block="tiles", status=201, also=("count",), refresh_shell=False,
+        group=group, items=added, next_cursor=None, counts=_counts(group, rules.LibraryFilter()),
+        use_counts=rules.use_counts([item.id for item in added], group_ids, hidden),
+        may_move=policy.can(current_user, "media.move", group),
+        may_delete=policy.can(current_user, "media.delete", group),
+    )
+
+
+def _items(count: int) -> str:
+    return f"{count} item" if count == 1 else f"{count} items"
+
+
+@bp.get("/g/<int:group_id>/media/<int:item_id>")
+def show(group_id: int, item_id: int):
+    """One item: a preview, its details, and the posts (the user may see) that use it."""
+    group = _library(group_id, "media.view")
+    item = db.session.scalar(
+        policy.visible(select(MediaItem)).where(MediaItem.id == item_id, MediaItem.access_group_id == group.id)
+    )
+    if item is None:
+        abort(404)
+    group_ids, hidden = _seen_posts()
+    uses = rules.uses_of(item, group_ids, hidden)
+    use_count = rules.use_counts([item.id], group_ids, hidden).get(item.id, 0)
+    return render("media/show.html", page_title=f"{item.name} · Media", group=group, item=item,
+                  uses=uses, use_count=use_count)
+
+
+# --- serving files -----------------------------------------------------------------------------------
+
+
+def _servable(item_id: int) -> MediaItem:
+    """An item the user may see: in a library they may view, or attached to a post they may see."""
+    policy.require_signed_in()
+    item = db.session.scalar(policy.visible(select(MediaItem)).where(MediaItem.id == item_id))
+    if item is not None and policy.can(current_user, "media.view", item):
+        return item
+    # A moved item stays attached to its posts, so their viewers still see it.
+    group_ids, hidden = _seen_posts()
+    if group_ids:
+        used_by_a_seen_post = rules.seen_posts_using(MediaItem.id, group_ids, hidden).exists()
+        item = db.session.scalar(select(MediaItem).where(MediaItem.id == item_id, used_by_a_seen_post))
+        if item is not None:
+            return item
+    abort(404)
+
+
+def _send(item: MediaItem, key: str, content_type: str, download_name: str) -> Response:
+    """A stored file, typed by what the upload check found, that the browser may not sniff or run."""
+    storage = media_storage()
+    try:
+        stream, size = storage.open(key), storage.size(key)
+    except (FileNotFoundError, ValueError):
+        abort(404)
+    response = send_file(stream, mimetype=content_type, download_name=download_name, conditional=False,
+                         etag=False, max_age=0)
+    response.content_length = size
+    response.set_etag(key)
+    response.last_modified = item.created_at
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
+
+
+@bp.get("/media/<int:item_id>/file")
+def file(item_id: int):
+    """The item's file as uploaded (videos may be fetched in ranges)."""
+    item = _servable(item_id)
+    return _send(item, item.storage_key, item.content_type, item.name)
+
+
+@bp.get("/media/<int:item_id>/thumbnail")
+def thumbnail(item_id: int):
+    """The item's thumbnail: a small re-encoded image without metadata (images only)."""
+    item = _servable(item_id)
+    if not item.thumbnail_key:
+        abort(404)
+    stem = item.name.rsplit(".", 1)[0]
+    return _send(item, item.thumbnail_key, "image/webp", f"{stem}-thumbnail.webp")
+
+
+# --- moving and deleting a selection -----------------------------------------------------------------
+
+
+def _move_targets(group: AccessGroup) -> list[AccessGroup]:
+    """Groups of the account, other than this one, where the user may upload."""
+    return list(db.session.scalars(
+        select(AccessGroup).where(
+            AccessGroup.id.in_(policy.groups_with("media.upload")),
+            AccessGroup.account_id == group.account_id,
+            AccessGroup.id != group.id,
+        ).order_by(AccessGroup.name, AccessGroup.id)
+    ))
+
+
+def _confirmation(confirm: Confirmation, group: AccessGroup, raw_ids: list[str], status: int = 200,
+                  problem: str | None = None, target_id: int | None = None) -> Response:
+    """The Move or Delete confirmation for the selected items: a dialog's body, or a page.
+
+    A selection that is empty, malformed or no longer all in this library can only be reloaded;
+    any other problem (no target chosen) is shown above a form that can be sent again.
+    """
+    selection_problem = None
+    try:
+        ids = rules.selected_ids(raw_ids)
+        items = rules.items_in(group, ids)
+        if len(items) != len(ids):
+            selection_problem = rules.missing_message(len(ids) - len(items), len(ids), "changed")
+    except rules.MediaError as error:
+        items, selection_problem = [], str(error)
+    problem = problem or selection_problem
+    if problem and status == 200:
+        status = 422
+    group_ids, hidden = _seen_posts()
+    uses = rules.use_counts([item.id for item in items], group_ids, hidden)
+    return render("media/confirm.html", block="dialog", status=status, refresh_shell=False,
+                  page_title=confirm.heading, group=group, items=items, problem=problem, confirm=confirm,
+                  may_confirm=selection_problem is None,
+                  targets=_move_targets(group) if confirm is MOVE else [],
+                  target_id=target_id, used_items=sum(1 for item in items if uses.get(item.id)),
+                  uses=sum(uses.values()))
+
+
+def _after_change(group: AccessGroup, gone: list[int]) -> Response:
+    """The selection's tiles leave the grid, the count updates, the flash shows (or a 303 back)."""
+    if not is_partial():
+        return _back_to_library(group)
+    return render("media/index.html", block="changed", also=("count",), group=group, gone=gone,
+                  counts=_counts(group, rules.LibraryFilter()))
+
+
+@bp.get("/g/<int:group_id>/media/move")
+def move_dialog(group_id: int):
+    """Confirm moving the selected items: which items, and the groups they may go to."""
+    group = _library(group_id, "media.move")
+    return _confirmation(MOVE, group, SelectionQuery(request.args).item.data or [])
+
+
+@bp.post("/g/<int:group_id>/media/move")
+def move(group_id: int):
+    """Move the selected items to another group the user may upload to, all in one statement."""
+    group = _library(group_id, "media.move")
+    form = MoveForm()
+    raw_ids = form.item.data or []
+    if not form.validate_on_submit():
+        problem = " ".join(form.target.errors) or "The form expired. Reload the page and try again."
+        return _confirmation(MOVE, group, raw_ids, 422, problem)
+    target = next((candidate for candidate in _move_targets(group) if candidate.id == form.target.data), None)
+    try:
+        ids = rules.selected_ids(raw_ids)
+        if target is None:
+            raise rules.MediaError("You may not add media to that group, so nothing was moved. Choose another.")
+        moved = rules.move_media_items(group, ids, target, current_user)
+    except rules.MediaError as problem:
+        db.session.rollback()
+        return _confirmation(MOVE, group, raw_ids, 422, str(problem), form.target.data)
+    db.session.commit()
+    flash(f"Moved {_items(moved)} to “{target.name}”.", "success")
+    return _after_change(group, ids)
+
+
+@bp.get("/g/<int:group_id>/media/delete")
+def delete_dialog(group_id: int):
+    """Confirm deleting the selected items, saying which posts will lose them."""
+    group = _library(group_id, "media.delete")
+    return _confirmation(DELETE, group, SelectionQuery(request.args).item.data or [])
+
+
+@bp.post("/g/<int:group_id>/media/delete")
+def delete(group_id: int):
+    """Delete the selected items and their files; posts that used them lose the attachment."""
+    group = _library(group_id, "media.delete")
+    form = SelectionForm()
+    raw_ids = form.item.data or []
+    if not form.validate_on_submit():
+        return _confirmation(DELETE, group, raw_ids, 422,
+                             "The form expired. Reload the page and try again.")
+    try:
+        ids = rules.selected_ids(raw_ids)
+        keys = rules.delete_media_items(group, ids, current_user)
+    except rules.MediaError as problem:
+        db.session.rollback()
+        return _confirmation(DELETE, group, raw_ids, 422, str(problem))
+    db.session.commit()
+    rules.discard_files(media_storage(), keys)
+    flash(f"Deleted {_items(len(ids))}.", "success")
+    return _after_change(group, ids)

@@ -1,0 +1,402 @@
+"""The media library: what may be uploaded, thumbnails, pages of a library, bulk moves and deletes.
+
+A media item belongs to an access group, never to a profile. Moving items changes their group in
+one statement; posts that use them keep their attachments, wherever the posts are.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO, Iterable
+
+from flask import current_app
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy.orm import contains_eager
+from werkzeug.datastructures import FileStorage
+
+from . import audit
+from .extensions import db
+from .models import AccessGroup, MediaItem, Post, PostMedia, SocialProfile, User
+from .storage import Storage
+
+# What the library accepts, recognised by the file's first bytes: content type -> (kind, suffix).
+ACCEPTED: dict[str, tuple[str, str]] = {
+    "image/jpeg": ("image", ".jpg"),
+    "image/png": ("image", ".png"),
+    "image/gif": ("image", ".gif"),
+    "image/webp": ("image", ".webp"),
+    "video/mp4": ("video", ".mp4"),
+    "video/quicktime": ("video", ".mov"),
+}
+ACCEPTED_WORDS = "a JPEG, PNG, GIF or WebP image, or an MP4 or MOV video"
+PILLOW_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WEBP"}
+# ISO base media brands that MP4 files carry in their `ftyp` box.
+MP4_BRANDS = {b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"M4V ",
+              b"dash", b"mmp4", b"MSNV", b"f4v "}
+# Early QuickTime files start with one of these atoms instead of `ftyp`.
+QUICKTIME_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip"}
+
+THUMBNAIL_SIZE = 480
+PAGE_SIZE = 60
+MAX_SELECTION = 1000
+NAME_MAX_LENGTH = 255
+USES_SHOWN = 20
+
+
+class MediaError(ValueError):
+    """Input the library refuses; the message says why, in words for the page."""
+
+
+def sniff(head: bytes) -> str | None:
+    """The content type the file's first bytes announce, if it is one the library accepts."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    box = head[4:8]
+    if box == b"ftyp":
+        brand = head[8:12]
+        if brand == b"qt  ":
+            return "video/quicktime"
+        if brand in MP4_BRANDS:
+            return "video/mp4"
+        return None
+    if box in QUICKTIME_ATOMS:
+        return "video/quicktime"
+    return None
+
+
+def human_size(byte_count: int) -> str:
+    """1536 -> "1.5 KB"; for messages and the grid."""
+    size = float(byte_count)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            if unit == "bytes":
+                return f"{int(size)} {'byte' if size == 1 else 'bytes'}"
+            return f"{size:.1f} {unit}".replace(".0 ", " ")
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def display_name(filename: str | None) -> str:
+    """The uploaded name as a label only (never a path): its last part, printable, bounded."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(character for character in name if character.isprintable()).strip()
+    return name[:NAME_MAX_LENGTH] or "untitled"
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    max_bytes: int
+    max_pixels: int
+
+    @classmethod
+    def from_config(cls) -> "UploadLimits":
+        return cls(max_bytes=current_app.config["MEDIA_MAX_BYTES"],
+                   max_pixels=current_app.config["MEDIA_MAX_IMAGE_PIXELS"])
+
+
+@dataclass(frozen=True)
+class Inspected:
+    content_type: str
+    kind: str
+    suffix: str
+    byte_size: int
+    width: int | None = None
+    height: int | None = None
+    thumbnail: bytes | None = None
+
+
+def inspect_upload(stream: BinaryIO, name: str, limits: UploadLimits) -> Inspected:
+    """Check a file by its content and size, and make an image's thumbnail; MediaError says why not."""
+    stream.seek(0, io.SEEK_END)
+    byte_size = stream.tell()
+    stream.seek(0)
+    if byte_size == 0:
+        raise MediaError(f"“{name}” is empty.")
+    if byte_size > limits.max_bytes:
+        raise MediaError(
+            f"“{name}” is {human_size(byte_size)}; files may be up to {human_size(limits.max_bytes)}."
+        )
+    content_type = sniff(stream.read(16))
+    stream.seek(0)
+    if content_type is None:
+        raise MediaError(f"“{name}” is not {ACCEPTED_WORDS}, whatever its name says.")
+    kind, suffix = ACCEPTED[content_type]
+    if kind != "image":
+        return Inspected(content_type, kind, suffix, byte_size)
+    width, height, thumbnail = _inspect_image(stream, name, content_type, limits.max_pixels)
+    stream.seek(0)
+    return Inspected(content_type, kind, suffix, byte_size, width, height, thumbnail)
+
+
+def _inspect_image(stream: BinaryIO, name: str, content_type: str, max_pixels: int) -> tuple[int, int, bytes]:
+    """Decode the image (so a broken one is refused) into a re-encoded thumbnail without metadata."""
+    try:
+        with Image.open(stream, formats=[PILLOW_FORMATS[content_type]]) as image:
+            width, height = image.size
+            if width * height > max_pixels:
+                raise MediaError(
+                    f"“{name}” is {width} × {height} pixels; images may have up to "
+                    f"{max_pixels / 1_000_000:g} million pixels."
+                )
+            image.draft("RGB", (THUMBNAIL_SIZE * 2, THUMBNAIL_SIZE * 2))  # JPEG decodes at a smaller scale
+            upright = ImageOps.exif_transpose(image)
+            if upright.size != image.size and upright.size == (height, width):
+                width, height = height, width
+            upright.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+            has_alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
+            upright = upright.convert("RGBA" if has_alpha else "RGB")
+            # A new image saved without exif or info: location and camera data stay behind.
+            out = io.BytesIO()
+            Image.frombytes(upright.mode, upright.size, upright.tobytes()).save(out, "WEBP", quality=82)
+    except MediaError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
+        raise MediaError(f"“{name}” could not be read as an image; it may be damaged.") from None
+    return width, height, out.getvalue()
+
+
+def add_media_item(
+    group: AccessGroup, upload: FileStorage, uploader: User, storage: Storage, limits: UploadLimits
+) -> MediaItem:
+    """Store an uploaded file in the group's library, with its thumbnail, and record it."""
+    name = display_name(upload.filename)
+    inspected = inspect_upload(upload.stream, name, limits)
+    storage_key = storage.save(upload.stream, inspected.suffix)
+    thumbnail_key = storage.save(inspected.thumbnail, ".webp") if inspected.thumbnail else None
+    item = MediaItem(
+        access_group_id=group.id,
+        uploaded_by_id=uploader.id,
+        name=name,
+        kind=inspected.kind,
+        content_type=inspected.content_type,
+        byte_size=inspected.byte_size,
+        width=inspected.width,
+        height=inspected.height,
+        storage_key=storage_key,
+        thumbnail_key=thumbnail_key,
+    )
+    db.session.add(item)
+    try:
+        db.session.flush()
+    except Exception:
+        discard_files(storage, [storage_key, thumbnail_key])
+        raise
+    audit.record(group.account_id, uploader.id, "media.uploaded", "media_item", item.id,
+                 after={"access_group_id": group.id, "name": name, "content_type": inspected.content_type,
+                        "byte_size": inspected.byte_size})
+    return item
+
+
+def discard_files(storage: Storage, keys: Iterable[str | None]) -> None:
+    """Delete stored files whose rows are gone (or never were); a missing file is no error."""
+    for key in keys:
+        if key:
+            storage.delete(key)
+
+
+# --- a page of the library --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LibraryFilter:
+    kind: str | None = None  # "image", "video" or None for both
+    text: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.kind or self.text)
+
+    def conditions(self, kind=MediaItem.kind, name=MediaItem.name) -> list:
+        """The filter as SQL conditions on the given columns (the table's, or a subquery's)."""
+        conditions = []
+        if self.kind:
+            conditions.append(kind == self.kind)
+        if self.text:
+            conditions.append(func.lower(name).contains(self.text.lower(), autoescape=True))
+        return conditions
+
+
+def encode_cursor(item: MediaItem) -> str:
+    """Where the next page starts: after this item in newest-first order."""
+    return f"{item.created_at.isoformat()}~{item.id}"
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    """The (created_at, id) a cursor names; None for a missing or malformed one (the first page)."""
+    if not cursor or "~" not in cursor:
+        return None
+    stamp, _, item_id = cursor.rpartition("~")
+    try:
+        return datetime.fromisoformat(stamp), int(item_id)
+    except ValueError:
+        return None
+
+
+def library_page(
+    scoped: Select, group: AccessGroup, library_filter: LibraryFilter, cursor: str | None, size: int = PAGE_SIZE
+) -> tuple[list[MediaItem], str | None]:
+    """One page of a group's items, newest first, and the cursor of the next page (None at the end).
+
+    `scoped` is the policy's select of media items; paging by key keeps every page one indexed query.
+    """
+    statement = scoped.where(MediaItem.access_group_id == group.id, *library_filter.conditions())
+    after = decode_cursor(cursor)
+    if after is not None:
+        created_at, item_id = after
+        statement = statement.where(or_(
+            MediaItem.created_at < created_at,
+            (MediaItem.created_at == created_at) & (MediaItem.id < item_id),
+        ))
+    items = db.session.scalars(
+        statement.order_by(MediaItem.created_at.desc(), MediaItem.id.desc()).limit(size + 1)
+    ).all()
+    next_cursor = encode_cursor(items[size - 1]) if len(items) > size else None
+    return list(items[:size]), next_cursor
+
+
+def library_counts(scoped: Select, group: AccessGroup, library_filter: LibraryFilter) -> tuple[int, int]:
+    """How many items the group's library holds, and how many match the filter, in one query.
+
+    `scoped` is the policy's select of media items.
+    """
+    rows = scoped.with_only_columns(MediaItem.kind, MediaItem.name).where(
+        MediaItem.access_group_id == group.id).subquery()
+    conditions = library_filter.conditions(rows.c.kind, rows.c.name)
+    matching = func.count().filter(and_(*conditions)) if conditions else func.count()
+    total, matched = db.session.execute(select(func.count(), matching).select_from(rows)).one()
+    return total, matched
+
+
+# --- where items are used ---------------------------------------------------------------------------
+
+
+def _posts_seen(group_ids: Iterable[int], hidden_profiles: Iterable[int]) -> list:
+    conditions = [Post.access_group_id.in_(list(group_ids))]
+    hidden = list(hidden_profiles)
+    if hidden:
+        conditions.append(Post.social_profile_id.not_in(hidden))
+    return conditions
+
+
+def seen_posts_using(item_id, group_ids: Iterable[int], hidden_profiles: Iterable[int] = ()) -> Select:
+    """Posts among those the user may see that use the item (`item_id` may be a column)."""
+    return (
+        select(PostMedia.post_id).join(Post, Post.id == PostMedia.post_id)
+        .where(PostMedia.media_item_id == item_id, *_posts_seen(group_ids, hidden_profiles))
+    )
+
+
+def use_counts(item_ids: list[int], group_ids: Iterable[int], hidden_profiles: Iterable[int] = ()) -> dict[int, int]:
+    """For each item, how many posts use it among the posts in `group_ids` (those the user may see)."""
+    if not item_ids:
+        return {}
+    rows = db.session.execute(
+        select(PostMedia.media_item_id, func.count(PostMedia.post_id))
+        .join(Post, Post.id == PostMedia.post_id)
+        .where(PostMedia.media_item_id.in_(item_ids), *_posts_seen(group_ids, hidden_profiles))
+        .group_by(PostMedia.media_item_id)
+    )
+    return dict(rows.all())
+
+
+def uses_of(item: MediaItem, group_ids: Iterable[int], hidden_profiles: Iterable[int] = ()) -> list[Post]:
+    """The posts (the user may see) that use `item`, soonest first, at most USES_SHOWN of them."""
+    return list(db.session.scalars(
+        select(Post)
+        .join(PostMedia, PostMedia.post_id == Post.id)
+        .join(SocialProfile, SocialProfile.id == Post.social_profile_id)
+        .where(PostMedia.media_item_id == item.id, *_posts_seen(group_ids, hidden_profiles))
+        .options(contains_eager(Post.social_profile))
+        .order_by(Post.scheduled_at.is_(None), Post.scheduled_at, Post.id)
+        .limit(USES_SHOWN)
+    ))
+
+
+# --- moving and deleting ----------------------------------------------------------------------------
+
+
+def selected_ids(raw: Iterable[str]) -> list[int]:
+    """The distinct item ids of a selection; anything that is not an id is refused."""
+    ids: set[int] = set()
+    for value in raw:
+        try:
+            ids.add(int(value))
+        except (TypeError, ValueError):
+            raise MediaError("The selection holds something that is not a media item.") from None
+    if not ids:
+        raise MediaError("Select at least one item first.")
+    if len(ids) > MAX_SELECTION:
+        raise MediaError(f"Select at most {MAX_SELECTION} items at a time.")
+    return sorted(ids)
+
+
+def missing_message(missing: int, total: int, verb: str) -> str:
+    if total == 1:
+        return f"That item is no longer in this library, so nothing was {verb}. Reload the page."
+    return (f"{missing} of the {total} selected items are no longer in this library, so nothing was "
+            f"{verb}. Reload the page and select again.")
+
+
+def move_media_items(source: AccessGroup, item_ids: list[int], target: AccessGroup, actor: User) -> int:
+    """Move items from `source` to `target` in one UPDATE; all of them or, if any is not in `source`, none.
+
+    The caller rolls back on MediaError. Posts keep their attachments: post_media is not touched.
+    """
+    if target.id == source.id:
+        raise MediaError(f"The items are already in “{source.name}”. Choose another group.")
+    if target.account_id != source.account_id:
+        raise MediaError("Choose a group of this account.")
+    moved = db.session.execute(
+        update(MediaItem)
+        .where(MediaItem.id.in_(item_ids), MediaItem.access_group_id == source.id)
+        .values(access_group_id=target.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != len(item_ids):
+        raise MediaError(missing_message(len(item_ids) - moved, len(item_ids), "moved"))
+    audit.record(source.account_id, actor.id, "media.moved", "access_group", source.id,
+                 before={"access_group_id": source.id, "access_group": source.name, "media_item_ids": item_ids},
+                 after={"access_group_id": target.id, "access_group": target.name, "media_item_ids": item_ids})
+    return moved
+
+
+def delete_media_items(group: AccessGroup, item_ids: list[int], actor: User) -> list[str]:
+    """Delete items of `group` (all or none) and return their files' keys, to remove once committed.
+
+    Posts that used them lose the attachment (the database cascades post_media).
+    """
+    rows = db.session.execute(
+        select(MediaItem.id, MediaItem.name, MediaItem.storage_key, MediaItem.thumbnail_key)
+        .where(MediaItem.id.in_(item_ids), MediaItem.access_group_id == group.id)
+    ).all()
+    if len(rows) != len(item_ids):
+        raise MediaError(missing_message(len(item_ids) - len(rows), len(item_ids), "deleted"))
+    db.session.execute(
+        delete(MediaItem)
+        .where(MediaItem.id.in_(item_ids), MediaItem.access_group_id == group.id)
+        .execution_options(synchronize_session=False)
+    )
+    audit.record(group.account_id, actor.id, "media.deleted", "access_group", group.id,
+                 before={"access_group_id": group.id,
+                         "media_items": [{"id": row.id, "name": row.name} for row in rows]})
+    keys: list[str] = []
+    for row in rows:
+        keys.append(row.storage_key)
+        if row.thumbnail_key:
+            keys.append(row.thumbnail_key)
+    return keys
+
+
+def items_in(group: AccessGroup, item_ids: list[int]) -> list[MediaItem]:
+    """The selected items that are in `group`, newest first (for a confirmation)."""
+    return list(db.session.scalars(
+        select(MediaItem).where(MediaItem.id.in_(item_ids), MediaItem.access_group_id == group.id)
+        .order_by(MediaItem.created_at.desc(), MediaItem.id.desc())
+    ))
