@@ -3,5 +3,6 @@
 Run as `python -m bench` (or `make bench`); see `bench/__main__.py` for the flags. The results are
 printed and written to `bench-results/latest.txt`. The exit status is non-zero when a page's query
 count on the big database differs from the small one (the bounded-queries contract of DESIGN.md),
-when a page answers with an unexpected status, or when the policy and casbin disagree.
+when a page answers with an unexpected status, when moving media items takes other than one UPDATE
+of media_items, or when the policy and casbin disagree.
 """

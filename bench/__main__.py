@@ -17,6 +17,7 @@ from webapp.models import AccessGroup
 from . import policy_check, report
 from .database import backend_name, bench_app, temporary_database, workspace
 from .dataset import BIG, SMALL, Dataset, Scale, build
+from .media import MoveMeasurement, measure_moves
 from .pages import Measurement, measure_pages, unmeasured_endpoints
 
 EXPECTED_STATUS = 200
@@ -29,6 +30,7 @@ class ScaleRun:
     dataset: Dataset
     group_name: str
     pages: list[Measurement]
+    moves: MoveMeasurement
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -49,7 +51,7 @@ def _progress(message: str) -> None:
 def _run_scale(
     scale: Scale, workdir: Path, requests: int, checks: int
 ) -> tuple[ScaleRun, policy_check.PolicyReport | None, list[str]]:
-    """Build one database, measure its pages (and on the big one, policy checks); drop it."""
+    """Build one database, measure its pages and media moves (and on the big one, policy checks); drop it."""
     with temporary_database(scale.label, workdir) as url:
         app = bench_app(url, workdir)
         with app.app_context():
@@ -59,6 +61,8 @@ def _run_scale(
             group_name = db.session.get(AccessGroup, dataset.bench_group_id).name
         _progress(f"{scale.label}: built in {dataset.seconds:.1f} s; measuring pages ...")
         pages = measure_pages(app, dataset, requests)
+        _progress(f"{scale.label}: measuring media moves ...")
+        moves = measure_moves(app, dataset, requests)
         policy = None
         with app.app_context():
             if scale is BIG:
@@ -67,7 +71,7 @@ def _run_scale(
             db.session.remove()
             db.engine.dispose()
         unmeasured = unmeasured_endpoints(app)
-    return ScaleRun(dataset, group_name, pages), policy, unmeasured
+    return ScaleRun(dataset, group_name, pages, moves), policy, unmeasured
 
 
 def _header(args: argparse.Namespace) -> list[str]:
@@ -101,9 +105,7 @@ def _page_lines(runs: dict[str, ScaleRun]) -> tuple[list[str], list[str]]:
             problems.append(f"{measured.page} as {measured.visitor}: {measured.query_count} queries on the "
                             f"big database, {other.query_count} on the small one")
             problems += _statement_lines("big", measured) + _statement_lines("small", other)
-        if statuses != {EXPECTED_STATUS}:
-            problems.append(f"{measured.page} as {measured.visitor}: status {sorted(statuses)}, "
-                            f"expected {EXPECTED_STATUS}")
+        problems += _status_problems(f"{measured.page} as {measured.visitor}", statuses)
         rows.append([
             measured.page, measured.visitor, "/".join(map(str, sorted(statuses))),
             measured.query_count, other.query_count, "yes" if same else "NO",
@@ -112,13 +114,48 @@ def _page_lines(runs: dict[str, ScaleRun]) -> tuple[list[str], list[str]]:
     lines = [
         "",
         f"Pages (group \"{big.group_name}\" on the big database, \"{small.group_name}\" on the small one; the manager "
-        f"may enter {big.dataset.manager_groups} of {big.dataset.rows['access_groups']} groups, the owner all)",
+        f"may enter {big.dataset.manager_groups} of {big.dataset.rows['access_groups']} groups, the owner all; "
+        f"its media library holds {len(big.dataset.library_ids):,} items on the big database, "
+        f"{len(small.dataset.library_ids):,} on the small one)",
     ]
     lines += ["  " + line for line in report.table(
         ["Page", "Visitor", "Status", "Queries big", "Queries small", "Same",
          "big p50 ms", "big p95 ms", "small p50 ms", "small p95 ms"],
         rows, numeric=range(3, 10),
     )]
+    return lines, problems
+
+
+def _status_problems(what: str, statuses: set[int]) -> list[str]:
+    """A problem if any request for `what` answered with another status than the expected one."""
+    if statuses == {EXPECTED_STATUS}:
+        return []
+    return [f"{what}: status {sorted(statuses)}, expected {EXPECTED_STATUS}"]
+
+
+def _move_lines(runs: dict[str, ScaleRun], rounds: int) -> tuple[list[str], list[str]]:
+    """The media move figures of each database, and the problems found (not one UPDATE, bad statuses)."""
+    times = "once" if rounds == 1 else f"{rounds} times"
+    lines = ["", f"Media moves (the owner posts the move dialog with htmx: the measured library's newest items "
+                 f"to another group, then back; {times} each way after a warm-up)"]
+    problems = []
+    for label, run in runs.items():
+        moves, there, back = run.moves, run.moves.there, run.moves.back
+        updates = "/".join(map(str, sorted(moves.media_updates)))
+        updates += " UPDATE" if moves.media_updates == {1} else " UPDATEs"
+        kinds = ", ".join(f"{count} {kind}" for kind, count in moves.kinds().most_common())
+        lines += [
+            f"  {label}: Move {moves.items:,} media items: {updates} of media_items, {there.query_count} "
+            f"statements in all ({kinds}), p50 {report.ms(there.p50)} ms, p95 {report.ms(there.p95)} ms",
+            f"  {label}: Move them back: {back.query_count} statements, "
+            f"p50 {report.ms(back.p50)} ms, p95 {report.ms(back.p95)} ms",
+        ]
+        if moves.media_updates != {1}:
+            problems.append(f"{label}: moving {moves.items:,} media items took {updates} of media_items per "
+                            f"request, not 1")
+            problems += _statement_lines(label, there)
+        for leg in (there, back):
+            problems += _status_problems(f"{label}: {leg.page}", leg.statuses)
     return lines, problems
 
 
@@ -178,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     lines += page_lines
     if unmeasured:
         lines.append(f"  Not measured (GET routes with no page in bench/pages.py PAGES): {', '.join(unmeasured)}")
+    move_lines, move_problems = _move_lines(runs, args.requests)
+    lines += move_lines
+    problems += move_problems
     policy_text, policy_problems = _policy_lines(policy)
     lines += policy_text
     problems += policy_problems
@@ -188,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         lines += [problem if problem.startswith(" ") else f"  - {problem}" for problem in problems]
     else:
         lines.append("OK: every page makes as many queries on the big database as on the small one, "
-                     "and casbin agrees with Roster on every check.")
+                     "each media move is one UPDATE of media_items, and casbin agrees with Roster on every check.")
     lines.append(f"Total runtime: {time.perf_counter() - started:.1f} s")
     print("\n".join(lines))
     path = report.write(lines)

@@ -1,10 +1,12 @@
 """A synthetic agency, written with bulk Core inserts: a few dozen people, lots of content.
 
 The people and their access are the same at every scale (so a page does the same work for them);
-only the number of groups, profiles, media items and posts changes. Everything is deterministic.
+only the number of groups, profiles, media items and posts changes. Everything is deterministic,
+except the storage keys of the one media item whose file and thumbnail are really stored.
 """
 from __future__ import annotations
 
+import io
 import random
 import time
 from collections import Counter
@@ -12,10 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from PIL import Image
 from sqlalchemy import insert, text
 
 from webapp.accounts import hash_password
 from webapp.extensions import db
+from webapp.media import UploadLimits, inspect_upload
 from webapp.plans import install_reference_plans
 from webapp.models import (
     AccessGroup,
@@ -37,6 +41,7 @@ from webapp.models import (
     UserGroupMember,
     UserGroupRight,
 )
+from webapp.storage import media_storage
 
 PASSWORD = "bench password 1234"
 EMAIL_DOMAIN = "bench.example"
@@ -50,6 +55,12 @@ STATUSES = list(PostStatus)
 # Rights clients are given on their own, by client number modulo the length of this list.
 CLIENT_RIGHTS = [["posts.approve"], ["posts.create", "posts.edit", "posts.publish"], [], ["analytics.view"]]
 
+# Media names are "<word>-<number>.<suffix>"; the word cycles with a period prime to the video one,
+# so a search for one word finds images and videos alike.
+MEDIA_WORDS = ["launch", "studio", "backstage", "giveaway"]
+VIDEO_EVERY = 5  # every fifth item is a video (never the newest, whose file is really stored)
+ATTACHED_NEWEST = 40  # posts carry one of their group's newest items, so the first grid page shows uses
+
 
 @dataclass(frozen=True)
 class Scale:
@@ -59,16 +70,21 @@ class Scale:
     access_groups: int
     sets_per_group: int
     profiles_per_group: int
-    media_items: int
+    library_items: int  # in the measured group's media library
+    media_per_group: int  # in each other group's library
     posts: int
 
     def __post_init__(self) -> None:
         if self.profiles_per_group > self.sets_per_group * len(NETWORKS):
             raise ValueError("a social set holds at most one profile per network")
+        if self.access_groups < 3 or self.library_items < 1:
+            raise ValueError("the benchmark needs HQ, two client groups and a measured library")
 
 
-BIG = Scale("big", access_groups=100, sets_per_group=2, profiles_per_group=10, media_items=50_000, posts=100_000)
-SMALL = Scale("small", access_groups=5, sets_per_group=2, profiles_per_group=2, media_items=10, posts=10)
+BIG = Scale("big", access_groups=100, sets_per_group=2, profiles_per_group=10, library_items=50_000,
+            media_per_group=500, posts=100_000)
+SMALL = Scale("small", access_groups=5, sets_per_group=2, profiles_per_group=2, library_items=10,
+              media_per_group=2, posts=10)
 
 
 @dataclass
@@ -79,6 +95,8 @@ class Dataset:
     owner_email: str
     manager_email: str
     bench_group_id: int
+    other_group_id: int  # another client group of the account, where media moves go
+    library_ids: list[int]  # the measured group's media items, newest first
     manager_groups: int  # how many groups the measured manager may enter
     rows: Counter = field(default_factory=Counter)
     seconds: float = 0.0
@@ -124,6 +142,41 @@ class _Writer:
             db.session.execute(
                 text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), :last)"), {"last": self.rows[table]}
             )
+
+
+def _media_row(group_id: int, uploader_id: int, j: int, now: datetime) -> dict[str, Any]:
+    """The `j`-th newest item of a group's library (no file stored for it)."""
+    video = j % VIDEO_EVERY == VIDEO_EVERY - 1
+    suffix = "mp4" if video else "jpg"
+    return {
+        "access_group_id": group_id,
+        "uploaded_by_id": uploader_id,
+        "name": f"{MEDIA_WORDS[j % len(MEDIA_WORDS)]}-{j:05d}.{suffix}",
+        "kind": "video" if video else "image",
+        "content_type": "video/mp4" if video else "image/jpeg",
+        "byte_size": 50_000 + j,
+        "width": 1080,
+        "height": 1080,
+        "storage_key": f"bench-{group_id}-{j}.{suffix}",
+        "thumbnail_key": None if video else f"bench-{group_id}-{j}.webp",
+        "created_at": now - timedelta(minutes=j),
+    }
+
+
+def _stored_image(row: dict[str, Any]) -> dict[str, Any]:
+    """`row` with a real JPEG and its thumbnail in the app's media storage, as an upload would leave them."""
+    jpeg = io.BytesIO()
+    Image.linear_gradient("L").resize((640, 480)).convert("RGB").save(jpeg, "JPEG")
+    inspected = inspect_upload(jpeg, row["name"], UploadLimits.from_config())
+    storage = media_storage()
+    return {
+        **row,
+        "byte_size": inspected.byte_size,
+        "width": inspected.width,
+        "height": inspected.height,
+        "storage_key": storage.save(jpeg, inspected.suffix),
+        "thumbnail_key": storage.save(inspected.thumbnail, ".webp"),
+    }
 
 
 def _email(local: str) -> str:
@@ -235,25 +288,21 @@ def build(scale: Scale, now: datetime | None = None) -> Dataset:
             profile_group.append(i)
     profile_ids = out.insert_ids(SocialProfile, profile_rows)
 
-    # Media, spread evenly over the groups' libraries.
-    media_ids = out.insert_ids(MediaItem, [
-        {
-            "access_group_id": group_ids[j % n],
-            "uploaded_by_id": uid[f"manager{j % MANAGERS}"],
-            "name": f"asset-{j}.{'mp4' if j % 5 == 0 else 'jpg'}",
-            "kind": "video" if j % 5 == 0 else "image",
-            "content_type": "video/mp4" if j % 5 == 0 else "image/jpeg",
-            "byte_size": 50_000 + j,
-            "width": 1080,
-            "height": 1080,
-            "storage_key": f"bench-{j}.bin",
-            "created_at": now - timedelta(minutes=j),
-        }
-        for j in range(scale.media_items)
-    ])
+    # The measured group: manager0's first client group (not HQ); moved media goes to another one.
+    bench = next(i for i in tabs["manager0"] if i != 0)
+    other = next(i for i in range(1, n) if i != bench)
+
+    # Media: the measured group's library at its scale, a smaller one in every other group. Only the
+    # measured library's newest item has its files stored (the file and thumbnail routes serve it).
+    media_rows, media_group = [], []
+    for i in range(n):
+        for j in range(scale.library_items if i == bench else scale.media_per_group):
+            row = _media_row(group_ids[i], uid[f"manager{j % MANAGERS}"], j, now)
+            media_rows.append(_stored_image(row) if i == bench and j == 0 else row)
+            media_group.append(i)
     media_by_group: dict[int, list[int]] = {}
-    for j, media_id in enumerate(media_ids):
-        media_by_group.setdefault(j % n, []).append(media_id)
+    for i, media_id in zip(media_group, out.insert_ids(MediaItem, media_rows)):
+        media_by_group.setdefault(i, []).append(media_id)  # newest first
 
     # Posts: every profile gets its share, over all statuses, two in three in the future.
     post_rows, post_group = [], []
@@ -275,12 +324,16 @@ def build(scale: Scale, now: datetime | None = None) -> Dataset:
         post_group.append(profile_group[profile])
     post_ids = out.insert_ids(Post, post_rows)
 
-    # One in four posts carries a media item from its group's library.
-    out.insert(PostMedia, [
-        {"post_id": post_id, "media_item_id": media_by_group[i][p % len(media_by_group[i])], "position": 0}
-        for p, (post_id, i) in enumerate(zip(post_ids, post_group))
-        if p % 4 == 1 and media_by_group.get(i)
-    ])
+    # One in four posts, and every post of the measured group, carries one of its group's newest items.
+    carried: Counter = Counter()
+    post_media = []
+    for p, (post_id, i) in enumerate(zip(post_ids, post_group)):
+        library = media_by_group.get(i)
+        if library and (p % 4 == 1 or i == bench):
+            item = library[carried[i] % min(len(library), ATTACHED_NEWEST)]
+            post_media.append({"post_id": post_id, "media_item_id": item, "position": 0})
+            carried[i] += 1
+    out.insert(PostMedia, post_media)
     out.sync_sequences()
     db.session.commit()
 
@@ -288,15 +341,15 @@ def build(scale: Scale, now: datetime | None = None) -> Dataset:
         post_group[p] for p, row in enumerate(post_rows)
         if row["scheduled_at"] is not None and row["scheduled_at"] > now and row["status"] != "published"
     }
-    # The measured group: one of manager0's client groups (not HQ) with upcoming posts and media.
-    candidates = [i for i in tabs["manager0"] if i != 0 and i in upcoming_groups and media_by_group.get(i)]
-    if not candidates:
-        raise RuntimeError(f"{scale.label}: manager0 has no client group with upcoming posts and media")
+    if bench not in upcoming_groups:
+        raise RuntimeError(f"{scale.label}: the measured group has no upcoming posts")
     return Dataset(
         scale=scale,
         owner_email=_email("owner"),
         manager_email=_email("manager0"),
-        bench_group_id=group_ids[candidates[0]],
+        bench_group_id=group_ids[bench],
+        other_group_id=group_ids[other],
+        library_ids=media_by_group[bench],
         manager_groups=len(set(tabs["manager0"]).union(
             *(granted for _, _, live, granted, _ in teams if "manager0" in live))),
         rows=out.rows,

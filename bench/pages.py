@@ -3,20 +3,37 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from urllib.parse import quote, urlencode
 
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.test import TestResponse
 
 from webapp.extensions import db
+from webapp.media import PAGE_SIZE, encode_cursor
+from webapp.models import MediaItem
 
-from .dataset import PASSWORD, Dataset
+from .dataset import MEDIA_WORDS, PASSWORD, Dataset
 from .report import percentile
 
 WARM_UP_REQUESTS = 5
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What page paths name on one database: ids, and query values ready for a URL."""
+
+    group: int  # the measured access group
+    item: int  # the newest item of its media library, whose file and thumbnail are stored
+    cursor: str  # where a page from the middle of the library starts
+    selection: str  # "item=..&item=..": the library's first page of items, selected
+
+
+PLACEHOLDERS = Targets(group=1, item=1, cursor="", selection="")
 
 
 @dataclass(frozen=True)
@@ -24,15 +41,14 @@ class Page:
     """One GET page as one kind of visitor asks for it."""
 
     name: str
-    path: str  # "{group}" stands for the measured access group's id
+    path: str  # "{group}", "{item}", "{cursor}" and "{selection}" stand for the fields of Targets
     htmx: bool = False
     anonymous: bool = False
     staff_only: bool = False  # a settings page for the owner and admins: managers get 403
 
-
-    def url(self, group_id: int) -> str:
-        """The path of this page in access group `group_id`."""
-        return self.path.format(group=group_id)
+    def url(self, targets: Targets) -> str:
+        """The path of this page on the measured database."""
+        return self.path.format(**asdict(targets))
 
     def headers(self) -> dict[str, str]:
         """The request headers htmx would send, if any."""
@@ -52,6 +68,14 @@ PAGES = [
     Page("add-user candidates (htmx)", "/settings/access-groups/{group}/users/candidates?q=a", htmx=True,
          staff_only=True),
     Page("team", "/settings/team", staff_only=True),
+    Page("media library", "/g/{group}/media"),
+    Page("media library, middle page (htmx)", "/g/{group}/media?cursor={cursor}", htmx=True),
+    Page("media library, filtered (htmx)", f"/g/{{group}}/media?kind=image&q={MEDIA_WORDS[1]}", htmx=True),
+    Page("media item", "/g/{group}/media/{item}"),
+    Page("media file", "/media/{item}/file"),
+    Page("media thumbnail", "/media/{item}/thumbnail"),
+    Page("media move dialog (htmx)", "/g/{group}/media/move?{selection}", htmx=True),
+    Page("media delete dialog (htmx)", "/g/{group}/media/delete?{selection}", htmx=True),
     Page("login", "/login", anonymous=True),
 ]
 SIGNED_IN_VISITORS = ("owner", "manager")
@@ -67,6 +91,13 @@ class Measurement:
     queries: list[int] = field(default_factory=list)
     millis: list[float] = field(default_factory=list)
     statements: list[str] = field(default_factory=list)  # those of the last request
+
+    def add(self, status: int, millis: float, statements: list[str]) -> None:
+        """Record one request."""
+        self.statuses.add(status)
+        self.millis.append(millis)
+        self.queries.append(len(statements))
+        self.statements = statements
 
     @property
     def key(self) -> tuple[str, str]:
@@ -128,24 +159,39 @@ def signed_in_client(app: Flask, email: str) -> FlaskClient:
     return client
 
 
+def timed_request(counter: QueryCounter, send: Callable[[], TestResponse]) -> tuple[int, float, list[str]]:
+    """Send one request (its body read) while `counter` listens: its status, milliseconds and statements."""
+    counter.reset()
+    started = time.perf_counter()
+    with send() as response:
+        response.get_data()
+    return response.status_code, (time.perf_counter() - started) * 1000, counter.statements
+
+
 def _measure(
-    client: FlaskClient, counter: QueryCounter, page: Page, visitor: str, group_id: int, requests: int
+    client: FlaskClient, counter: QueryCounter, page: Page, visitor: str, targets: Targets, requests: int
 ) -> Measurement:
     """Warm the page up, then time `requests` requests and count each one's statements."""
-    url, headers = page.url(group_id), page.headers()
+    url, headers = page.url(targets), page.headers()
     for _ in range(WARM_UP_REQUESTS):
-        client.get(url, headers=headers)
+        client.get(url, headers=headers).close()
     result = Measurement(page.name, visitor)
     with counter.listening():
         for _ in range(requests):
-            counter.reset()
-            started = time.perf_counter()
-            response = client.get(url, headers=headers)
-            result.millis.append((time.perf_counter() - started) * 1000)
-            result.queries.append(counter.count)
-            result.statuses.add(response.status_code)
-    result.statements = counter.statements
+            result.add(*timed_request(counter, lambda: client.get(url, headers=headers)))
     return result
+
+
+def _targets(dataset: Dataset) -> Targets:
+    """The measured group, its stored item, a cursor halfway down its library, its first page selected."""
+    library = dataset.library_ids
+    middle = db.session.get_one(MediaItem, library[len(library) // 2])
+    return Targets(
+        group=dataset.bench_group_id,
+        item=library[0],
+        cursor=quote(encode_cursor(middle), safe=""),
+        selection=urlencode([("item", item_id) for item_id in library[:PAGE_SIZE]]),
+    )
 
 
 def measure_pages(app: Flask, dataset: Dataset, requests: int) -> list[Measurement]:
@@ -158,6 +204,7 @@ def measure_pages(app: Flask, dataset: Dataset, requests: int) -> list[Measureme
         raise RuntimeError("measure pages outside an app context")
     with app.app_context():
         counter = QueryCounter(db.engine)
+        targets = _targets(dataset)
     clients = {"owner": signed_in_client(app, dataset.owner_email),
                "manager": signed_in_client(app, dataset.manager_email)}
     results = []
@@ -168,14 +215,14 @@ def measure_pages(app: Flask, dataset: Dataset, requests: int) -> list[Measureme
             visitors = ["owner"] if page.staff_only else list(SIGNED_IN_VISITORS)
         for visitor in visitors:
             client = app.test_client() if page.anonymous else clients[visitor]
-            results.append(_measure(client, counter, page, visitor, dataset.bench_group_id, requests))
+            results.append(_measure(client, counter, page, visitor, targets, requests))
     return results
 
 
 def unmeasured_endpoints(app: Flask) -> list[str]:
     """GET routes of the app that no page here requests (new pages should be added to PAGES)."""
     adapter = app.url_map.bind("localhost")
-    measured = {adapter.match(page.url(1).partition("?")[0], method="GET")[0] for page in PAGES}
+    measured = {adapter.match(page.url(PLACEHOLDERS).partition("?")[0], method="GET")[0] for page in PAGES}
     return sorted(
         rule.rule for rule in app.url_map.iter_rules()
         if "GET" in (rule.methods or ()) and rule.endpoint != "static" and rule.endpoint not in measured

@@ -491,3 +491,13 @@ def test_the_switcher_leads_to_the_same_section_of_the_chosen_group(agency, auth
     assert f'href="/g/{agency["leo"].id}/media"' in options
     options = client.get(f"/g/{agency['maya'].id}/switcher?section=../admin", headers=HTMX).get_data(as_text=True)
     assert f'href="/g/{agency["leo"].id}/"' in options
+
+
+@pytest.mark.parametrize("cursor", ["2026-01-01T00:00:00~5", "2026-01-01T00:00:00%2B00:00~99999999999999999999",
+                                    "nonsense", "~", "2026-13-01T00:00:00%2B00:00~1"])
+def test_a_malformed_cursor_gives_the_first_page(agency, auth, client, cursor):
+    items = make_items(agency["maya"], 3)
+    auth.login(agency["manager"])
+    response = client.get(library_url(agency["maya"], f"?cursor={cursor}"), headers=HTMX)
+    assert response.status_code == 200
+    assert tile_ids(response.get_data(as_text=True)) == [item.id for item in reversed(items)]

@@ -12,13 +12,13 @@ from typing import BinaryIO, Iterable
 
 from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy import Select, and_, delete, func, literal, select, tuple_, update
 from sqlalchemy.orm import contains_eager
 from werkzeug.datastructures import FileStorage
 
 from . import audit
 from .extensions import db
-from .models import AccessGroup, MediaItem, Post, PostMedia, SocialProfile, User
+from .models import AccessGroup, MediaItem, Post, PostMedia, SocialProfile, User, UTCDateTime
 from .storage import Storage
 
 # What the library accepts, recognised by the file's first bytes: content type -> (kind, suffix).
@@ -234,9 +234,12 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
         return None
     stamp, _, item_id = cursor.rpartition("~")
     try:
-        return datetime.fromisoformat(stamp), int(item_id)
+        created_at, number = datetime.fromisoformat(stamp), int(item_id)
     except ValueError:
         return None
+    if created_at.tzinfo is None or not 0 < number < 2**63:
+        return None
+    return created_at, number
 
 
 def library_page(
@@ -250,10 +253,9 @@ def library_page(
     after = decode_cursor(cursor)
     if after is not None:
         created_at, item_id = after
-        statement = statement.where(or_(
-            MediaItem.created_at < created_at,
-            (MediaItem.created_at == created_at) & (MediaItem.id < item_id),
-        ))
+        # A row comparison lets the database start reading the index right at the cursor.
+        statement = statement.where(tuple_(MediaItem.created_at, MediaItem.id) < tuple_(
+            literal(created_at, UTCDateTime), literal(item_id)))
     items = db.session.scalars(
         statement.order_by(MediaItem.created_at.desc(), MediaItem.id.desc()).limit(size + 1)
     ).all()

@@ -301,6 +301,7 @@ def _after_change(group: AccessGroup, gone: list[int]) -> Response:
     if not is_partial():
         return _back_to_library(group)
     return render("media/index.html", block="changed", also=("count",), group=group, gone=gone,
+                  page_title=f"Media · {group.name}",
                   counts=_counts(group, rules.LibraryFilter()))
 
 

@@ -145,7 +145,14 @@
   document.addEventListener("htmx:afterSettle", function (event) {
     var content = event.detail.target && event.detail.target.querySelector &&
       event.detail.target.querySelector("[data-show-dialog]");
-    if (!content) { return; }
+    if (!content) {
+      // The confirmed change is done and its button may now be disabled: keep focus in the grid.
+      if (event.detail.target && event.detail.target.id === "media-dialog-body") {
+        var next = document.querySelector(".media-check") || document.getElementById("main");
+        if (next) { next.focus(); }
+      }
+      return;
+    }
     var dialog = content.closest("dialog");
     if (dialog && !dialog.open) { dialog.showModal(); }
     var focus = content.querySelector("input[type=radio]:checked, .button.primary, .button.danger, [data-dialog-close]");
