@@ -562,6 +562,14 @@ class Post(db.Model):
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Publishing: a worker claims a due post (claim_token) before sending it, so it goes out once;
+    # a failure is retried at next_publish_at, and the last error is shown on the post.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    publish_attempts: Mapped[int] = mapped_column(default=0)
+    next_publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    publish_error: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(String(255))
 
     social_profile: Mapped[SocialProfile] = relationship()
     media_items: Mapped[list[MediaItem]] = relationship(secondary="post_media")
@@ -576,6 +584,7 @@ class Post(db.Model):
         CheckConstraint(_in("status", PostStatus), name="status_known"),
         Index("ix_posts_group_schedule", "access_group_id", "scheduled_at"),
         Index("ix_posts_profile", "social_profile_id"),
+        Index("ix_posts_due", "status", "scheduled_at"),
     )
 
 
@@ -664,7 +673,10 @@ class AuditEvent(db.Model):
     after: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (Index("ix_audit_events_account_time", "account_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_audit_events_account_time", "account_id", "created_at"),
+        Index("ix_audit_events_object", "object_type", "object_id"),
+    )
 
 
 class Mail(db.Model):

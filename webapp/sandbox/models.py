@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..crypto import token_hash
@@ -168,3 +168,20 @@ class SandboxToken(TokenMixin, db.Model):
 
     def is_revoked(self) -> bool:
         return self.access_revoked_at is not None
+
+
+class SandboxPublication(db.Model):
+    """A post the sandbox network received: what the demo's "published" posts were sent as."""
+
+    __tablename__ = "sandbox_publications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network: Mapped[str] = mapped_column(String(32))
+    account_id: Mapped[str] = mapped_column(String(64))  # the sandbox account's id on that network
+    caption: Mapped[str] = mapped_column(Text, default="")
+    media_count: Mapped[int] = mapped_column(default=0)
+    # The sender's own reference (Roster's post id): the sandbox refuses to publish one twice.
+    client_reference: Mapped[str] = mapped_column(String(64), unique=True)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint(NETWORK_KNOWN, name="network_known"),)

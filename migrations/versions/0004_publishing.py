@@ -1,0 +1,59 @@
+"""Publishing: claims, retries and errors on posts; the sandbox's received posts; audit by object
+
+Revision ID: 0004
+Revises: 0003
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = '0004'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+# Written out rather than imported: a migration must not change when the app's code does.
+NETWORK_KNOWN = (
+    "network IN ('instagram', 'facebook', 'tiktok', 'linkedin', 'x', 'pinterest', 'youtube', "
+    "'threads', 'google_business')"
+)
+
+
+def upgrade():
+    with op.batch_alter_table('posts', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('claim_token', sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('publish_attempts', sa.Integer(), nullable=False, server_default='0'))
+        batch_op.add_column(sa.Column('next_publish_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('publish_error', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('external_id', sa.String(length=255), nullable=True))
+        batch_op.create_index('ix_posts_due', ['status', 'scheduled_at'], unique=False)
+    with op.batch_alter_table('posts', schema=None) as batch_op:
+        batch_op.alter_column('publish_attempts', server_default=None)
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.create_index('ix_audit_events_object', ['object_type', 'object_id'], unique=False)
+    op.create_table('sandbox_publications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('network', sa.String(length=32), nullable=False),
+    sa.Column('account_id', sa.String(length=64), nullable=False),
+    sa.Column('caption', sa.Text(), nullable=False),
+    sa.Column('media_count', sa.Integer(), nullable=False),
+    sa.Column('client_reference', sa.String(length=64), nullable=False),
+    sa.Column('published_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint(NETWORK_KNOWN, name=op.f('ck_sandbox_publications_network_known')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sandbox_publications')),
+    sa.UniqueConstraint('client_reference', name=op.f('uq_sandbox_publications_client_reference'))
+    )
+
+
+def downgrade():
+    op.drop_table('sandbox_publications')
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_events_object')
+    with op.batch_alter_table('posts', schema=None) as batch_op:
+        batch_op.drop_index('ix_posts_due')
+        batch_op.drop_column('external_id')
+        batch_op.drop_column('publish_error')
+        batch_op.drop_column('next_publish_at')
+        batch_op.drop_column('publish_attempts')
+        batch_op.drop_column('claimed_at')
+        batch_op.drop_column('claim_token')
