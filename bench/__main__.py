@@ -1,4 +1,4 @@
-"""`python -m bench`: build a big and a small agency, measure pages and policy checks, report."""
+"""`python -m bench`: build a big and a small agency, measure pages, moves and policy checks, report."""
 from __future__ import annotations
 
 import argparse
@@ -18,6 +18,7 @@ from . import policy_check, report
 from .database import backend_name, bench_app, temporary_database, workspace
 from .dataset import BIG, SMALL, Dataset, Scale, build
 from .media import MoveMeasurement, measure_moves
+from .organize import OrganizeMeasurement, measure_organize
 from .pages import Measurement, measure_pages, unmeasured_endpoints
 
 EXPECTED_STATUS = 200
@@ -31,6 +32,7 @@ class ScaleRun:
     group_name: str
     pages: list[Measurement]
     moves: MoveMeasurement
+    organize: OrganizeMeasurement
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -51,7 +53,7 @@ def _progress(message: str) -> None:
 def _run_scale(
     scale: Scale, workdir: Path, requests: int, checks: int
 ) -> tuple[ScaleRun, policy_check.PolicyReport | None, list[str]]:
-    """Build one database, measure its pages and media moves (and on the big one, policy checks); drop it."""
+    """Build one database, measure its pages, media moves and Organize (on the big one, policy checks); drop it."""
     with temporary_database(scale.label, workdir) as url:
         app = bench_app(url, workdir)
         with app.app_context():
@@ -63,6 +65,8 @@ def _run_scale(
         pages = measure_pages(app, dataset, requests)
         _progress(f"{scale.label}: measuring media moves ...")
         moves = measure_moves(app, dataset, requests)
+        _progress(f"{scale.label}: measuring Organize ...")
+        organize = measure_organize(app, dataset, requests)
         policy = None
         with app.app_context():
             if scale is BIG:
@@ -71,7 +75,7 @@ def _run_scale(
             db.session.remove()
             db.engine.dispose()
         unmeasured = unmeasured_endpoints(app)
-    return ScaleRun(dataset, group_name, pages, moves), policy, unmeasured
+    return ScaleRun(dataset, group_name, pages, moves, organize), policy, unmeasured
 
 
 def _header(args: argparse.Namespace) -> list[str]:
@@ -99,17 +103,12 @@ def _page_lines(runs: dict[str, ScaleRun]) -> tuple[list[str], list[str]]:
     rows, problems = [], []
     for measured in big.pages:
         other = small_by_key[measured.key]
-        same = measured.query_count == other.query_count
-        statuses = measured.statuses | other.statuses
-        if not same:
-            problems.append(f"{measured.page} as {measured.visitor}: {measured.query_count} queries on the "
-                            f"big database, {other.query_count} on the small one")
-            problems += _statement_lines("big", measured) + _statement_lines("small", other)
-        problems += _status_problems(f"{measured.page} as {measured.visitor}", statuses)
+        what = f"{measured.page} as {measured.visitor}"
+        problems += _count_problems(what, measured, other)
+        problems += _status_problems(what, measured.statuses | other.statuses)
         rows.append([
-            measured.page, measured.visitor, "/".join(map(str, sorted(statuses))),
-            measured.query_count, other.query_count, "yes" if same else "NO",
-            report.ms(measured.p50), report.ms(measured.p95), report.ms(other.p50), report.ms(other.p95),
+            measured.page, measured.visitor, _statuses(measured, other),
+            measured.query_count, other.query_count, _same(measured, other), *_times(measured, other),
         ])
     lines = [
         "",
@@ -124,6 +123,35 @@ def _page_lines(runs: dict[str, ScaleRun]) -> tuple[list[str], list[str]]:
         rows, numeric=range(3, 10),
     )]
     return lines, problems
+
+
+def _statuses(*measured: Measurement) -> str:
+    """The statuses the requests of `measured` answered with, like "200" or "200/409"."""
+    return "/".join(map(str, sorted(set().union(*(m.statuses for m in measured)))))
+
+
+def _same(big: Measurement, small: Measurement) -> str:
+    """"yes" if both ran as many statements and parameter sets per request, else "NO"."""
+    return "yes" if (big.query_count, big.execution_count) == (small.query_count, small.execution_count) else "NO"
+
+
+def _times(big: Measurement, small: Measurement) -> list[str]:
+    """p50 and p95 on the big database, then on the small one, in milliseconds."""
+    return [report.ms(big.p50), report.ms(big.p95), report.ms(small.p50), report.ms(small.p95)]
+
+
+def _kinds(measured: Measurement) -> str:
+    """The last request's statements by kind, most first: "9 SELECT, 1 UPDATE"."""
+    return ", ".join(f"{count} {kind}" for kind, count in measured.kinds().most_common())
+
+
+def _count_problems(what: str, big: Measurement, small: Measurement) -> list[str]:
+    """A problem, with the statements of both, if `big` ran other counts of statements than `small`."""
+    if _same(big, small) == "yes":
+        return []
+    return [f"{what}: {big.query_count} statements ({big.execution_count} parameter sets) on the big database, "
+            f"{small.query_count} ({small.execution_count}) on the small one",
+            *_statement_lines("big", big), *_statement_lines("small", small)]
 
 
 def _status_problems(what: str, statuses: set[int]) -> list[str]:
@@ -143,10 +171,9 @@ def _move_lines(runs: dict[str, ScaleRun], rounds: int) -> tuple[list[str], list
         moves, there, back = run.moves, run.moves.there, run.moves.back
         updates = "/".join(map(str, sorted(moves.media_updates)))
         updates += " UPDATE" if moves.media_updates == {1} else " UPDATEs"
-        kinds = ", ".join(f"{count} {kind}" for kind, count in moves.kinds().most_common())
         lines += [
             f"  {label}: Move {moves.items:,} media items: {updates} of media_items, {there.query_count} "
-            f"statements in all ({kinds}), p50 {report.ms(there.p50)} ms, p95 {report.ms(there.p95)} ms",
+            f"statements in all ({_kinds(there)}), p50 {report.ms(there.p50)} ms, p95 {report.ms(there.p95)} ms",
             f"  {label}: Move them back: {back.query_count} statements, "
             f"p50 {report.ms(back.p50)} ms, p95 {report.ms(back.p95)} ms",
         ]
@@ -159,10 +186,65 @@ def _move_lines(runs: dict[str, ScaleRun], rounds: int) -> tuple[list[str], list
     return lines, problems
 
 
+def _organize_lines(runs: dict[str, ScaleRun], rounds: int) -> tuple[list[str], list[str]]:
+    """The Organize figures of both databases side by side, and the problems found.
+
+    Problems: a step runs other counts of statements on the big database than on the small one,
+    an apply leaves posts behind or removes the campaign links or approvers other than in one
+    statement each, an Undo does not bring every post back.
+    """
+    big, small = runs["big"].organize, runs["small"].organize
+    times = "once" if rounds == 1 else f"{rounds} times"
+    lines = ["", f"Organize (the owner moves a social set to another group with htmx: preview, apply, then Undo "
+                 f"from the toast; {times} after a warm-up. The set's profiles need approval by a client who "
+                 f"cannot enter the new group and are in a campaign of the old one)"]
+    problems = []
+    for label, run in runs.items():
+        measured, organized = run.organize, run.dataset.organized
+        lines.append(f"  {label}: \"{measured.set_name}\" of {measured.from_group} to {measured.to_group}: "
+                     f"{organized.profiles} profiles, {organized.posts:,} posts ({organized.with_media:,} with media "
+                     f"of the group's library, {organized.pending:,} pending approval)")
+        what = f"{label}: moving \"{measured.set_name}\""
+        for found, place, after in ((measured.moved_posts, measured.to_group, "apply"),
+                                    (measured.returned_posts, measured.from_group, "Undo")):
+            if found != {organized.posts}:
+                problems.append(f"{what}: after an {after}, {_numbers(found)} of its {organized.posts:,} posts "
+                                f"were in {place}")
+        for name, counts in measured.removals.items():
+            if counts != {1}:
+                problems.append(f"{what}: an apply removed its {name} with {_numbers(counts)} DELETE statements, "
+                                "not 1")
+    rows = []
+    for step_big, step_small in zip(big.steps, small.steps):
+        rows.append([step_big.page, _statuses(step_big, step_small), step_big.query_count, step_small.query_count,
+                     _same(step_big, step_small), _kinds(step_big), *_times(step_big, step_small)])
+        problems += _count_problems(f"Organize {step_big.page}", step_big, step_small)
+        problems += _status_problems(f"Organize {step_big.page}", step_big.statuses | step_small.statuses)
+    lines += ["  " + line for line in report.table(
+        ["Step", "Status", "Statements big", "Statements small", "Same", "Statements by kind (big)",
+         "big p50 ms", "big p95 ms", "small p50 ms", "small p95 ms"],
+        rows, numeric=(2, 3, *range(6, 10)),
+    )]
+    sets = ", ".join(f"{step.page} {step.execution_count}/{other.execution_count}"
+                     for step, other in zip(big.steps, small.steps))
+    lines.append(f"  Parameter sets run per request, big/small (an executemany runs one per row): {sets}")
+    for label, run in runs.items():
+        measured = run.organize
+        lines.append(f"  {label}: one COUNT after each apply (not measured) found {_numbers(measured.moved_posts)} "
+                     f"of the set's {run.dataset.organized.posts:,} posts in {measured.to_group}, and after each "
+                     f"Undo {_numbers(measured.returned_posts)} back in {measured.from_group}")
+    return lines, problems
+
+
+def _numbers(values: set[int]) -> str:
+    """Distinct counts, smallest first: "5,000" or "4,990/5,000"."""
+    return "/".join(f"{value:,}" for value in sorted(values))
+
+
 def _statement_lines(label: str, measured: Measurement) -> list[str]:
-    """The statements of one request, one shortened line each, to show where counts differ."""
-    return [f"    {label} #{number}: {' '.join(statement.split())[:110]}"
-            for number, statement in enumerate(measured.statements, 1)]
+    """The statements of one request, one shortened line each (with how often an executemany ran it)."""
+    return [f"    {label} #{number}: {f'(x{runs}) ' if runs > 1 else ''}{' '.join(statement.split())[:110]}"
+            for number, (statement, runs) in enumerate(zip(measured.statements, measured.runs), 1)]
 
 
 def _policy_lines(result: policy_check.PolicyReport) -> tuple[list[str], list[str]]:
@@ -218,6 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     move_lines, move_problems = _move_lines(runs, args.requests)
     lines += move_lines
     problems += move_problems
+    organize_lines, organize_problems = _organize_lines(runs, args.requests)
+    lines += organize_lines
+    problems += organize_problems
     policy_text, policy_problems = _policy_lines(policy)
     lines += policy_text
     problems += policy_problems
@@ -228,7 +313,10 @@ def main(argv: list[str] | None = None) -> int:
         lines += [problem if problem.startswith(" ") else f"  - {problem}" for problem in problems]
     else:
         lines.append("OK: every page makes as many queries on the big database as on the small one, "
-                     "each media move is one UPDATE of media_items, and casbin agrees with Roster on every check.")
+                     "each media move is one UPDATE of media_items, moving a set with "
+                     f"{runs['big'].dataset.organized.posts:,} posts takes as many statements as with "
+                     f"{runs['small'].dataset.organized.posts:,} (and its preview as many queries), "
+                     "and casbin agrees with Roster on every check.")
     lines.append(f"Total runtime: {time.perf_counter() - started:.1f} s")
     print("\n".join(lines))
     path = report.write(lines)

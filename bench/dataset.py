@@ -24,6 +24,8 @@ from webapp.plans import install_reference_plans
 from webapp.models import (
     AccessGroup,
     Account,
+    Campaign,
+    CampaignProfile,
     GroupUser,
     MediaItem,
     MemberRight,
@@ -32,6 +34,7 @@ from webapp.models import (
     Post,
     PostMedia,
     PostStatus,
+    ProfileApprover,
     Role,
     SocialProfile,
     SocialSet,
@@ -60,6 +63,12 @@ CLIENT_RIGHTS = [["posts.approve"], ["posts.create", "posts.edit", "posts.publis
 MEDIA_WORDS = ["launch", "studio", "backstage", "giveaway"]
 VIDEO_EVERY = 5  # every fifth item is a video (never the newest, whose file is really stored)
 ATTACHED_NEWEST = 40  # posts carry one of their group's newest items, so the first grid page shows uses
+# The set the Organize measurement moves: its profiles (one per network), and which of its posts carry media.
+ORGANIZED_PROFILES = 4
+ORGANIZED_MEDIA_EVERY = 2
+
+# A user group: name, rights, live members, granted group indexes, lapsed members.
+Team = tuple[str, list[str], list[str], list[int], list[str]]
 
 
 @dataclass(frozen=True)
@@ -73,18 +82,34 @@ class Scale:
     library_items: int  # in the measured group's media library
     media_per_group: int  # in each other group's library
     posts: int
+    organized_posts: int  # of the profiles in the set the Organize measurement moves
 
     def __post_init__(self) -> None:
         if self.profiles_per_group > self.sets_per_group * len(NETWORKS):
             raise ValueError("a social set holds at most one profile per network")
-        if self.access_groups < 3 or self.library_items < 1:
-            raise ValueError("the benchmark needs HQ, two client groups and a measured library")
+        if self.access_groups < 4 or self.library_items < 1 or self.media_per_group < 1:
+            raise ValueError("the benchmark needs HQ, three client groups and media in each")
+        if self.organized_posts < ORGANIZED_PROFILES:
+            raise ValueError("every profile of the organized set needs a post")
 
 
 BIG = Scale("big", access_groups=100, sets_per_group=2, profiles_per_group=10, library_items=50_000,
-            media_per_group=500, posts=100_000)
+            media_per_group=500, posts=100_000, organized_posts=5_000)
 SMALL = Scale("small", access_groups=5, sets_per_group=2, profiles_per_group=2, library_items=10,
-              media_per_group=2, posts=10)
+              media_per_group=2, posts=10, organized_posts=10)
+
+
+@dataclass(frozen=True)
+class OrganizedSet:
+    """The social set the Organize measurement moves to the other group and back, and what it holds."""
+
+    set_id: int
+    group_id: int
+    profiles: int
+    posts: int
+    with_media: int  # posts carrying an item of the group's media library (which stays behind)
+    pending: int  # posts waiting for approval
+    approver_email: str  # approves its profiles and cannot enter the other group
 
 
 @dataclass
@@ -95,7 +120,8 @@ class Dataset:
     owner_email: str
     manager_email: str
     bench_group_id: int
-    other_group_id: int  # another client group of the account, where media moves go
+    other_group_id: int  # another client group of the account, where media moves and the organized set go
+    organized: OrganizedSet
     library_ids: list[int]  # the measured group's media items, newest first
     manager_groups: int  # how many groups the measured manager may enter
     rows: Counter = field(default_factory=Counter)
@@ -104,7 +130,7 @@ class Dataset:
     def summary(self) -> str:
         """One line naming the row counts that matter."""
         shown = ["access_groups", "social_sets", "social_profiles", "media_items", "posts", "post_media",
-                 "users", "group_users", "user_groups"]
+                 "campaigns", "users", "group_users", "user_groups"]
         return ", ".join(f"{self.rows[name]:,} {name}" for name in shown)
 
 
@@ -189,6 +215,59 @@ def _ring(start: int, count: int, size: int) -> list[int]:
     return sorted({(start + step) % size for step in range(min(count, size))})
 
 
+def _entered(local: str, tabs: dict[str, list[int]], teams: list[Team]) -> set[int]:
+    """The group indexes `local` may enter through a Users tab or a live user-group grant."""
+    return set(tabs.get(local, [])).union(*(granted for _, _, live, granted, _ in teams if local in live))
+
+
+def _post_row(p: int, profile_id: int, group_id: int, author_id: int, rng: random.Random,
+              now: datetime) -> dict[str, Any]:
+    """The `p`-th post: statuses in turn, two in three of the unpublished in the future."""
+    status = STATUSES[p % len(STATUSES)]
+    future = status is not PostStatus.PUBLISHED and p % 3 != 0
+    offset = timedelta(days=rng.uniform(0.01, 180)) * (1 if future else -1)
+    unscheduled = status is PostStatus.DRAFT and p % 12 == 0
+    return {
+        "social_profile_id": profile_id,
+        "access_group_id": group_id,
+        "author_id": author_id,
+        "caption": f"Post {p}: behind the scenes, new drop, giveaway details below",
+        "status": status.value,
+        "scheduled_at": None if unscheduled else now + offset,
+        "published_at": now + offset if status is PostStatus.PUBLISHED else None,
+    }
+
+
+def _organized_set(out: _Writer, scale: Scale, rng: random.Random, now: datetime, group_id: int,
+                   library: list[int], uid: dict[str, int], approver: str) -> OrganizedSet:
+    """A set of `group_id` with profiles `approver` approves, in a campaign, holding `scale.organized_posts` posts."""
+    approver_id, author_id = uid[approver], uid["manager0"]
+    [set_id] = out.insert_ids(SocialSet, [
+        {"access_group_id": group_id, "name": "Organized", "position": scale.sets_per_group}
+    ])
+    profile_ids = out.insert_ids(SocialProfile, [
+        {"social_set_id": set_id, "access_group_id": group_id, "network": network.value,
+         "handle": f"organized{group_id}_{network.value}", "access_token": f"bench-token-organized-{k}",
+         "needs_approval": True, "connected_by_id": approver_id}
+        for k, network in enumerate(NETWORKS[:ORGANIZED_PROFILES])
+    ])
+    [campaign_id] = out.insert_ids(Campaign, [{"access_group_id": group_id, "name": "Spring launch",
+                                               "starts_on": now.date(), "ends_on": now.date() + timedelta(days=60)}])
+    out.insert(CampaignProfile, [{"campaign_id": campaign_id, "social_profile_id": pid} for pid in profile_ids])
+    out.insert(ProfileApprover, [{"social_profile_id": pid, "user_id": approver_id} for pid in profile_ids])
+    post_rows = [_post_row(p, profile_ids[p % len(profile_ids)], group_id, author_id, rng, now)
+                 for p in range(scale.organized_posts)]
+    post_ids = out.insert_ids(Post, post_rows)
+    attached = [{"post_id": post_id, "media_item_id": library[p % min(len(library), ATTACHED_NEWEST)],
+                 "position": 0} for p, post_id in enumerate(post_ids) if p % ORGANIZED_MEDIA_EVERY == 0]
+    out.insert(PostMedia, attached)
+    return OrganizedSet(
+        set_id=set_id, group_id=group_id, profiles=len(profile_ids), posts=len(post_ids), with_media=len(attached),
+        pending=sum(1 for row in post_rows if row["status"] == PostStatus.PENDING_APPROVAL.value),
+        approver_email=_email(approver),
+    )
+
+
 def build(scale: Scale, now: datetime | None = None) -> Dataset:
     """Fill the (empty, schema-created) database of the current app; commits. Needs an app context."""
     started = time.perf_counter()
@@ -241,7 +320,7 @@ def build(scale: Scale, now: datetime | None = None) -> Dataset:
     out.insert(GroupUser, group_users)
 
     # User groups: rights every member inherits, and grants that let members into more groups.
-    teams = [
+    teams: list[Team] = [
         ("Content leads", ["inbox.manage", "analytics.view", "group.users"],
          [f"manager{m}" for m in range(4)], _ring(n // 2, 10, n), []),
         ("Approvers", ["posts.approve"], [f"client{c}" for c in range(6)], [], []),
@@ -272,7 +351,8 @@ def build(scale: Scale, now: datetime | None = None) -> Dataset:
         {"access_group_id": group_ids[i], "name": f"Set {s + 1}", "position": s}
         for i in range(n) for s in range(scale.sets_per_group)
     ])
-    client_of = {tabs[f"client{c}"][0]: uid[f"client{c}"] for c in range(CLIENTS)}
+    client_in = {tabs[f"client{c}"][0]: f"client{c}" for c in range(CLIENTS)}  # a client on each group's tab
+    client_of = {i: uid[local] for i, local in client_in.items()}
     profile_rows, profile_group = [], []
     for i in range(n):
         for k in range(scale.profiles_per_group):
@@ -307,20 +387,9 @@ def build(scale: Scale, now: datetime | None = None) -> Dataset:
     # Posts: every profile gets its share, over all statuses, two in three in the future.
     post_rows, post_group = [], []
     for p in range(scale.posts):
-        status = STATUSES[p % len(STATUSES)]
-        future = status is not PostStatus.PUBLISHED and p % 3 != 0
-        offset = timedelta(days=rng.uniform(0.01, 180)) * (1 if future else -1)
-        unscheduled = status is PostStatus.DRAFT and p % 12 == 0
         profile = p % len(profile_ids)
-        post_rows.append({
-            "social_profile_id": profile_ids[profile],
-            "access_group_id": group_ids[profile_group[profile]],
-            "author_id": uid[f"manager{p % MANAGERS}"],
-            "caption": f"Post {p}: behind the scenes, new drop, giveaway details below",
-            "status": status.value,
-            "scheduled_at": None if unscheduled else now + offset,
-            "published_at": now + offset if status is PostStatus.PUBLISHED else None,
-        })
+        post_rows.append(_post_row(p, profile_ids[profile], group_ids[profile_group[profile]],
+                                   uid[f"manager{p % MANAGERS}"], rng, now))
         post_group.append(profile_group[profile])
     post_ids = out.insert_ids(Post, post_rows)
 
@@ -334,6 +403,14 @@ def build(scale: Scale, now: datetime | None = None) -> Dataset:
             post_media.append({"post_id": post_id, "media_item_id": item, "position": 0})
             carried[i] += 1
     out.insert(PostMedia, post_media)
+
+    # The organized set: in a third client group, approved by a client of it who cannot enter the other group.
+    organized = next((i for i in sorted(client_in)
+                      if i not in (0, bench, other) and other not in _entered(client_in[i], tabs, teams)), None)
+    if organized is None:
+        raise RuntimeError(f"{scale.label}: no client group for the organized set")
+    organized_set = _organized_set(out, scale, rng, now, group_ids[organized], media_by_group[organized], uid,
+                                   client_in[organized])
     out.sync_sequences()
     db.session.commit()
 
@@ -349,9 +426,9 @@ def build(scale: Scale, now: datetime | None = None) -> Dataset:
         manager_email=_email("manager0"),
         bench_group_id=group_ids[bench],
         other_group_id=group_ids[other],
+        organized=organized_set,
         library_ids=media_by_group[bench],
-        manager_groups=len(set(tabs["manager0"]).union(
-            *(granted for _, _, live, granted, _ in teams if "manager0" in live))),
+        manager_groups=len(_entered("manager0", tabs, teams)),
         rows=out.rows,
         seconds=time.perf_counter() - started,
     )

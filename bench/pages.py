@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from urllib.parse import quote, urlencode
@@ -21,6 +23,8 @@ from .dataset import MEDIA_WORDS, PASSWORD, Dataset
 from .report import percentile
 
 WARM_UP_REQUESTS = 5
+WARM_UP_ROUNDS = 1  # untimed rounds before a write is measured (a move there and back, say)
+HTMX = {"HX-Request": "true"}  # the header htmx sends with its requests
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ class Page:
 
     def headers(self) -> dict[str, str]:
         """The request headers htmx would send, if any."""
-        return {"HX-Request": "true"} if self.htmx else {}
+        return HTMX if self.htmx else {}
 
 
 PAGES = [
@@ -68,6 +72,7 @@ PAGES = [
     Page("add-user candidates (htmx)", "/settings/access-groups/{group}/users/candidates?q=a", htmx=True,
          staff_only=True),
     Page("team", "/settings/team", staff_only=True),
+    Page("organize board", "/settings/organize", staff_only=True),
     Page("media library", "/g/{group}/media"),
     Page("media library, middle page (htmx)", "/g/{group}/media?cursor={cursor}", htmx=True),
     Page("media library, filtered (htmx)", f"/g/{{group}}/media?kind=image&q={MEDIA_WORDS[1]}", htmx=True),
@@ -81,6 +86,22 @@ PAGES = [
 SIGNED_IN_VISITORS = ("owner", "manager")
 
 
+@dataclass(frozen=True)
+class Sample:
+    """One timed request: its status, server time, statements and body."""
+
+    status: int
+    millis: float
+    statements: list[str]
+    runs: list[int]  # how often each statement ran: its parameter sets, more than 1 for an executemany
+    body: bytes
+
+    @property
+    def executions(self) -> int:
+        """Parameter sets run in all."""
+        return sum(self.runs)
+
+
 @dataclass
 class Measurement:
     """The requests made for one page by one visitor on one database."""
@@ -89,15 +110,22 @@ class Measurement:
     visitor: str
     statuses: set[int] = field(default_factory=set)
     queries: list[int] = field(default_factory=list)
+    executions: list[int] = field(default_factory=list)
     millis: list[float] = field(default_factory=list)
     statements: list[str] = field(default_factory=list)  # those of the last request
+    runs: list[int] = field(default_factory=list)  # how often each of them ran
 
-    def add(self, status: int, millis: float, statements: list[str]) -> None:
+    def add(self, sample: Sample) -> None:
         """Record one request."""
-        self.statuses.add(status)
-        self.millis.append(millis)
-        self.queries.append(len(statements))
-        self.statements = statements
+        self.statuses.add(sample.status)
+        self.millis.append(sample.millis)
+        self.queries.append(len(sample.statements))
+        self.executions.append(sample.executions)
+        self.statements, self.runs = sample.statements, sample.runs
+
+    def kinds(self) -> Counter[str]:
+        """The statements of the last request, by their first word (SELECT, UPDATE, ...)."""
+        return Counter(statement.split(None, 1)[0].upper() for statement in self.statements)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -107,8 +135,12 @@ class Measurement:
     @property
     def query_count(self) -> str:
         """Statements per request: one number, or a range if requests differed."""
-        low, high = min(self.queries), max(self.queries)
-        return str(low) if low == high else f"{low}-{high}"
+        return _spread(self.queries)
+
+    @property
+    def execution_count(self) -> str:
+        """Parameter sets run per request: one number, or a range if requests differed."""
+        return _spread(self.executions)
 
     @property
     def p50(self) -> float:
@@ -121,12 +153,29 @@ class Measurement:
         return percentile(self.millis, 0.95)
 
 
+def _spread(values: list[int]) -> str:
+    """One number if all `values` are equal, else their range."""
+    low, high = min(values), max(values)
+    return str(low) if low == high else f"{low}-{high}"
+
+
+def _parameter_sets(parameters: object, executemany: bool) -> int:
+    """How many times a statement runs: once, or once per parameter set of an executemany.
+
+    An ORM flush of many rows, say, is one executemany statement that runs once per row. A batch of
+    an "insert many values" INSERT is also flagged executemany, but its parameters are one flat set.
+    """
+    sets = parameters if executemany and isinstance(parameters, (list, tuple)) else ()
+    return len(sets) if sets and isinstance(sets[0], (list, tuple, dict)) else 1
+
+
 class QueryCounter:
-    """Records the SQL statements an engine sends to the database."""
+    """Records the SQL statements an engine sends to the database, and the parameter sets they run."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.statements: list[str] = []
+        self.runs: list[int] = []  # parameter sets of each statement
 
     @property
     def count(self) -> int:
@@ -136,9 +185,12 @@ class QueryCounter:
     def reset(self) -> None:
         """Start recording afresh."""
         self.statements = []
+        self.runs = []
 
-    def _record(self, conn: object, cursor: object, statement: str, *rest: object) -> None:
+    def _record(self, conn: object, cursor: object, statement: str, parameters: object, context: object,
+                executemany: bool) -> None:
         self.statements.append(statement)
+        self.runs.append(_parameter_sets(parameters, executemany))
 
     @contextlib.contextmanager
     def listening(self) -> Iterator[QueryCounter]:
@@ -159,13 +211,39 @@ def signed_in_client(app: Flask, email: str) -> FlaskClient:
     return client
 
 
-def timed_request(counter: QueryCounter, send: Callable[[], TestResponse]) -> tuple[int, float, list[str]]:
-    """Send one request (its body read) while `counter` listens: its status, milliseconds and statements."""
+def statement_on(verb: str, table: str) -> re.Pattern[str]:
+    """A pattern for the statements that start with `verb` ("UPDATE", "DELETE FROM", ...) on `table`."""
+    words = r"\s+".join(verb.split())
+    return re.compile(rf"\s*{words}\s+\"?{table}\"?\s", re.IGNORECASE)
+
+
+def count_matching(pattern: re.Pattern[str], statements: list[str]) -> int:
+    """How many of `statements` match `pattern`."""
+    return sum(1 for statement in statements if pattern.match(statement))
+
+
+def app_counter(app: Flask) -> QueryCounter:
+    """A counter on the app's engine, made from outside any app context.
+
+    The requests measured with it must run with no app context active: each must get its own,
+    with its own database session and `g`, as in production (an outer context would carry both
+    across requests).
+    """
+    if has_app_context():
+        raise RuntimeError("measure requests outside an app context")
+    with app.app_context():
+        return QueryCounter(db.engine)
+
+
+def timed_request(counter: QueryCounter, send: Callable[[], TestResponse]) -> Sample:
+    """Send one request (its body read) while `counter` listens."""
     counter.reset()
     started = time.perf_counter()
     with send() as response:
-        response.get_data()
-    return response.status_code, (time.perf_counter() - started) * 1000, counter.statements
+        body = response.get_data()
+    millis = (time.perf_counter() - started) * 1000
+    # A copy: statements run after the request (a check between two requests, say) are not its own.
+    return Sample(response.status_code, millis, list(counter.statements), list(counter.runs), body)
 
 
 def _measure(
@@ -178,7 +256,7 @@ def _measure(
     result = Measurement(page.name, visitor)
     with counter.listening():
         for _ in range(requests):
-            result.add(*timed_request(counter, lambda: client.get(url, headers=headers)))
+            result.add(timed_request(counter, lambda: client.get(url, headers=headers)))
     return result
 
 
@@ -195,15 +273,9 @@ def _targets(dataset: Dataset) -> Targets:
 
 
 def measure_pages(app: Flask, dataset: Dataset, requests: int) -> list[Measurement]:
-    """Every page for every visitor it applies to.
-
-    Call it with no app context active: each request must get its own, with its own database
-    session and `g`, as in production (an outer context would carry both across requests).
-    """
-    if has_app_context():
-        raise RuntimeError("measure pages outside an app context")
+    """Every page for every visitor it applies to; call it with no app context active (see `app_counter`)."""
+    counter = app_counter(app)
     with app.app_context():
-        counter = QueryCounter(db.engine)
         targets = _targets(dataset)
     clients = {"owner": signed_in_client(app, dataset.owner_email),
                "manager": signed_in_client(app, dataset.manager_email)}

@@ -30,6 +30,7 @@ from werkzeug.serving import make_server
 from webapp import create_app
 from webapp.demo import seed_demo
 from webapp.extensions import db
+from webapp.mail import send_pending
 from webapp.models import AccessGroup
 
 E2E_DIR = Path(__file__).resolve().parent
@@ -148,10 +149,16 @@ def base_url(live_server: LiveServer) -> str:
 
 
 class Mailbox:
-    """An aiosmtpd handler keeping every message the live server sends, for tests to wait on."""
+    """An aiosmtpd handler keeping every message the live server sends, for tests to wait on.
 
-    def __init__(self) -> None:
+    The app sends mail when a response closes. The development server skips that close when the
+    browser resets the connection after a redirect, so a wait also delivers what is still queued,
+    as `flask mail send-pending` from cron does in production.
+    """
+
+    def __init__(self, deliver_queued: Callable[[], None] | None = None) -> None:
         self.messages: list[EmailMessage] = []
+        self.deliver_queued = deliver_queued
 
     async def handle_DATA(self, server, session, envelope) -> str:
         content = envelope.content.replace(b"\r\n", b"\n")
@@ -160,11 +167,16 @@ class Mailbox:
 
     def wait_for(self, to_address: str, timeout: float = 10) -> EmailMessage:
         """The newest message to `to_address`, waiting for it (mail goes out after the response)."""
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
+        delivered_at = started
         while time.monotonic() < deadline:
             for message in reversed(self.messages):
                 if message["To"] == to_address:
                     return message
+            if self.deliver_queued and time.monotonic() - delivered_at > 1:
+                self.deliver_queued()
+                delivered_at = time.monotonic()
             time.sleep(0.05)
         raise AssertionError(f"no mail to {to_address} arrived within {timeout} seconds")
 
@@ -175,7 +187,12 @@ def smtp_server(live_server: LiveServer) -> Iterator[Mailbox]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    mailbox = Mailbox()
+    def deliver_queued() -> None:
+        with live_server.app.app_context():
+            send_pending()
+            db.session.remove()
+
+    mailbox = Mailbox(deliver_queued)
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
     live_server.app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=False, MAIL_USERNAME=None)

@@ -85,6 +85,8 @@ ROUTES: list[RouteCase] = []
 BUILDERS: list[Callable[[World], None]] = []
 PUBLIC_ENDPOINTS = {"static", "auth.index", "auth.setup", "auth.login",
                     "invitations.show", "invitations.accept", "invitations.sign_out",
+                    # Review links: the emailed token (then its cookie) is the credential each view checks.
+                    "review.open_link", "review.page", "review.media", "review.decide",
                     # The sandbox OAuth provider: its OAuth checks (client, code, token) are its policy.
                     "sandbox.authorize", "sandbox.decide", "sandbox.token", "sandbox.userinfo",
                     "sandbox.avatar"}

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import insert, select
 
 from webapp.extensions import db
-from webapp.models import MediaItem, Network, Post, PostMedia, PostStatus, Role
+from webapp.models import Campaign, CampaignProfile, MediaItem, Network, Post, PostMedia, PostStatus, Role
 
 from . import factories
 
@@ -16,7 +16,7 @@ HTMX = {"HX-Request": "true"}
 
 
 def grow(group, social_set, items: int) -> None:
-    """Give the group `items` media items, posts and extra groups, in bulk."""
+    """Give the group `items` media items, posts, campaigns and extra groups, in bulk."""
     profiles = [factories.make_profile(social_set, network) for network in list(Network)[:3]]
     media_ids = db.session.scalars(insert(MediaItem).returning(MediaItem.id), [
         {"access_group_id": group.id, "name": f"m{n}.png", "kind": "image", "content_type": "image/png",
@@ -32,6 +32,16 @@ def grow(group, social_set, items: int) -> None:
     db.session.execute(insert(PostMedia), [
         {"post_id": post_id, "media_item_id": media_id} for post_id, media_id in zip(post_ids, media_ids)
     ] + [{"post_id": post_id, "media_item_id": first_item(group)} for post_id in post_ids[1:]])
+    # Campaigns of every status, each linked to two of the profiles.
+    campaign_ids = db.session.scalars(insert(Campaign).returning(Campaign.id), [
+        {"access_group_id": group.id, "name": f"Campaign {uuid.uuid4().hex[:8]}",
+         "starts_on": None if n % 4 == 0 else date.today() + timedelta(days=n % 60 - 30),
+         "ends_on": None if n % 4 == 0 else date.today() + timedelta(days=n % 60 - 20)} for n in range(items)
+    ]).all()
+    db.session.execute(insert(CampaignProfile), [
+        {"campaign_id": campaign_id, "social_profile_id": profiles[n % 3 - shift].id}
+        for n, campaign_id in enumerate(campaign_ids) for shift in (0, 1)
+    ])
     for n in range(items // 100):
         grown = factories.make_group(group.account, f"Grown {group.id}-{n}")
         factories.make_social_set(grown)
@@ -46,10 +56,21 @@ def first_item(group) -> int:
     )
 
 
+def first_campaign(group) -> int:
+    """The group's oldest campaign, the one the edit page shows."""
+    return db.session.scalar(
+        select(Campaign.id).where(Campaign.access_group_id == group.id).order_by(Campaign.id).limit(1)
+    )
+
+
 # A cursor past everything: the "next page" query runs and returns the first page.
 AFTER_ALL = "9999-01-01T00:00:00%2B00:00~999999999"
+# The day the grown posts start on (tomorrow), and a list cursor before every post.
+GROWN_DAY = (datetime.now(timezone.utc) + timedelta(days=1)).date().isoformat()
+BEFORE_ALL = "2000-01-01T00:00:00%2B00:00~1"
 
-# page: (path, headers, budget, who visits it); {item} is the group's oldest media item
+# page: (path, headers, budget, who visits it); {item} is the group's oldest media item,
+# {campaign} its oldest campaign
 PAGES = {
     "group home": ("/g/{group}/", {}, 8, ("owner", "manager")),
     "group home fragment": ("/g/{group}/", HTMX, 8, ("owner", "manager")),
@@ -60,12 +81,20 @@ PAGES = {
     "access group profiles tab": ("/settings/access-groups/{group}", {}, 9, ("owner", "admin")),
     "access group users tab": ("/settings/access-groups/{group}?tab=users", HTMX, 9, ("owner", "admin")),
     "add user candidates": ("/settings/access-groups/{group}/users/candidates?q=user", HTMX, 9, ("owner", "admin")),
+    "organize board": ("/settings/organize", {}, 8, ("owner", "admin")),
     "media library": ("/g/{group}/media", {}, 7, ("owner", "manager")),
     "media library filtered": ("/g/{group}/media?kind=image&q=m1", HTMX, 7, ("owner", "manager")),
     "media library next page": ("/g/{group}/media?cursor=" + AFTER_ALL, HTMX, 5, ("owner", "manager")),
     "media item": ("/g/{group}/media/{item}", {}, 7, ("owner", "manager")),
     "media move dialog": ("/g/{group}/media/move?item={item}", HTMX, 6, ("owner", "manager")),
     "media delete dialog": ("/g/{group}/media/delete?item={item}", HTMX, 6, ("owner", "manager")),
+    "campaigns": ("/g/{group}/campaigns", {}, 7, ("owner", "manager")),
+    "campaigns fragment": ("/g/{group}/campaigns", HTMX, 7, ("owner", "manager")),
+    "campaign edit": ("/g/{group}/campaigns/{campaign}/edit", HTMX, 7, ("owner", "manager")),
+    "calendar month": ("/g/{group}/calendar?view=month&date=" + GROWN_DAY, {}, 6, ("owner", "manager")),
+    "calendar week": ("/g/{group}/calendar?view=week&date=" + GROWN_DAY, HTMX, 6, ("owner", "manager")),
+    "calendar list": ("/g/{group}/calendar?view=list", {}, 6, ("owner", "manager")),
+    "calendar list next page": ("/g/{group}/calendar?view=list&cursor=" + BEFORE_ALL, HTMX, 6, ("owner", "manager")),
 }
 
 
@@ -84,7 +113,7 @@ def test_query_count_does_not_grow_with_data(client, auth, count_queries, page):
     path, headers, budget, who = PAGES[page]
 
     def measure(user) -> int:
-        url = path.format(group=group.id, item=first_item(group))
+        url = path.format(group=group.id, item=first_item(group), campaign=first_campaign(group))
         auth.login(user)
         client.get(url, headers=headers)  # the first visit remembers the group; later ones do not write
         with count_queries() as counter:

@@ -68,7 +68,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .blueprints import access_groups, auth, groups, invitations, media, profiles, settings, social_sets, team
+    from .blueprints import (
+        access_groups, auth, calendar, campaigns, groups, invitations, media, organize, posts, profiles, review,
+        settings, social_sets, team,
+    )
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(groups.bp)
@@ -79,6 +82,11 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(invitations.bp)
     app.register_blueprint(profiles.bp)
     app.register_blueprint(media.bp)
+    app.register_blueprint(campaigns.bp)
+    app.register_blueprint(organize.bp)
+    app.register_blueprint(posts.bp)
+    app.register_blueprint(calendar.bp)
+    app.register_blueprint(review.bp)
     if app.config["SANDBOX_PROVIDER"]:
         from . import sandbox
 

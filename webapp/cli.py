@@ -1,5 +1,5 @@
 """Command-line tasks: `flask demo seed`, `flask users deactivate`, `flask mail send-pending`,
-`flask sandbox register-client`."""
+`flask posts publish-due`, `flask sandbox register-client`."""
 from __future__ import annotations
 
 import click
@@ -15,6 +15,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(posts_cli)
     app.cli.add_command(sandbox_cli)
 
 
@@ -71,6 +72,22 @@ def send_pending_command(limit: int) -> None:
 
     report = send_pending(limit=limit)
     click.echo(f"Mail: {report.sent} sent, {report.retrying} to retry later, {report.failed} given up.")
+
+
+@click.group("posts")
+def posts_cli() -> None:
+    """Scheduled posts."""
+
+
+@posts_cli.command("publish-due")
+@click.option("--limit", default=100, show_default=True, help="Most posts to publish in this run.")
+def publish_due_command(limit: int) -> None:
+    """Publish the posts that are due, and retry what fails (run it from cron; runs may overlap)."""
+    from .publishing import publish_due
+
+    report = publish_due(limit=limit)
+    click.echo(f"Posts: {report.published} published, {report.failed} failed ({report.given_up} given up), "
+               f"{report.skipped} skipped.")
 
 
 @click.group("sandbox")

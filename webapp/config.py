@@ -58,6 +58,12 @@ def from_environment(instance_path: Path) -> dict:
         # Where uploaded files are kept; None: instance/media.
         "MEDIA_ROOT": os.environ.get("MEDIA_ROOT") or None,
         "INVITATION_TTL_DAYS": int(os.environ.get("INVITATION_TTL_DAYS") or 7),
+        # Review links emailed to client approvers, and the cookie a visit moves the token into.
+        "REVIEW_LINK_TTL_HOURS": int(os.environ.get("REVIEW_LINK_TTL_HOURS") or 72),
+        "REVIEW_COOKIE_MINUTES": int(os.environ.get("REVIEW_COOKIE_MINUTES") or 60),
+        # Publishing: attempts before a post is left with its error, and the first retry's delay.
+        "PUBLISH_MAX_ATTEMPTS": int(os.environ.get("PUBLISH_MAX_ATTEMPTS") or 5),
+        "PUBLISH_RETRY_SECONDS": int(os.environ.get("PUBLISH_RETRY_SECONDS") or 60),
         # The built-in sandbox OAuth provider: on for the demo and tests, off in production unless asked.
         "SANDBOX_PROVIDER": _bool("SANDBOX_PROVIDER", os.environ.get("ROSTER_ENV") != "production"),
         "SANDBOX_TOKEN_TTL": int(os.environ.get("SANDBOX_TOKEN_TTL") or 3600),

@@ -69,4 +69,4 @@ class GroupFilterForm(FlaskForm):
 
     q = SearchField("Filter groups", validators=[Optional(), Length(max=120)])
     # The page the options lead to in the chosen group: the one the user is on, where it has one.
-    section = HiddenField(validators=[Optional(), AnyOf(["home", "profiles", "media"])])
+    section = HiddenField(validators=[Optional(), AnyOf(["home", "profiles", "calendar", "media", "campaigns"])])

@@ -47,6 +47,7 @@ from sqlalchemy import inspect, select, update
 
 from .extensions import db
 from .models import Mail, MailStatus, utcnow
+from .retry import backoff
 
 FIRST_RETRY_DELAY = timedelta(minutes=1)
 LONGEST_RETRY_DELAY = timedelta(hours=1)
@@ -181,7 +182,7 @@ def _record_failure(mail: Mail, error: BaseException, now: datetime, report: Del
 
 def _retry_delay(attempts: int) -> timedelta:
     """How long to wait after the `attempts`-th failed try: 1 min, 2, 4, … at most an hour."""
-    return min(FIRST_RETRY_DELAY * 2 ** (attempts - 1), LONGEST_RETRY_DELAY)
+    return backoff(attempts, FIRST_RETRY_DELAY, LONGEST_RETRY_DELAY)
 
 
 def _requeue_abandoned(now: datetime) -> None:

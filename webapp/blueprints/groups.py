@@ -18,7 +18,8 @@ bp = Blueprint("groups", __name__)
 
 UPCOMING_LIMIT = 10
 # Where the switcher's options lead, by the section of the page the user is on.
-SECTION_ENDPOINTS = {"home": "groups.home", "profiles": "profiles.index", "media": "media.index"}
+SECTION_ENDPOINTS = {"home": "groups.home", "profiles": "profiles.index", "calendar": "calendar.index",
+                     "media": "media.index", "campaigns": "campaigns.index"}
 SWITCHER_LIMIT = 50
 
 

@@ -281,3 +281,277 @@
     }
   });
 })();
+
+/* Organize: profiles and sets are dragged (SortableJS) or sent with "Move to…"; the staged moves
+   are read from where each chip and card now sits compared with where the server put it. */
+(function () {
+  "use strict";
+
+  function board() { return document.querySelector("[data-organize]"); }
+
+  function stagedMoves(root) {
+    var moves = [];
+    root.querySelectorAll(".set-card").forEach(function (card) {
+      var list = card.closest(".set-list");
+      if (list.getAttribute("data-group-id") !== card.getAttribute("data-origin-group")) {
+        moves.push({ kind: "set", id: +card.getAttribute("data-set-id"), to: +list.getAttribute("data-group-id"),
+                     version: +card.getAttribute("data-version") });
+      }
+    });
+    root.querySelectorAll(".chip").forEach(function (chip) {
+      var list = chip.closest(".chip-list");
+      if (list.getAttribute("data-set-id") !== chip.getAttribute("data-origin-set")) {
+        moves.push({ kind: "profile", id: +chip.getAttribute("data-profile-id"), to: +list.getAttribute("data-set-id"),
+                     version: +chip.getAttribute("data-version"),
+                     to_version: +list.closest(".set-card").getAttribute("data-version") });
+      }
+    });
+    return moves;
+  }
+
+  function refresh() {
+    var root = board();
+    if (!root) { return; }
+    var moves = stagedMoves(root);
+    root.querySelector("[data-staged-moves]").value = JSON.stringify(moves);
+    root.querySelector("[data-save]").disabled = moves.length === 0;
+    root.querySelector("[data-discard]").disabled = moves.length === 0;
+    root.querySelector("#pending-count").textContent = moves.length === 0
+      ? "No changes"
+      : moves.length + (moves.length === 1 ? " change" : " changes") + " not saved yet";
+    root.querySelectorAll(".set-card").forEach(function (card) {
+      card.classList.toggle("staged", card.closest(".set-list").getAttribute("data-group-id") !== card.getAttribute("data-origin-group"));
+    });
+    root.querySelectorAll(".chip").forEach(function (chip) {
+      chip.classList.toggle("staged", chip.closest(".chip-list").getAttribute("data-set-id") !== chip.getAttribute("data-origin-set"));
+    });
+  }
+
+  function say(text) {
+    var message = document.getElementById("organize-message");
+    if (!message) { return; }
+    message.textContent = text;
+    message.className = text ? "organize-message flash flash-error" : "organize-message";
+  }
+
+  // A set holds one profile of each network: the slot for the chip's network must be free.
+  function slotTaken(list, chip) {
+    return Array.prototype.some.call(list.querySelectorAll(".chip"), function (other) {
+      return other !== chip && other.getAttribute("data-network") === chip.getAttribute("data-network");
+    });
+  }
+
+  function slotTakenMessage(list, chip) {
+    return "The " + chip.getAttribute("data-network-label") + " slot of “" +
+      list.closest(".set-card").getAttribute("data-name") + "” is taken; a social set holds one profile of each network.";
+  }
+
+  // Set while the pointer is over a set whose slot is taken: letting go there puts the chip back
+  // where the drag started, even if it crossed a set with a free slot on the way.
+  var refusedDrop = false;
+
+  htmx.onLoad(function (element) {
+    var root = element.matches && element.matches("[data-organize]") ? element
+      : element.querySelector && element.querySelector("[data-organize]");
+    if (root && typeof Sortable !== "undefined") {
+      root.querySelectorAll(".set-list").forEach(function (list) {
+        Sortable.create(list, { group: "sets", handle: ".drag-handle", draggable: ".set-card", animation: 120,
+                                onStart: function () { say(""); }, onEnd: refresh });
+      });
+      root.querySelectorAll(".chip-list").forEach(function (list) {
+        Sortable.create(list, {
+          group: "profiles", draggable: ".chip", animation: 120,
+          onStart: function () {
+            refusedDrop = false;
+            say("");
+          },
+          onMove: function (event) {
+            refusedDrop = event.to !== event.from && slotTaken(event.to, event.dragged);
+            if (refusedDrop) { say(slotTakenMessage(event.to, event.dragged)); }
+            return !refusedDrop;
+          },
+          onEnd: function (event) {
+            if (refusedDrop && event.to !== event.from) {
+              event.from.insertBefore(event.item, event.from.children[event.oldIndex] || null);
+            } else if (event.to !== event.from) {
+              say("");  // a drop that was taken: an earlier refusal no longer applies
+            }
+            refusedDrop = false;
+            refresh();
+          }
+        });
+      });
+      refresh();
+    }
+    // The Undo offer goes away when its time is up (the server refuses a late one anyway).
+    var toasts = element.querySelectorAll ? element.querySelectorAll(".toast[data-expires-in]") : [];
+    toasts.forEach(function (toast) {
+      setTimeout(function () { toast.remove(); }, 1000 * +toast.getAttribute("data-expires-in"));
+    });
+  });
+
+  // "Move to…": the keyboard path, staging exactly what a drag would.
+  var moving = null;
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-move-to]");
+    var root = board();
+    if (!button || !root) { return; }
+    var dialog = document.getElementById("move-to-dialog");
+    var select = dialog.querySelector("select");
+    var chip = button.closest(".chip");
+    moving = chip || button.closest(".set-card");
+    select.replaceChildren();
+    dialog.querySelector("[data-move-to-problem]").textContent = "";
+    if (chip) {
+      dialog.querySelector("[data-move-to-label]").textContent = "Move " + chip.getAttribute("data-label") + " to";
+      root.querySelectorAll(".set-card").forEach(function (card) {
+        var list = card.querySelector(".chip-list");
+        if (list === chip.closest(".chip-list")) { return; }
+        var option = new Option(card.closest(".set-list").getAttribute("data-group-name") + " › " +
+          card.getAttribute("data-name"), list.getAttribute("data-set-id"));
+        if (slotTaken(list, chip)) {
+          option.disabled = true;
+          option.textContent += " (" + chip.getAttribute("data-network-label") + " slot taken)";
+        }
+        select.append(option);
+      });
+    } else {
+      dialog.querySelector("[data-move-to-label]").textContent = "Move the set " + moving.getAttribute("data-name") + " to";
+      root.querySelectorAll(".set-list").forEach(function (list) {
+        if (list === moving.closest(".set-list")) { return; }
+        select.append(new Option(list.getAttribute("data-group-name"), list.getAttribute("data-group-id")));
+      });
+    }
+    var firstFree = Array.prototype.find.call(select.options, function (option) { return !option.disabled; });
+    if (firstFree) { select.value = firstFree.value; }
+    dialog.showModal();
+    select.focus();
+  });
+
+  document.addEventListener("submit", function (event) {
+    if (!event.target.matches("[data-move-to-form]")) { return; }
+    event.preventDefault();
+    var root = board();
+    var dialog = document.getElementById("move-to-dialog");
+    var value = dialog.querySelector("select").value;
+    var problem = dialog.querySelector("[data-move-to-problem]");
+    if (!root || !moving || !value) {
+      problem.textContent = "There is nowhere to move it.";
+      return;
+    }
+    if (moving.classList.contains("chip")) {
+      var list = root.querySelector('.chip-list[data-set-id="' + value + '"]');
+      if (slotTaken(list, moving)) {
+        problem.textContent = slotTakenMessage(list, moving);
+        return;
+      }
+      list.append(moving);
+    } else {
+      root.querySelector('.set-list[data-group-id="' + value + '"]').append(moving);
+    }
+    dialog.close();
+    say("");
+    refresh();
+    moving.querySelector("[data-move-to]").focus();
+  });
+})();
+
+/* Composer: the caption's length against the strictest chosen network, as the person types. */
+(function () {
+  "use strict";
+
+  var NETWORK_NAMES = {
+    instagram: "Instagram", facebook: "Facebook", tiktok: "TikTok", linkedin: "LinkedIn", x: "X",
+    pinterest: "Pinterest", youtube: "YouTube", threads: "Threads", google_business: "Google Business Profile"
+  };
+
+  function updateCount(composer) {
+    var caption = composer.querySelector("#caption");
+    var counter = composer.querySelector("#caption-count");
+    if (!caption || !counter) { return; }
+    var limits = JSON.parse(caption.getAttribute("data-limits"));
+    var networks = caption.hasAttribute("data-network") ? [caption.getAttribute("data-network")] :
+      Array.prototype.map.call(composer.querySelectorAll("input[name=profiles]:checked"), function (box) {
+        return box.getAttribute("data-network");
+      });
+    var length = caption.value.length;
+    var strictest = null;
+    networks.forEach(function (network) {
+      if (strictest === null || limits[network] < limits[strictest]) { strictest = network; }
+    });
+    if (strictest === null) {
+      counter.textContent = length + " characters";
+      counter.classList.remove("caption-over");
+      return;
+    }
+    var left = limits[strictest] - length;
+    counter.textContent = length + " / " + limits[strictest] + " characters (" + NETWORK_NAMES[strictest] + ")" +
+      (left < 0 ? ": " + (-left) + " too many" : "");
+    counter.classList.toggle("caption-over", left < 0);
+  }
+
+  document.addEventListener("input", function (event) {
+    var composer = event.target.closest && event.target.closest("[data-composer]");
+    if (composer && event.target.id === "caption") { updateCount(composer); }
+  });
+  document.addEventListener("change", function (event) {
+    var composer = event.target.closest && event.target.closest("[data-composer]");
+    if (composer && event.target.name === "profiles") { updateCount(composer); }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-composer]").forEach(updateCount);
+  });
+})();
+
+/* Calendar: a post dragged (SortableJS) to another day sends its own Reschedule form with that day,
+   so the server keeps its time of day; the answer, a refusal included, redraws the calendar. */
+(function () {
+  "use strict";
+
+  function dayLists(element) {
+    if (!element.querySelectorAll) { return []; }
+    var lists = Array.prototype.slice.call(element.querySelectorAll(".day-posts[data-date]"));
+    if (element.matches(".day-posts[data-date]")) { lists.push(element); }
+    return lists;
+  }
+
+  htmx.onLoad(function (element) {
+    if (typeof Sortable === "undefined") { return; }
+    dayLists(element).forEach(function (list) {
+      if (Sortable.get(list)) { return; }
+      Sortable.create(list, {
+        group: "calendar-posts", draggable: ".calendar-post[data-draggable]", sort: false, animation: 120,
+        filter: ".reschedule-form", preventOnFilter: false, delayOnTouchOnly: true, delay: 200,
+        onEnd: function (event) {
+          if (event.to === event.from) { return; }
+          var form = event.item.querySelector("form[data-reschedule]");
+          form.elements.new_date.value = event.to.getAttribute("data-date");
+          form.elements.new_time.value = "";
+          form.requestSubmit();
+        }
+      });
+    });
+  });
+
+  // The calendar is redrawn after a reschedule: keep focus on the post that was moved (or refused).
+  var moving = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-reschedule]");
+    if (form) { moving = form.closest(".calendar-post").id; }
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!moving || !event.detail.target || event.detail.target.id !== "calendar") { return; }
+    var post = document.getElementById(moving);
+    moving = null;
+    var link = post && post.querySelector(".post-link");
+    if (link) { link.focus(); }
+  });
+
+  // An answer that could not be shown (an expired page, a server error) leaves a dragged post on the
+  // day it was dropped on: draw the calendar again as the server has it.
+  document.addEventListener("htmx:responseError", function (event) {
+    if (!event.detail.elt.matches || !event.detail.elt.matches("form[data-reschedule]")) { return; }
+    moving = null;
+    htmx.ajax("GET", window.location.href, { target: "#calendar", select: "#calendar", swap: "outerHTML" });
+  });
+})();

@@ -1,0 +1,405 @@
+"""Sidebar › Calendar: month, week and list views, moving between periods, and rescheduling posts."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from webapp.blueprints.calendar import DAY_LIMIT, PAGE_SIZE, month_period, week_period
+from webapp.extensions import db
+from webapp.models import AuditEvent, Network, Post, PostStatus, ProfileAccessRemoval, Role
+
+from . import factories
+
+HTMX = {"HX-Request": "true"}
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+@pytest.fixture
+def agency(app):
+    """Maya's group with two profiles (the creator removed one of them), Leo's group, and who works there."""
+    account = factories.make_account("Northstar")
+    maya = factories.make_group(account, "Maya Lopez")
+    main = factories.make_social_set(maya, "Maya Main")
+    instagram = factories.make_profile(main, Network.INSTAGRAM, handle="mayalopez")
+    tiktok = factories.make_profile(main, Network.TIKTOK, handle="mayadances")
+    leo = factories.make_group(account, "Leo Park")
+    leo_profile = factories.make_profile(factories.make_social_set(leo, "Leo Main"), Network.X, handle="leopark")
+    manager = factories.make_member(account, Role.MANAGER, groups=[maya, leo], name="Sam Manager")
+    creator = factories.make_member(account, Role.CLIENT, groups=[maya], name="Maya Lopez")
+    db.session.add(ProfileAccessRemoval(social_profile_id=tiktok.id, user_id=creator.id))
+    db.session.commit()
+    return {"account": account, "maya": maya, "leo": leo, "instagram": instagram, "tiktok": tiktok,
+            "leo_profile": leo_profile, "manager": manager, "creator": creator,
+            "owner": factories.owner_of(account)}
+
+
+def post_at(profile, when: datetime, status: PostStatus = PostStatus.SCHEDULED, caption: str = "Hello world",
+            media=()) -> Post:
+    post = Post(social_profile_id=profile.id, access_group_id=profile.access_group_id, caption=caption,
+                status=status.value, scheduled_at=when)
+    post.media_items = list(media)
+    db.session.add(post)
+    db.session.commit()
+    return post
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=timezone.utc)
+
+
+def today() -> date:
+    """Today in the account's time zone (UTC unless a test sets another)."""
+    return datetime.now(timezone.utc).date()
+
+
+def calendar_url(group, query: str = "") -> str:
+    return f"/g/{group.id}/calendar{query}"
+
+
+def reschedule_url(group, post) -> str:
+    return f"/g/{group.id}/calendar/posts/{post.id}/reschedule"
+
+
+def day_posts(html: str, day: date) -> str:
+    """The markup of the posts the page shows on `day`."""
+    label = f"Posts on {day:%A} {day.day} {day:%B %Y}"
+    found = re.search(rf'aria-label="{label}">(.*?)</ol>', html, re.S)
+    assert found, f"the page shows no day {label!r}"
+    return found.group(1)
+
+
+def post_ids_on(html: str, day: date) -> list[int]:
+    return [int(number) for number in re.findall(r'id="post-(\d+)"', day_posts(html, day))]
+
+
+def title_of(html: str) -> str:
+    return re.search(r'<h2 id="calendar-title"[^>]*>(.*?)</h2>', html, re.S).group(1).strip()
+
+
+def scheduled_at(post) -> datetime:
+    db.session.expire_all()
+    return db.session.get(Post, post.id).scheduled_at
+
+
+# --- periods -------------------------------------------------------------------------------------
+
+
+def test_a_month_is_shown_in_whole_weeks_from_monday():
+    june = month_period(date(2031, 6, 17))
+    assert (june.first, june.last) == (date(2031, 5, 26), date(2031, 7, 6))
+    assert (june.title, june.previous, june.next, june.month) == ("June 2031", date(2031, 5, 1), date(2031, 7, 1), 6)
+    december = month_period(date(2030, 12, 31))
+    assert (december.previous, december.next) == (date(2030, 11, 1), date(2031, 1, 1))
+
+
+@pytest.mark.parametrize("day, first, title", [
+    (date(2031, 6, 18), date(2031, 6, 16), "16 – 22 June 2031"),
+    (date(2031, 7, 1), date(2031, 6, 30), "30 Jun – 6 Jul 2031"),
+    (date(2031, 1, 1), date(2030, 12, 30), "30 Dec 2030 – 5 Jan 2031"),
+])
+def test_a_week_runs_from_monday_to_sunday(day, first, title):
+    week = week_period(day)
+    assert (week.first, week.last, week.title) == (first, first + timedelta(days=6), title)
+    assert (week.previous, week.next) == (first - timedelta(days=7), first + timedelta(days=7))
+
+
+# --- what the views show ---------------------------------------------------------------------------
+
+
+def test_the_month_view_shows_each_post_on_its_day(agency, auth, client):
+    item = factories.make_media(agency["maya"], "beach.png")
+    item.thumbnail_key = "beach-thumbnail.webp"
+    post = post_at(agency["instagram"], utc(2031, 6, 17, 9, 30), caption="Summer is here " + "and it is long " * 10,
+                   media=[item])
+    other = post_at(agency["instagram"], utc(2031, 7, 2, 18, 0), status=PostStatus.DRAFT, caption="")
+    post_at(agency["leo_profile"], utc(2031, 6, 17, 10, 0), caption="Leo's post")
+    auth.login(agency["manager"])
+
+    response = client.get(calendar_url(agency["maya"], "?view=month&date=2031-06-05"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" in html
+    assert title_of(html) == "June 2031"
+    assert post_ids_on(html, date(2031, 6, 17)) == [post.id]
+    assert post_ids_on(html, date(2031, 7, 2)) == [other.id]  # July's first days complete the last week
+    shown = day_posts(html, date(2031, 6, 17))
+    assert "Instagram" in shown and "@mayalopez" in shown
+    assert '<time class="post-when" datetime="2031-06-17T09:30:00+00:00">09:30</time>' in shown
+    assert "Summer is here and it is long" in shown and "…" in shown and "long " * 10 not in shown
+    assert f'<img class="post-thumb" src="/media/{item.id}/thumbnail"' in shown
+    assert '<span class="status status-scheduled">Scheduled</span>' in shown
+    assert f'href="/g/{agency["maya"].id}/posts/{post.id}"' in shown
+    assert "No caption" in day_posts(html, date(2031, 7, 2)) and "Draft" in day_posts(html, date(2031, 7, 2))
+    assert "Leo&#39;s post" not in html
+    assert "Times in UTC" in html
+
+
+def test_the_week_view_shows_the_seven_days_of_the_week(agency, auth, client):
+    monday = post_at(agency["instagram"], utc(2031, 6, 16, 8, 0), caption="Monday post")
+    sunday = post_at(agency["instagram"], utc(2031, 6, 22, 23, 59), caption="Sunday post")
+    post_at(agency["instagram"], utc(2031, 6, 23, 0, 0), caption="Next week's post")
+    auth.login(agency["manager"])
+
+    html = client.get(calendar_url(agency["maya"], "?view=week&date=2031-06-18")).get_data(as_text=True)
+    assert title_of(html) == "16 – 22 June 2031"
+    assert post_ids_on(html, date(2031, 6, 16)) == [monday.id]
+    assert post_ids_on(html, date(2031, 6, 22)) == [sunday.id]
+    assert "Next week" not in html and "Posts on Monday 23 June 2031" not in html
+
+
+def test_previous_next_and_today_swap_the_calendar_and_push_the_url(agency, auth, client):
+    auth.login(agency["manager"])
+    html = client.get(calendar_url(agency["maya"], "?view=month&date=2031-06-05"), headers=HTMX).get_data(as_text=True)
+    assert "<html" not in html and "<h1>Calendar</h1>" in html
+    bar = re.search(r'<div class="calendar-bar"([^>]*)>', html).group(1)
+    assert 'hx-target="#calendar"' in bar and 'hx-select="#calendar"' in bar and 'hx-push-url="true"' in bar
+    base = calendar_url(agency["maya"])
+    for label, query in [("‹ Previous", "?view=month&amp;date=2031-05-01"), ("Today", "?view=month"),
+                         ("Next", "?view=month&amp;date=2031-07-01")]:
+        assert f'<a href="{base}{query}" hx-get="{base}{query}"' in html and label in html
+    week_link = f"{base}?view=week&amp;date=2031-06-05"
+    assert f'<a href="{week_link}" hx-get="{week_link}">Week</a>' in html
+
+    # The URL a link pushes, loaded directly, gives the whole page.
+    response = client.get(calendar_url(agency["maya"], "?view=month&date=2031-07-01"))
+    assert "<html" in response.get_data(as_text=True) and title_of(response.get_data(as_text=True)) == "July 2031"
+    assert "HX-Request" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize("query", ["?date=2031-02-30", "?date=tomorrow", "?date=0001-01-01", "?view=year&date=junk",
+                                   "?view=month&date=9999-12-31"])
+def test_a_bad_date_or_view_falls_back_to_this_month(agency, auth, client, query):
+    auth.login(agency["manager"])
+    response = client.get(calendar_url(agency["maya"], query))
+    assert response.status_code == 200
+    assert title_of(response.get_data(as_text=True)) == f"{today():%B %Y}"
+
+
+def test_times_and_days_are_those_of_the_account_time_zone(agency, auth, client):
+    agency["account"].time_zone = "America/New_York"
+    late = post_at(agency["instagram"], utc(2031, 1, 15, 3, 30))  # 22:30 the evening before in New York
+    auth.login(agency["manager"])
+
+    html = client.get(calendar_url(agency["maya"], "?view=week&date=2031-01-14")).get_data(as_text=True)
+    assert post_ids_on(html, date(2031, 1, 14)) == [late.id]
+    assert post_ids_on(html, date(2031, 1, 15)) == []
+    assert ">22:30</time>" in html and "Times in America/New_York" in html
+    assert 'name="new_date" value="2031-01-14"' in html and 'name="new_time" value="22:30"' in html
+
+
+def test_posts_of_a_profile_the_client_removed_are_not_shown_to_her(agency, auth, client):
+    seen = post_at(agency["instagram"], utc(2031, 6, 17, 9, 0), caption="Instagram post")
+    hidden = post_at(agency["tiktok"], utc(2031, 6, 17, 10, 0), caption="TikTok post")
+    auth.login(agency["creator"])
+    html = client.get(calendar_url(agency["maya"], "?date=2031-06-17")).get_data(as_text=True)
+    assert post_ids_on(html, date(2031, 6, 17)) == [seen.id]
+    assert "TikTok post" not in html
+    html = client.get(calendar_url(agency["maya"], "?view=list")).get_data(as_text=True)
+    assert "Instagram post" in html and "TikTok post" not in html
+    auth.logout()
+
+    auth.login(agency["manager"])
+    html = client.get(calendar_url(agency["maya"], "?date=2031-06-17")).get_data(as_text=True)
+    assert post_ids_on(html, date(2031, 6, 17)) == [seen.id, hidden.id]
+
+
+def test_a_pending_post_whose_time_passed_says_so(agency, auth, client):
+    now = datetime.now(timezone.utc)
+    post_at(agency["instagram"], now - timedelta(days=3), status=PostStatus.PENDING_APPROVAL, caption="Too late")
+    auth.login(agency["manager"])
+    html = client.get(calendar_url(agency["maya"], "?view=list&when=past")).get_data(as_text=True)
+    assert "Awaiting approval, time passed" in html
+
+
+def test_a_busy_day_of_the_month_shows_its_first_posts_and_how_many_more(agency, auth, client):
+    posts = [post_at(agency["instagram"], utc(2031, 6, 17, 8, minute)) for minute in range(DAY_LIMIT + 2)]
+    auth.login(agency["manager"])
+    html = client.get(calendar_url(agency["maya"], "?date=2031-06-17")).get_data(as_text=True)
+    assert post_ids_on(html, date(2031, 6, 17)) == [post.id for post in posts[:DAY_LIMIT]]
+    assert '2 more<span class="visually-hidden"> on Tuesday 17 June 2031</span>' in html
+    week = client.get(calendar_url(agency["maya"], "?view=week&date=2031-06-17")).get_data(as_text=True)
+    assert post_ids_on(week, date(2031, 6, 17)) == [post.id for post in posts]
+
+
+# --- the list -------------------------------------------------------------------------------------
+
+
+def list_ids(html: str) -> list[int]:
+    return [int(number) for number in re.findall(r'<li class="calendar-post" id="post-(\d+)"', html)]
+
+
+def test_the_list_shows_upcoming_posts_from_today_and_past_ones_newest_first(agency, auth, client):
+    now = datetime.now(timezone.utc)
+    later = post_at(agency["instagram"], now + timedelta(days=9), caption="Later")
+    soon = post_at(agency["instagram"], now + timedelta(days=1), caption="Soon")
+    old = post_at(agency["instagram"], now - timedelta(days=20), status=PostStatus.PUBLISHED, caption="Old")
+    older = post_at(agency["instagram"], now - timedelta(days=40), status=PostStatus.PUBLISHED, caption="Older")
+    auth.login(agency["manager"])
+
+    upcoming = client.get(calendar_url(agency["maya"], "?view=list")).get_data(as_text=True)
+    assert list_ids(upcoming) == [soon.id, later.id]
+    assert title_of(upcoming) == "Upcoming posts"
+    past_link = calendar_url(agency["maya"], "?view=list&amp;when=past")
+    assert f'<a href="{past_link}" hx-get="{past_link}">Past</a>' in upcoming
+    past = client.get(calendar_url(agency["maya"], "?view=list&when=past")).get_data(as_text=True)
+    assert list_ids(past) == [old.id, older.id]
+    assert f'{soon.scheduled_at:%a} {soon.scheduled_at.day} {soon.scheduled_at:%b %Y}, ' in upcoming
+
+
+def test_the_list_is_paged_by_key(agency, auth, client):
+    start = datetime.now(timezone.utc) + timedelta(days=1)
+    posts = [post_at(agency["instagram"], start + timedelta(hours=n)) for n in range(PAGE_SIZE + 3)]
+    auth.login(agency["manager"])
+
+    first = client.get(calendar_url(agency["maya"], "?view=list")).get_data(as_text=True)
+    assert list_ids(first) == [post.id for post in posts[:PAGE_SIZE]]
+    more = re.search(r'<li class="load-more" hx-get="([^"]+)" hx-trigger="revealed"', first).group(1)
+    response = client.get(more.replace("&amp;", "&"), headers=HTMX)
+    rows = response.get_data(as_text=True)
+    assert "<h1>" not in rows and 'id="calendar"' not in rows  # only the next rows
+    assert list_ids(rows) == [post.id for post in posts[PAGE_SIZE:]]
+    assert "load-more" not in rows
+
+
+# --- who sees what --------------------------------------------------------------------------------
+
+
+def test_only_posts_the_user_may_edit_can_be_dragged_or_rescheduled(agency, auth, client):
+    scheduled = post_at(agency["instagram"], utc(2031, 6, 17, 9, 0))
+    published = post_at(agency["instagram"], utc(2031, 6, 18, 9, 0), status=PostStatus.PUBLISHED)
+    auth.login(agency["manager"])
+    html = client.get(calendar_url(agency["maya"], "?date=2031-06-17")).get_data(as_text=True)
+    assert f'id="post-{scheduled.id}" data-status="scheduled" data-draggable>' in html
+    assert f'id="post-{published.id}" data-status="published">' in html
+    assert html.count("<summary>Reschedule") == 1
+    assert f'action="/g/{agency["maya"].id}/calendar/posts/{scheduled.id}/reschedule"' in html
+    assert 'for="new-date-%d">Date</label>' % scheduled.id in html
+    assert 'for="new-time-%d">Time</label>' % scheduled.id in html
+    auth.logout()
+
+    auth.login(agency["creator"])  # a client may see the posts, not change them
+    html = client.get(calendar_url(agency["maya"], "?date=2031-06-17")).get_data(as_text=True)
+    assert f'id="post-{scheduled.id}"' in html
+    assert "data-draggable" not in html and "Reschedule" not in html
+
+
+def test_new_post_is_offered_to_those_who_may_create_posts(agency, auth, client):
+    auth.login(agency["manager"])
+    html = client.get(calendar_url(agency["maya"])).get_data(as_text=True)
+    assert f'<a class="button primary" href="/g/{agency["maya"].id}/posts/new">New post</a>' in html
+    auth.logout()
+    auth.login(agency["creator"])
+    html = client.get(calendar_url(agency["maya"])).get_data(as_text=True)
+    assert "New post" not in html and "/posts/new" not in html
+
+
+def test_the_sidebar_leads_to_the_calendar_and_the_switcher_keeps_it(agency, auth, client):
+    auth.login(agency["manager"])
+    page = client.get(f"/g/{agency['maya'].id}/").get_data(as_text=True)
+    overview, calendar, profiles = (page.index(">Overview</a>"), page.index(">Calendar</a>"),
+                                    page.index(">Social Profiles</a>"))
+    assert overview < calendar < profiles
+    page = client.get(calendar_url(agency["maya"])).get_data(as_text=True)
+    assert re.search(r'aria-current="page"\s*>Calendar</a>', page)
+    assert f"/g/{agency['maya'].id}/switcher?section=calendar" in page
+    options = client.get(f"/g/{agency['maya'].id}/switcher?section=calendar", headers=HTMX).get_data(as_text=True)
+    assert f'href="/g/{agency["leo"].id}/calendar"' in options
+
+
+# --- rescheduling ---------------------------------------------------------------------------------
+
+
+def test_dropping_a_post_on_another_day_keeps_its_time_of_day_in_the_account_zone(agency, auth, client):
+    agency["account"].time_zone = "America/New_York"
+    post = post_at(agency["instagram"], datetime(2031, 3, 5, 10, 0, tzinfo=NEW_YORK).astimezone(timezone.utc))
+    auth.login(agency["manager"])
+
+    # A drag sends the day only; the week after, New York keeps summer time (UTC-4 instead of UTC-5).
+    response = client.post(reschedule_url(agency["maya"], post), headers=HTMX,
+                           data={"new_date": "2031-03-12", "view": "month", "date": "2031-03-01"})
+    assert response.status_code == 200
+    assert scheduled_at(post) == utc(2031, 3, 12, 14, 0)
+    html = response.get_data(as_text=True)
+    assert response.headers["HX-Trigger"] == "postRescheduled"
+    assert html.lstrip().startswith('<section id="calendar"')
+    assert title_of(html) == "March 2031"
+    assert post_ids_on(html, date(2031, 3, 12)) == [post.id] and post_ids_on(html, date(2031, 3, 5)) == []
+    assert "Moved the Instagram post of @mayalopez to Wed 12 Mar 2031, 10:00." in html  # the flash, out of band
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.verb == "post.rescheduled"))
+    assert event.object_id == post.id and event.actor_id == agency["manager"].id
+
+
+def test_the_reschedule_form_sets_the_day_and_the_time(agency, auth, client):
+    agency["account"].time_zone = "America/New_York"
+    post = post_at(agency["instagram"], utc(2031, 6, 17, 13, 0))
+    auth.login(agency["manager"])
+    response = client.post(reschedule_url(agency["maya"], post),
+                           data={"new_date": "2031-06-20", "new_time": "18:45", "view": "week", "date": "2031-06-17"})
+    assert response.status_code == 303
+    assert response.location.endswith(calendar_url(agency["maya"], "?view=week&date=2031-06-17"))
+    assert scheduled_at(post) == utc(2031, 6, 20, 22, 45)
+    html = client.get(response.location).get_data(as_text=True)
+    assert "Moved the Instagram post of @mayalopez to Fri 20 Jun 2031, 18:45." in html
+
+
+def test_rescheduling_from_the_list_shows_the_list_again(agency, auth, client):
+    post = post_at(agency["instagram"], datetime.now(timezone.utc) + timedelta(days=2))
+    auth.login(agency["manager"])
+    response = client.post(reschedule_url(agency["maya"], post), headers=HTMX,
+                           data={"new_date": (today() + timedelta(days=30)).isoformat(), "view": "list",
+                                 "when": "upcoming"})
+    assert response.status_code == 200
+    assert title_of(response.get_data(as_text=True)) == "Upcoming posts"
+    assert list_ids(response.get_data(as_text=True)) == [post.id]
+
+
+@pytest.mark.parametrize("status, data, message", [
+    (PostStatus.PUBLISHED, {"new_date": "2031-06-20"}, "This post was published; it can no longer be moved."),
+    (PostStatus.SCHEDULED, {"new_date": "2020-06-20"}, "Choose a time in the future."),
+    (PostStatus.SCHEDULED, {"new_date": "2031-02-30"}, "Choose a valid date to move the post to."),
+    (PostStatus.SCHEDULED, {"new_date": "junk"}, "Choose a valid date to move the post to."),
+    (PostStatus.SCHEDULED, {"new_date": "9999-12-31"}, "Choose a valid date to move the post to."),
+    (PostStatus.SCHEDULED, {}, "Choose a valid date to move the post to."),
+    (PostStatus.SCHEDULED, {"new_date": "2031-06-20", "new_time": "25:00"}, "Enter a valid time of day, such as 09:30."),
+])
+def test_a_refused_reschedule_changes_nothing_and_says_why(agency, auth, client, status, data, message):
+    post = post_at(agency["instagram"], utc(2031, 6, 17, 9, 0), status=status)
+    auth.login(agency["manager"])
+    response = client.post(reschedule_url(agency["maya"], post), headers=HTMX,
+                           data={**data, "view": "month", "date": "2031-06-01"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert f'<p class="flash flash-error calendar-problem" role="alert">{message}</p>' in html
+    assert html.lstrip().startswith('<section id="calendar"')
+    assert post_ids_on(html, date(2031, 6, 17)) == [post.id]  # the post is back on its day
+    assert scheduled_at(post) == utc(2031, 6, 17, 9, 0)
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.verb == "post.rescheduled")) is None
+
+
+def test_a_refusal_without_htmx_shows_the_whole_page(agency, auth, client):
+    post = post_at(agency["instagram"], utc(2031, 6, 17, 9, 0))
+    auth.login(agency["manager"])
+    response = client.post(reschedule_url(agency["maya"], post), data={"new_date": "2020-01-01"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "<html" in html and "Choose a time in the future." in html
+    assert title_of(html) == f"{today():%B %Y}"
+
+
+def test_a_post_of_another_group_is_not_found(agency, auth, client):
+    leo_post = post_at(agency["leo_profile"], utc(2031, 6, 17, 9, 0))
+    auth.login(agency["manager"])  # works in both groups, but the post is not in Maya's
+    response = client.post(reschedule_url(agency["maya"], leo_post), data={"new_date": "2031-06-20"})
+    assert response.status_code == 404
+    assert scheduled_at(leo_post) == utc(2031, 6, 17, 9, 0)
+
+
+def test_a_post_hidden_from_the_user_is_not_found_and_a_client_may_not_move_one(agency, auth, client):
+    tiktok_post = post_at(agency["tiktok"], utc(2031, 6, 17, 9, 0))
+    instagram_post = post_at(agency["instagram"], utc(2031, 6, 17, 10, 0))
+    auth.login(agency["creator"])
+    assert client.post(reschedule_url(agency["maya"], tiktok_post), data={"new_date": "2031-06-20"}).status_code == 404
+    assert client.post(reschedule_url(agency["maya"], instagram_post), data={"new_date": "2031-06-20"}).status_code == 403
+    assert scheduled_at(instagram_post) == utc(2031, 6, 17, 10, 0)

@@ -1,0 +1,190 @@
+"""Sidebar › Campaigns: a group's campaigns, their dates and linked social profiles."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import DateField, SelectMultipleField, StringField
+from wtforms.validators import Optional
+
+from .. import campaigns as rules
+from .. import policy
+from ..access_groups import normalized_name
+from ..extensions import db
+from ..htmx import is_htmx, render
+from ..models import AccessGroup, Campaign, SocialProfile
+
+bp = Blueprint("campaigns", __name__, url_prefix="/g/<int:group_id>/campaigns")
+
+# The block of the list page that holds the New campaign form and the list; create and delete swap it.
+BLOCK = "campaigns"
+
+
+class ProfileIdsField(SelectMultipleField):
+    """Ids of the profiles to link, from checkboxes; which of them may be linked is for the rules to say."""
+
+    def __init__(self, label: str | None = None, **kwargs) -> None:
+        super().__init__(label, coerce=int, validate_choice=False, **kwargs)
+
+    def process_formdata(self, valuelist: list) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Choose the profiles from the list.") from None
+
+
+class CampaignForm(FlaskForm):
+    """A campaign's name, dates and profiles; the rules check them all, the form only reads them."""
+
+    name = StringField("Name", filters=[normalized_name], render_kw={"maxlength": rules.NAME_MAX_LENGTH})
+    starts_on = DateField("Start date", validators=[Optional()])
+    ends_on = DateField("End date", validators=[Optional()])
+    profiles = ProfileIdsField("Social profiles")
+
+    @classmethod
+    def of(cls, campaign: Campaign, offered: list[SocialProfile]) -> "CampaignForm":
+        """The form filled in with the campaign as it is, ticking the linked profiles the user can see."""
+        offered_ids = {profile.id for profile in offered}
+        return cls(formdata=None, name=campaign.name, starts_on=campaign.starts_on, ends_on=campaign.ends_on,
+                   profiles=[profile.id for profile in campaign.profiles if profile.id in offered_ids])
+
+    def details(self) -> rules.CampaignDetails:
+        """What the form says, for the rules to check."""
+        return rules.CampaignDetails(self.name.data or "", self.starts_on.data, self.ends_on.data,
+                                     tuple(self.profiles.data or ()))
+
+    def refuse(self, problem: rules.CampaignError) -> None:
+        """Show what the rules refused beside the input it is about."""
+        getattr(self, problem.field).errors.append(str(problem))
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+
+def _group(group_id: int, action: str = policy.ENTER) -> AccessGroup:
+    """The group whose campaigns these are, if the user may do `action` there (404 hidden, 403 denied)."""
+    group = policy.get_or_404(AccessGroup, group_id, action)
+    g.access_group = group  # the shell shows this group
+    return group
+
+
+def _managed(group_id: int) -> AccessGroup:
+    return _group(group_id, "campaigns.manage")
+
+
+def _campaign_in(group: AccessGroup, campaign_id: int) -> Campaign:
+    """A campaign of `group` only: another group's campaign id is not found, as is one the user may not see."""
+    campaign = db.session.scalar(
+        policy.visible(select(Campaign)).where(Campaign.id == campaign_id, Campaign.access_group_id == group.id)
+    )
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+def _offered(group: AccessGroup) -> list[SocialProfile]:
+    """The group's profiles the user can see: the ones they may link (hidden ones are never offered)."""
+    return rules.group_profiles(policy.visible(select(SocialProfile)), group)
+
+
+def _list_context(group: AccessGroup, form: CampaignForm | None = None) -> dict:
+    profiles = _offered(group)
+    return dict(
+        page_title=f"Campaigns · {group.name}",
+        group=group,
+        rows=rules.campaign_rows(policy.visible(select(Campaign)), group, profiles, rules.today()),
+        profiles=profiles,
+        form=form or CampaignForm(formdata=None),
+        may_manage=policy.can(current_user, "campaigns.manage", group),
+    )
+
+
+def _edit_page(group: AccessGroup, campaign: Campaign, form: CampaignForm, profiles: list[SocialProfile],
+               status: int = 200) -> Response:
+    return render("campaigns/edit.html", block="main", status=status, page_title=f"{campaign.name} · Campaigns",
+                  group=group, campaign=campaign, form=form, profiles=profiles)
+
+
+def _changed(group: AccessGroup, block: str = BLOCK) -> Response:
+    """After a change: a 303 to the list for a plain form; for htmx, the list's `block` and an event."""
+    if not is_htmx():
+        return redirect(url_for("campaigns.index", group_id=group.id), 303)
+    response = render("campaigns/index.html", block=block, **_list_context(group))
+    response.headers["HX-Trigger"] = "campaignsChanged"
+    return response
+
+
+# --- views -------------------------------------------------------------------------------------------
+
+
+@bp.get("")
+def index(group_id: int):
+    """The group's campaigns with their dates, status and profiles, for everyone who may enter the group."""
+    group = _group(group_id)
+    return render("campaigns/index.html", block="main", **_list_context(group))
+
+
+@bp.post("")
+def create(group_id: int):
+    """Create a campaign in the group, linked to some of the profiles the user can see."""
+    group = _managed(group_id)
+    form = CampaignForm()
+    if form.validate_on_submit():
+        try:
+            campaign = rules.create_campaign(group, form.details(), _offered(group), current_user)
+        except rules.CampaignError as problem:
+            db.session.rollback()
+            form.refuse(problem)
+        else:
+            db.session.commit()
+            flash(f"Campaign “{campaign.name}” created.", "success")
+            return _changed(group)
+    return render("campaigns/index.html", block=BLOCK, status=422, **_list_context(group, form))
+
+
+@bp.get("/<int:campaign_id>/edit")
+def edit(group_id: int, campaign_id: int):
+    """A campaign's name, dates and profiles, to change."""
+    group = _managed(group_id)
+    campaign = _campaign_in(group, campaign_id)
+    profiles = _offered(group)
+    return _edit_page(group, campaign, CampaignForm.of(campaign, profiles), profiles)
+
+
+@bp.post("/<int:campaign_id>")
+def update(group_id: int, campaign_id: int):
+    """Save a campaign's name, dates and profiles; links to profiles hidden from the user stay."""
+    group = _managed(group_id)
+    campaign = _campaign_in(group, campaign_id)
+    profiles = _offered(group)
+    form = CampaignForm()
+    if form.validate_on_submit():
+        try:
+            changed = rules.update_campaign(campaign, form.details(), profiles, current_user)
+        except rules.CampaignError as problem:
+            db.session.rollback()
+            form.refuse(problem)
+        else:
+            db.session.commit()
+            flash(f"Campaign “{campaign.name}” saved." if changed else f"“{campaign.name}” is unchanged.",
+                  "success")
+            response = _changed(group, block="main")
+            if is_htmx():
+                # The list replaced the edit page, so the address bar follows.
+                response.headers["HX-Push-Url"] = url_for("campaigns.index", group_id=group.id)
+            return response
+    return _edit_page(group, campaign, form, profiles, status=422)
+
+
+@bp.post("/<int:campaign_id>/delete")
+def delete(group_id: int, campaign_id: int):
+    """Delete one of the group's campaigns, after the confirmation dialog."""
+    group = _managed(group_id)
+    campaign = _campaign_in(group, campaign_id)
+    name = campaign.name
+    rules.delete_campaign(campaign, current_user)
+    db.session.commit()
+    flash(f"Campaign “{name}” deleted.", "success")
+    return _changed(group)

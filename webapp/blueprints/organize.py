@@ -1,0 +1,158 @@
+"""Settings › Organize: drag profiles between sets and sets between groups, preview, apply, undo."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+from wtforms import HiddenField
+
+from .. import organize as rules
+from .. import policy
+from ..extensions import db
+from ..htmx import is_htmx, render
+from ..models import AccessGroup, Account, SocialSet
+from ..shell import current_account
+
+bp = Blueprint("organize", __name__, url_prefix="/settings/organize")
+
+TEMPLATE = "organize/index.html"
+
+
+class StagedMovesForm(FlaskForm):
+    """The staged moves, as the page's script wrote them (JSON); the rules check every part."""
+
+    moves = HiddenField()
+
+
+class UndoForm(FlaskForm):
+    """Undo carries nothing but its CSRF token; the change is in the URL."""
+
+
+def _account() -> Account:
+    account = current_account()
+    policy.authorize("organize", account)
+    return account
+
+
+def _organizable(account: Account) -> list[int]:
+    """The groups of the account this user may organize."""
+    perms = policy.current_permissions()
+    return [group_id for group_id in policy.groups_with("organize") if perms.groups.get(group_id) == account.id]
+
+
+def _board(account: Account, status: int = 200, message: str | None = None,
+           undo_event_id: int | None = None, retarget: bool = False) -> Response:
+    """The board as the database has it now: the page, or its block for htmx."""
+    group_ids = _organizable(account)
+    groups = db.session.scalars(
+        select(AccessGroup).where(AccessGroup.id.in_(group_ids))
+        .options(selectinload(AccessGroup.social_sets).selectinload(SocialSet.profiles))
+        .order_by(AccessGroup.is_default.desc(), AccessGroup.name, AccessGroup.id)
+    ).all()
+    response = render(TEMPLATE, block="board", status=status, page_title="Organize", groups=groups,
+                      message=message, undo_event_id=undo_event_id, undo_seconds=rules.UNDO_SECONDS,
+                      save_form=StagedMovesForm(formdata=None), undo_form=UndoForm(formdata=None))
+    if retarget and is_htmx():
+        response.headers["HX-Retarget"] = "#organize"
+        response.headers["HX-Reswap"] = "outerHTML"
+    return response
+
+
+def _problem(account: Account, message: str) -> Response:
+    """A refusal shown in the confirmation dialog, the staged moves staying on the board (or the page)."""
+    if not is_htmx():
+        return _board(account, 422, message)
+    response = render(TEMPLATE, block="problem", status=422, refresh_shell=False, message=message)
+    response.headers["HX-Retarget"] = "#organize-dialog-body"
+    response.headers["HX-Reswap"] = "innerHTML"
+    return response
+
+
+def _conflict(account: Account, problem: rules.Conflict) -> Response:
+    db.session.rollback()
+    return _board(account, 409, f"{problem} Nothing was moved; the board now shows the current state.",
+                  retarget=True)
+
+
+def _plan(account: Account, form: StagedMovesForm) -> rules.Plan:
+    if not form.validate_on_submit():
+        raise rules.OrganizeError("The form expired. Reload the page and try again.")
+    return rules.build_plan(rules.parse_moves(form.moves.data), account.id, _organizable(account))
+
+
+@bp.get("")
+def index():
+    """Every group the user may organize as a column, its sets as cards, their profiles as chips."""
+    return _board(_account())
+
+
+@bp.post("/preview")
+def preview():
+    """What saving the staged moves would do, for the confirmation dialog."""
+    account = _account()
+    form = StagedMovesForm()
+    try:
+        plan = _plan(account, form)
+    except rules.Conflict as problem:
+        return _conflict(account, problem)
+    except rules.OrganizeError as problem:
+        return _problem(account, str(problem))
+    impact = rules.preview(plan, account.id)
+    return render("organize/preview.html", block="preview", refresh_shell=False, page_title="Organize", impact=impact,
+                  moves=rules.encode_moves(plan.moves), save_form=form)
+
+
+@bp.post("/apply")
+def apply():
+    """Apply the confirmed moves in one transaction, or nothing if anything changed since the preview."""
+    account = _account()
+    form = StagedMovesForm()
+    try:
+        plan = _plan(account, form)
+        impact = rules.preview(plan, account.id)
+        event = rules.apply_plan(plan, impact, current_user, account.id)
+    except rules.Conflict as problem:
+        return _conflict(account, problem)
+    except rules.OrganizeError as problem:
+        db.session.rollback()
+        return _problem(account, str(problem))
+    db.session.commit()
+    policy.forget_permissions()
+    flash(_summary(impact), "success")
+    if not is_htmx():
+        return redirect(url_for("organize.index"), 303)
+    return _board(account, undo_event_id=event.id)
+
+
+def _summary(impact: rules.Impact) -> str:
+    changes = impact.change_count
+    posts = impact.post_total
+    moved = f"Saved {changes} {'change' if changes == 1 else 'changes'}"
+    return f"{moved}; {posts} {'post' if posts == 1 else 'posts'} moved with their profiles." if posts else f"{moved}."
+
+
+@bp.post("/undo/<int:event_id>")
+def undo(event_id: int):
+    """Revert one applied change, within its Undo window, if nothing newer touched the same objects."""
+    account = _account()
+    form = UndoForm()
+    try:
+        if not form.validate_on_submit():
+            raise rules.OrganizeError("The form expired. Reload the page and try again.")
+        event = rules.undoable(event_id, current_user, account.id)
+        plan = rules.build_plan(rules.inverse_moves(event), account.id, _organizable(account))
+        impact = rules.preview(plan, account.id)
+        undo_event = rules.apply_plan(plan, impact, current_user, account.id)
+        rules.restore_links(event)
+        rules.mark_undone(event, current_user, undo_event)
+    except rules.OrganizeError as problem:
+        db.session.rollback()
+        return _board(account, 409, f"Could not undo: {problem}", retarget=True)
+    db.session.commit()
+    flash("Undone: everything is back where it was.", "success")
+    if not is_htmx():
+        return redirect(url_for("organize.index"), 303)
+    return _board(account)

@@ -1,0 +1,392 @@
+"""Posts: the composer, the post page (preview, history, comments, approval) and approval settings."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+from wtforms import DateField, SearchField, SelectMultipleField, SubmitField, TextAreaField, TimeField
+from wtforms.validators import Length, Optional
+
+from .. import approvals, policy
+from .. import posts as rules
+from .. import review
+from ..extensions import db
+from ..htmx import is_htmx, render
+from ..models import AccessGroup, MediaItem, Network, Post, PostStatus, SocialProfile, utcnow
+
+bp = Blueprint("posts", __name__)
+bp.add_app_template_global(rules.status_label, "post_status")
+bp.add_app_template_global(rules.account_zone, "account_zone")
+bp.add_app_template_global(utcnow, "now_utc")
+bp.add_app_template_global(rules.HISTORY_LABELS, "history_labels")
+
+PICKER_SIZE = 24
+
+
+class ComposeForm(FlaskForm):
+    """The composer: profiles, caption, attachments and the time to publish, in the account's zone."""
+
+    profiles = SelectMultipleField("Social profiles", coerce=int, validate_choice=False)
+    caption = TextAreaField("Caption", validators=[Length(max=max(rules.CAPTION_LIMITS.values()))])
+    media = SelectMultipleField("Attachments", coerce=int, validate_choice=False)
+    date = DateField("Date", validators=[Optional()])
+    time = TimeField("Time", validators=[Optional()])
+    save_draft = SubmitField("Save draft")
+    schedule = SubmitField("Schedule")
+
+
+class PickerQuery(FlaskForm):
+    """The media picker's search (GET), with the items already chosen."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField("Search the media library", validators=[Optional(), Length(max=120)])
+    media = SelectMultipleField(coerce=int, validate_choice=False)
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField("Comment", validators=[Length(max=rules.COMMENT_MAX_LENGTH)])
+
+
+class DecisionForm(FlaskForm):
+    note = TextAreaField("Note", validators=[Length(max=rules.NOTE_MAX_LENGTH)])
+    approve = SubmitField("Approve")
+    feedback = SubmitField("Send feedback")
+    reject = SubmitField("Reject")
+
+    def decision(self) -> str | None:
+        for name in ("approve", "feedback", "reject"):
+            if getattr(self, name).data:
+                return name
+        return None
+
+
+class ConfirmForm(FlaskForm):
+    """A confirmed action that carries nothing but its CSRF token."""
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+
+def _group(group_id: int, right: str) -> AccessGroup:
+    group = policy.get_or_404(AccessGroup, group_id, right)
+    g.access_group = group
+    return group
+
+
+def _post(group: AccessGroup, post_id: int, right: str) -> Post:
+    """A post of this group the user may see (404 otherwise), and `right` on it (403)."""
+    post = db.session.scalar(
+        policy.visible(select(Post)).where(Post.id == post_id, Post.access_group_id == group.id)
+        .options(selectinload(Post.social_profile), selectinload(Post.media_items))
+    )
+    if post is None:
+        abort(404)
+    policy.authorize(right, post)
+    return post
+
+
+def _group_profiles(group: AccessGroup) -> list[SocialProfile]:
+    return list(db.session.scalars(
+        policy.visible(select(SocialProfile)).where(SocialProfile.access_group_id == group.id)
+        .order_by(SocialProfile.network, SocialProfile.handle)
+    ))
+
+
+def _chosen_media(group: AccessGroup, ids: list[int]) -> list[MediaItem]:
+    """The chosen library items, in the order chosen; an item of another group is refused."""
+    if not ids:
+        return []
+    found = {item.id: item for item in db.session.scalars(
+        policy.visible(select(MediaItem)).where(MediaItem.id.in_(ids), MediaItem.access_group_id == group.id))}
+    if len(found) != len(set(ids)):
+        raise rules.PostError("Attach items from this group's media library.", field="media")
+    return [found[item_id] for item_id in dict.fromkeys(ids)]
+
+
+def _when(group: AccessGroup, form: ComposeForm) -> datetime | None:
+    """The chosen date and time, read in the account's time zone, as UTC."""
+    if form.date.data is None and form.time.data is None:
+        return None
+    if form.date.data is None or form.time.data is None:
+        raise rules.PostError("Choose both a date and a time.", field="scheduled_at")
+    if not 2000 <= form.date.data.year <= 2999:
+        raise rules.PostError("Choose a date between the years 2000 and 2999.", field="scheduled_at")
+    local = datetime.combine(form.date.data, form.time.data, tzinfo=rules.account_zone(group.account))
+    return local.astimezone(timezone.utc)
+
+
+def _draft(group: AccessGroup, form: ComposeForm, profiles: list[SocialProfile]) -> rules.Draft:
+    by_id = {profile.id: profile for profile in profiles}
+    chosen = [by_id[p] for p in dict.fromkeys(form.profiles.data or []) if p in by_id]
+    if len(chosen) != len(set(form.profiles.data or [])):
+        raise rules.PostError("Choose profiles of this access group.", field="profiles")
+    return rules.Draft(chosen, (form.caption.data or "").replace("\r\n", "\n"),
+                       _chosen_media(group, form.media.data or []), _when(group, form))
+
+
+def _composer(group: AccessGroup, form: ComposeForm, post: Post | None = None, status: int = 200,
+              problem: rules.PostError | None = None) -> Response:
+    profiles = [post.social_profile] if post else _group_profiles(group)
+    chosen_media = [item for item in db.session.scalars(
+        select(MediaItem).where(MediaItem.id.in_(form.media.data or [])))] if form.media.data else []
+    limits = {network.value: rules.CAPTION_LIMITS[network.value] for network in Network}
+    return render(
+        "posts/compose.html", status=status, page_title="Edit post" if post else "New post", group=group,
+        form=form, post=post, profiles=profiles, chosen_media=chosen_media, limits=limits, problem=problem,
+        zone=rules.account_zone(group.account), may_pick_media=policy.can(current_user, "media.view", group),
+    )
+
+
+# --- composing ---------------------------------------------------------------------------------------
+
+
+@bp.get("/g/<int:group_id>/posts/new")
+def new(group_id: int):
+    """The composer for a new post (one per chosen profile)."""
+    group = _group(group_id, "posts.create")
+    form = ComposeForm(formdata=None)
+    if request.args.get("date"):
+        try:
+            form.date.data = datetime.strptime(request.args["date"], "%Y-%m-%d").date()
+        except ValueError:
+            pass
+    return _composer(group, form)
+
+
+@bp.post("/g/<int:group_id>/posts")
+def create(group_id: int):
+    """Save the composer's posts as drafts, or schedule them."""
+    group = _group(group_id, "posts.create")
+    form = ComposeForm()
+    if not form.validate_on_submit():
+        return _composer(group, form, status=422, problem=rules.PostError(_form_problem(form)))
+    try:
+        created = rules.create_posts(group, _draft(group, form, _group_profiles(group)), current_user,
+                                     schedule=bool(form.schedule.data))
+    except rules.PostError as problem:
+        db.session.rollback()
+        return _composer(group, form, status=422, problem=problem)
+    db.session.commit()
+    count = len(created)
+    noun = "post" if count == 1 else "posts"
+    flash(f"Scheduled {count} {noun}." if form.schedule.data else f"Saved {count} {noun} as draft.", "success")
+    if count == 1:
+        return redirect(url_for("posts.show", group_id=group.id, post_id=created[0].id), 303)
+    return redirect(url_for("groups.home", group_id=group.id), 303)
+
+
+def _form_problem(form: FlaskForm) -> str:
+    messages = [message for errors in form.errors.values() for message in errors]
+    return " ".join(str(m) for m in messages) or "The form expired. Reload the page and try again."
+
+
+@bp.get("/g/<int:group_id>/posts/media-picker")
+def media_picker(group_id: int):
+    """Library items to attach, filtered as the person types; the chosen ones stay on top."""
+    group = _group(group_id, "media.view")
+    query = PickerQuery(request.args)
+    query.validate()
+    chosen_ids = list(dict.fromkeys(query.media.data or []))[:rules.ATTACHMENT_LIMIT]
+    chosen = {item.id: item for item in db.session.scalars(
+        policy.visible(select(MediaItem)).where(MediaItem.id.in_(chosen_ids), MediaItem.access_group_id == group.id))}
+    statement = policy.visible(select(MediaItem)).where(MediaItem.access_group_id == group.id)
+    text = (query.q.data or "").strip()
+    if text:
+        statement = statement.where(func.lower(MediaItem.name).contains(text.lower(), autoescape=True))
+    if chosen:
+        statement = statement.where(MediaItem.id.not_in(list(chosen)))
+    found = db.session.scalars(
+        statement.order_by(MediaItem.created_at.desc(), MediaItem.id.desc()).limit(PICKER_SIZE)).all()
+    return render("posts/_picker.html", refresh_shell=False, group=group,
+                  chosen=[chosen[i] for i in chosen_ids if i in chosen], found=found, text=text)
+
+
+# --- one post -----------------------------------------------------------------------------------------
+
+
+@bp.get("/g/<int:group_id>/posts/<int:post_id>")
+def show(group_id: int, post_id: int):
+    """The post: preview, status and history, attachments, comments and approval decisions."""
+    group = _group(group_id, "posts.view")
+    post = _post(group, post_id, "posts.view")
+    return _post_page(group, post)
+
+
+def _post_page(group: AccessGroup, post: Post, status: int = 200, comment_form: CommentForm | None = None,
+               decision_form: DecisionForm | None = None, problem: str | None = None) -> Response:
+    may_edit = policy.can(current_user, "posts.edit", post)
+    return render(
+        "posts/show.html", status=status, page_title=f"{post.social_profile.network_label} post", group=group,
+        post=post, zone=rules.account_zone(group.account), history=rules.history(post),
+        comments=rules.comments(post), decisions=rules.decisions(post),
+        comment_form=comment_form or CommentForm(formdata=None),
+        decision_form=decision_form or DecisionForm(formdata=None), confirm_form=ConfirmForm(formdata=None),
+        may_edit=may_edit, may_comment=policy.can(current_user, "posts.comment", post),
+        may_decide=post.status == PostStatus.PENDING_APPROVAL.value and rules.is_approver(current_user, post),
+        review_links=review.links_for_post(post) if may_edit else [], problem=problem,
+        approvers=rules.approvers_of(post.social_profile) if post.social_profile.needs_approval else [],
+    )
+
+
+@bp.get("/g/<int:group_id>/posts/<int:post_id>/edit")
+def edit(group_id: int, post_id: int):
+    """The composer filled with the post."""
+    group = _group(group_id, "posts.view")
+    post = _post(group, post_id, "posts.edit")
+    if post.status == PostStatus.PUBLISHED.value:
+        flash("This post was published; it can no longer be changed.", "error")
+        return redirect(url_for("posts.show", group_id=group.id, post_id=post.id), 303)
+    form = ComposeForm(formdata=None)
+    form.profiles.data = [post.social_profile_id]
+    form.caption.data = post.caption
+    form.media.data = [item.id for item in post.media_items]
+    if post.scheduled_at:
+        local = post.scheduled_at.astimezone(rules.account_zone(group.account))
+        form.date.data, form.time.data = local.date(), local.time().replace(second=0, microsecond=0)
+    return _composer(group, form, post)
+
+
+@bp.post("/g/<int:group_id>/posts/<int:post_id>")
+def update(group_id: int, post_id: int):
+    """Save changes to a post; new text or media send a pending or approved post back to pending."""
+    group = _group(group_id, "posts.view")
+    post = _post(group, post_id, "posts.edit")
+    form = ComposeForm()
+    form.profiles.data = [post.social_profile_id]
+    if not form.validate_on_submit():
+        return _composer(group, form, post, 422, rules.PostError(_form_problem(form)))
+    try:
+        draft = rules.Draft([post.social_profile], (form.caption.data or "").replace("\r\n", "\n"),
+                            _chosen_media(group, form.media.data or []), _when(group, form))
+        rules.update_post(post, draft, current_user, schedule=bool(form.schedule.data))
+    except rules.PostError as problem:
+        db.session.rollback()
+        return _composer(group, form, post, 422, problem)
+    db.session.commit()
+    flash(f"Post saved: {rules.status_label(post).lower()}.", "success")
+    return redirect(url_for("posts.show", group_id=group.id, post_id=post.id), 303)
+
+
+@bp.post("/g/<int:group_id>/posts/<int:post_id>/unschedule")
+def unschedule(group_id: int, post_id: int):
+    """Take the post back to a draft (it will not be published)."""
+    group = _group(group_id, "posts.view")
+    post = _post(group, post_id, "posts.edit")
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        rules.unschedule(post, current_user)
+    except rules.PostError as problem:
+        db.session.rollback()
+        return _post_page(group, post, 422, problem=str(problem))
+    db.session.commit()
+    flash("The post is a draft again; it will not be published.", "success")
+    return redirect(url_for("posts.show", group_id=group.id, post_id=post.id), 303)
+
+
+@bp.post("/g/<int:group_id>/posts/<int:post_id>/delete")
+def delete(group_id: int, post_id: int):
+    """Delete the post after the confirmation."""
+    group = _group(group_id, "posts.view")
+    post = _post(group, post_id, "posts.edit")
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        rules.delete_post(post, current_user)
+    except rules.PostError as problem:
+        db.session.rollback()
+        return _post_page(group, post, 422, problem=str(problem))
+    db.session.commit()
+    flash("Post deleted.", "success")
+    return redirect(url_for("groups.home", group_id=group.id), 303)
+
+
+@bp.post("/g/<int:group_id>/posts/<int:post_id>/comments")
+def comment(group_id: int, post_id: int):
+    """Add a comment; the post's author is emailed."""
+    group = _group(group_id, "posts.view")
+    post = _post(group, post_id, "posts.comment")
+    form = CommentForm()
+    try:
+        if not form.validate_on_submit():
+            raise rules.PostError(_form_problem(form), field="body")
+        rules.add_comment(post, current_user, form.body.data)
+    except rules.PostError as problem:
+        db.session.rollback()
+        form.body.errors = [str(problem)]
+        return _post_page(group, post, 422, comment_form=form)
+    db.session.commit()
+    if is_htmx():
+        return render("posts/show.html", block="comments", group=group, post=post, comments=rules.comments(post),
+                      comment_form=CommentForm(formdata=None), may_comment=True,
+                      zone=rules.account_zone(group.account))
+    flash("Comment added.", "success")
+    return redirect(url_for("posts.show", group_id=group.id, post_id=post.id, _anchor="comments"), 303)
+
+
+@bp.post("/g/<int:group_id>/posts/<int:post_id>/decision")
+def decide(group_id: int, post_id: int):
+    """An approver's decision, signed in: approve, feedback (stays pending) or reject with a reason."""
+    group = _group(group_id, "posts.view")
+    post = _post(group, post_id, "posts.view")
+    form = DecisionForm()
+    try:
+        if not form.validate_on_submit():
+            raise rules.PostError(_form_problem(form), field="note")
+        rules.decide(post, current_user, form.decision() or "", form.note.data or "")
+    except rules.PostError as problem:
+        db.session.rollback()
+        if problem.field == "note":
+            form.note.errors = [str(problem)]
+            return _post_page(group, post, 422, decision_form=form)
+        return _post_page(group, post, 422, decision_form=form, problem=str(problem))
+    db.session.commit()
+    flash({"approve": "Approved: the post will be published at its time.",
+           "feedback": "Feedback sent; the post is still waiting for approval.",
+           "reject": "Rejected: the post is back with its author."}[form.decision()], "success")
+    return redirect(url_for("posts.show", group_id=group.id, post_id=post.id), 303)
+
+
+# --- approval settings of a profile ---------------------------------------------------------------------
+
+
+class ApprovalForm(FlaskForm):
+    needs_approval = SelectMultipleField(coerce=str, validate_choice=False)  # a checkbox: ["on"] or []
+    approvers = SelectMultipleField("Approvers", coerce=int, validate_choice=False)
+
+
+@bp.route("/settings/access-groups/<int:group_id>/profiles/<int:profile_id>/approval", methods=["GET", "POST"])
+def approval(group_id: int, profile_id: int):
+    """Turn "Needs client approval" on or off for a profile and choose its approvers (clients only)."""
+    group = policy.get_or_404(AccessGroup, group_id, "groups.manage")
+    profile = db.session.scalar(policy.visible(select(SocialProfile)).where(
+        SocialProfile.id == profile_id, SocialProfile.access_group_id == group.id))
+    if profile is None:
+        abort(404)
+    candidates = approvals.candidates(profile)
+    form = ApprovalForm()
+    status = 200
+    problem = None
+    if form.is_submitted():
+        try:
+            if not form.validate():
+                raise approvals.ApprovalError("The form expired. Reload the page and try again.")
+            approvals.set_approval(profile, bool(form.needs_approval.data), form.approvers.data or [], current_user)
+        except approvals.ApprovalError as error:
+            db.session.rollback()
+            status, problem = 422, str(error)
+        else:
+            db.session.commit()
+            flash(f"Approval settings of @{profile.handle} saved.", "success")
+            return redirect(url_for("access_groups.edit", group_id=group.id), 303)
+    chosen = set(form.approvers.data or []) if form.is_submitted() else set(approvals.approver_ids(profile))
+    needs = bool(form.needs_approval.data) if form.is_submitted() else profile.needs_approval
+    return render("posts/approval.html", status=status, page_title=f"Approval · @{profile.handle}", group=group,
+                  profile=profile, candidates=candidates, chosen=chosen, needs=needs, form=form, problem=problem)

@@ -1,0 +1,377 @@
+"""Posts: writing and scheduling them, client approval, comments, and each post's history.
+
+Status flow (DESIGN.md, Post): a post is a draft until it is scheduled. Scheduling a post for a
+profile that needs client approval makes it `pending_approval` (approvers are emailed a review
+link); otherwise it is `scheduled`. An approver approves (`approved`), leaves feedback (it stays
+pending) or rejects it with a reason (`rejected`: back with its author, editable like a draft).
+Editing the caption or media of a pending or approved post sends it back to pending. Only
+`scheduled` and `approved` posts are published, by the worker in `webapp/publishing.py`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Iterable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import url_for
+from sqlalchemy import select
+
+from . import audit
+from .extensions import db
+from .mail import queue_mail, render_mail
+from .models import (
+    AccessGroup,
+    Account,
+    ApprovalDecision,
+    AuditEvent,
+    Comment,
+    Decision,
+    MediaItem,
+    Network,
+    Post,
+    PostStatus,
+    ProfileApprover,
+    SocialProfile,
+    User,
+    utcnow,
+)
+
+# The longest caption each network takes.
+CAPTION_LIMITS: dict[str, int] = {
+    Network.INSTAGRAM.value: 2200,
+    Network.FACEBOOK.value: 63206,
+    Network.TIKTOK.value: 2200,
+    Network.LINKEDIN.value: 3000,
+    Network.X.value: 280,
+    Network.PINTEREST.value: 500,
+    Network.YOUTUBE.value: 5000,
+    Network.THREADS.value: 500,
+    Network.GOOGLE_BUSINESS.value: 1500,
+}
+ATTACHMENT_LIMIT = 10
+COMMENT_MAX_LENGTH = 5000
+NOTE_MAX_LENGTH = 2000
+
+# Statuses a post may be published from, and those its author may still change.
+PUBLISHABLE = (PostStatus.SCHEDULED.value, PostStatus.APPROVED.value)
+EDITABLE = (PostStatus.DRAFT.value, PostStatus.PENDING_APPROVAL.value, PostStatus.APPROVED.value,
+            PostStatus.REJECTED.value, PostStatus.SCHEDULED.value)
+STATUS_LABELS = {
+    PostStatus.DRAFT.value: "Draft",
+    PostStatus.PENDING_APPROVAL.value: "Awaiting approval",
+    PostStatus.APPROVED.value: "Approved",
+    PostStatus.REJECTED.value: "Rejected",
+    PostStatus.SCHEDULED.value: "Scheduled",
+    PostStatus.PUBLISHED.value: "Published",
+}
+
+
+class PostError(ValueError):
+    """Input about a post that is refused; nothing was changed. The message says why."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def account_zone(account: Account) -> ZoneInfo:
+    """The account's time zone, in which people read and enter times (UTC if it is unknown)."""
+    try:
+        return ZoneInfo(account.time_zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def status_label(post: Post, now: datetime | None = None) -> str:
+    """The status in words; a pending post whose time passed says so, since it will not go out."""
+    now = now or utcnow()
+    if post.status == PostStatus.PENDING_APPROVAL.value and post.scheduled_at and post.scheduled_at <= now:
+        return "Awaiting approval, time passed"
+    if post.status in PUBLISHABLE and post.publish_error:
+        return f"{STATUS_LABELS[post.status]}, publishing failed"
+    return STATUS_LABELS.get(post.status, post.status)
+
+
+def caption_problem(caption: str, networks: Iterable[str]) -> str | None:
+    """Why the caption is too long for one of the networks, if it is."""
+    for network in sorted(set(networks), key=lambda n: CAPTION_LIMITS[n]):
+        limit = CAPTION_LIMITS[network]
+        if len(caption) > limit:
+            label = Network(network).label
+            return f"{label} takes captions of up to {limit:,} characters; this one has {len(caption):,}."
+    return None
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What the composer sends: the profiles, caption, attachments and time (UTC, or None)."""
+
+    profiles: list[SocialProfile]
+    caption: str
+    media: list[MediaItem]
+    scheduled_at: datetime | None
+
+
+def _check_draft(group: AccessGroup, draft: Draft, schedule: bool, now: datetime) -> None:
+    if not draft.profiles:
+        raise PostError("Choose at least one social profile.", field="profiles")
+    if any(profile.access_group_id != group.id for profile in draft.profiles):
+        raise PostError("Choose profiles of this access group.", field="profiles")
+    problem = caption_problem(draft.caption, (p.network for p in draft.profiles))
+    if problem:
+        raise PostError(problem, field="caption")
+    if len(draft.media) > ATTACHMENT_LIMIT:
+        raise PostError(f"Attach at most {ATTACHMENT_LIMIT} items.", field="media")
+    if any(item.access_group_id != group.id for item in draft.media):
+        raise PostError("Attach items from this group's media library.", field="media")
+    if schedule:
+        if draft.scheduled_at is None:
+            raise PostError("Choose the date and time to publish at.", field="scheduled_at")
+        if draft.scheduled_at <= now:
+            raise PostError("Choose a time in the future.", field="scheduled_at")
+        if not draft.caption.strip() and not draft.media:
+            raise PostError("Write a caption or attach media before scheduling.", field="caption")
+
+
+def create_posts(group: AccessGroup, draft: Draft, author: User, schedule: bool) -> list[Post]:
+    """One post per chosen profile, as drafts or scheduled (pending approval where a profile needs it)."""
+    now = utcnow()
+    _check_draft(group, draft, schedule, now)
+    posts = []
+    for profile in draft.profiles:
+        post = Post(social_profile_id=profile.id, access_group_id=group.id, author_id=author.id,
+                    caption=draft.caption, scheduled_at=draft.scheduled_at, status=PostStatus.DRAFT.value,
+                    version=1)
+        post.social_profile = profile
+        post.media_items = list(draft.media)
+        db.session.add(post)
+        posts.append(post)
+    db.session.flush()
+    for post in posts:
+        _record(post, author, "post.created", after={"status": PostStatus.DRAFT.value})
+        if schedule:
+            _submit(post, author)
+    return posts
+
+
+def _submit(post: Post, actor: User) -> None:
+    """Scheduled, or waiting for approval where the profile needs it (its approvers are told)."""
+    before = post.status
+    if post.social_profile.needs_approval:
+        post.status = PostStatus.PENDING_APPROVAL.value
+        _record(post, actor, "post.submitted", before={"status": before}, after={"status": post.status})
+        notify_approvers([post], actor)
+    else:
+        post.status = PostStatus.SCHEDULED.value
+        _record(post, actor, "post.scheduled", before={"status": before},
+                after={"status": post.status, "scheduled_at": post.scheduled_at.isoformat()})
+    _retry_afresh(post)
+
+
+def update_post(post: Post, draft: Draft, actor: User, schedule: bool) -> None:
+    """Change a post; new caption or media send a pending or approved post back to pending."""
+    if post.status == PostStatus.PUBLISHED.value:
+        raise PostError("This post was published; it can no longer be changed.")
+    group = db.session.get(AccessGroup, post.access_group_id)
+    now = utcnow()
+    _check_draft(group, Draft([post.social_profile], draft.caption, draft.media, draft.scheduled_at),
+                 schedule or post.status != PostStatus.DRAFT.value, now)
+    content_changed = post.caption != draft.caption or [m.id for m in post.media_items] != [m.id for m in draft.media]
+    before = _snapshot(post)
+    post.caption = draft.caption
+    post.media_items = list(draft.media)
+    post.scheduled_at = draft.scheduled_at
+    if content_changed:
+        post.version += 1  # review links made for the old text no longer open it
+    db.session.flush()
+    _record(post, actor, "post.edited", before=before, after=_snapshot(post))
+    if post.status in (PostStatus.DRAFT.value, PostStatus.REJECTED.value):
+        if schedule:
+            _submit(post, actor)
+    elif content_changed and post.status in (PostStatus.PENDING_APPROVAL.value, PostStatus.APPROVED.value):
+        _submit(post, actor)
+    elif post.status in PUBLISHABLE:
+        _retry_afresh(post)  # a post given up on gets its attempts back once it is changed
+
+
+def _retry_afresh(post: Post) -> None:
+    post.publish_error = None
+    post.publish_attempts = 0
+    post.next_publish_at = None
+
+
+def reschedule(post: Post, when: datetime, actor: User) -> None:
+    """Move a post to another time; its status stays (an approved post stays approved)."""
+    if post.status == PostStatus.PUBLISHED.value:
+        raise PostError("This post was published; it can no longer be moved.")
+    if when <= utcnow():
+        raise PostError("Choose a time in the future.", field="scheduled_at")
+    before = post.scheduled_at.isoformat() if post.scheduled_at else None
+    post.scheduled_at = when
+    _retry_afresh(post)
+    _record(post, actor, "post.rescheduled", before={"scheduled_at": before}, after={"scheduled_at": when.isoformat()})
+
+
+def unschedule(post: Post, actor: User) -> None:
+    """Take a scheduled, pending or approved post back to a draft."""
+    if post.status == PostStatus.PUBLISHED.value:
+        raise PostError("This post was published; it can no longer be changed.")
+    before = post.status
+    post.status = PostStatus.DRAFT.value
+    _record(post, actor, "post.unscheduled", before={"status": before}, after={"status": post.status})
+
+
+def delete_post(post: Post, actor: User) -> None:
+    """Delete a post that was not published; its comments and decisions go with it."""
+    if post.status == PostStatus.PUBLISHED.value:
+        raise PostError("A published post stays in Roster's history; it cannot be deleted here.")
+    _record(post, actor, "post.deleted", before=_snapshot(post))
+    db.session.delete(post)
+
+
+def _snapshot(post: Post) -> dict:
+    return {
+        "status": post.status,
+        "caption": post.caption,
+        "media_item_ids": [item.id for item in post.media_items],
+        "scheduled_at": post.scheduled_at.isoformat() if post.scheduled_at else None,
+        "social_profile_id": post.social_profile_id,
+    }
+
+
+def _record(post: Post, actor: User | None, verb: str, before: dict | None = None, after: dict | None = None) -> None:
+    account_id = db.session.scalar(select(AccessGroup.account_id).where(AccessGroup.id == post.access_group_id))
+    audit.record(account_id, actor.id if actor else None, verb, "post", post.id, before=before, after=after)
+
+
+HISTORY_LABELS = {
+    "post.created": "Created",
+    "post.submitted": "Sent for approval",
+    "post.scheduled": "Scheduled",
+    "post.edited": "Edited",
+    "post.rescheduled": "Rescheduled",
+    "post.unscheduled": "Back to draft",
+    "post.approve": "Approved",
+    "post.feedback": "Feedback",
+    "post.reject": "Rejected",
+    "post.commented": "Commented",
+    "post.published": "Published",
+    "post.publish_failed": "Publishing failed",
+}
+
+
+def history(post: Post) -> list[tuple[AuditEvent, User | None]]:
+    """What happened to the post and who did it, oldest first."""
+    return list(db.session.execute(
+        select(AuditEvent, User).outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.object_type == "post", AuditEvent.object_id == post.id)
+        .order_by(AuditEvent.created_at, AuditEvent.id)
+    ).all())
+
+
+# --- approval -------------------------------------------------------------------------------------
+
+
+def approvers_of(profile: SocialProfile) -> list[User]:
+    return list(db.session.scalars(
+        select(User).join(ProfileApprover, ProfileApprover.user_id == User.id)
+        .where(ProfileApprover.social_profile_id == profile.id, User.active.is_(True)).order_by(User.name)
+    ))
+
+
+def is_approver(user: User, post: Post) -> bool:
+    return db.session.get(ProfileApprover, (post.social_profile_id, user.id)) is not None
+
+
+def notify_approvers(posts: list[Post], actor: User) -> None:
+    """Email each approver of these posts a review link covering all their pending posts."""
+    from . import review
+
+    reviewers: dict[int, User] = {}
+    for post in posts:
+        for user in approvers_of(post.social_profile):
+            reviewers[user.id] = user
+    for reviewer in reviewers.values():
+        review.send_review_link(reviewer, actor)
+
+
+def decide(post: Post, reviewer: User, decision: str, note: str = "", review_link_id: int | None = None) -> ApprovalDecision:
+    """An approver's decision on a pending post, recorded with who, when and what; the author is told."""
+    if decision not in {d.value for d in Decision}:
+        raise PostError("Choose Approve, Feedback or Reject.")
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise PostError(f"Keep the note to {NOTE_MAX_LENGTH:,} characters.", field="note")
+    if not is_approver(reviewer, post):
+        raise PostError("Only the profile's approvers can decide on this post.")
+    if post.status != PostStatus.PENDING_APPROVAL.value:
+        raise PostError("This post is no longer waiting for approval.")
+    if decision == Decision.FEEDBACK.value and not note:
+        raise PostError("Write your feedback first.", field="note")
+    if decision == Decision.REJECT.value and not note:
+        raise PostError("Say why you reject the post, so its author can fix it.", field="note")
+    record = ApprovalDecision(post_id=post.id, reviewer_id=reviewer.id, review_link_id=review_link_id,
+                              decision=decision, note=note)
+    db.session.add(record)
+    before = post.status
+    if decision == Decision.APPROVE.value:
+        post.status = PostStatus.APPROVED.value
+    elif decision == Decision.REJECT.value:
+        post.status = PostStatus.REJECTED.value
+    _record(post, reviewer, f"post.{decision}", before={"status": before},
+            after={"status": post.status, "note": note, "via_link": review_link_id is not None})
+    _notify_author(post, reviewer, "decision", decision=decision, note=note)
+    db.session.flush()
+    return record
+
+
+def decisions(post: Post) -> list[tuple[ApprovalDecision, User | None]]:
+    return list(db.session.execute(
+        select(ApprovalDecision, User).outerjoin(User, User.id == ApprovalDecision.reviewer_id)
+        .where(ApprovalDecision.post_id == post.id).order_by(ApprovalDecision.created_at, ApprovalDecision.id)
+    ).all())
+
+
+# --- comments -------------------------------------------------------------------------------------
+
+
+def add_comment(post: Post, author: User, body: str) -> Comment:
+    """A comment on the post; its author is emailed about it (unless they wrote it)."""
+    body = (body or "").strip()
+    if not body:
+        raise PostError("Write a comment first.", field="body")
+    if len(body) > COMMENT_MAX_LENGTH:
+        raise PostError(f"Keep comments to {COMMENT_MAX_LENGTH:,} characters.", field="body")
+    comment = Comment(post_id=post.id, author_id=author.id, body=body)
+    db.session.add(comment)
+    db.session.flush()
+    _record(post, author, "post.commented", after={"comment_id": comment.id})
+    _notify_author(post, author, "comment", note=body)
+    return comment
+
+
+def comments(post: Post) -> list[tuple[Comment, User | None]]:
+    return list(db.session.execute(
+        select(Comment, User).outerjoin(User, User.id == Comment.author_id)
+        .where(Comment.post_id == post.id).order_by(Comment.created_at, Comment.id)
+    ).all())
+
+
+def _notify_author(post: Post, actor: User, kind: str, decision: str | None = None, note: str = "") -> None:
+    """Email the post's author about a comment or a decision (not when they did it themselves)."""
+    if post.author_id is None or post.author_id == actor.id:
+        return
+    author = db.session.get(User, post.author_id)
+    if author is None or not author.active:
+        return
+    profile = post.social_profile
+    link = url_for("posts.show", group_id=post.access_group_id, post_id=post.id, _external=True)
+    text_body, html_body = render_mail("post_activity", kind=kind, decision=decision, actor=actor, note=note,
+                                       profile=profile, post=post, link=link, now=datetime.now(timezone.utc))
+    if kind == "comment":
+        subject = f"{actor.name} commented on your {profile.network_label} post"
+    else:
+        verb = {"approve": "approved", "feedback": "left feedback on", "reject": "rejected"}[decision or ""]
+        subject = f"{actor.name} {verb} your {profile.network_label} post"
+    queue_mail(author.email, subject, text_body, html_body)

@@ -1,0 +1,133 @@
+"""Review links: an emailed link lets one approver see and decide on their pending posts unsigned-in.
+
+The token is 256 bits of randomness stored only as its SHA-256; it expires, can be revoked, covers
+the posts named when it was made (each at the version it had then, so an edit closes it for that
+post), and opens nothing else. Opening it decides nothing: deciding is a POST from the page.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+
+from flask import current_app, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from . import audit, crypto
+from .extensions import db
+from .mail import queue_mail, render_mail
+from .models import (
+    AccessGroup,
+    Post,
+    PostStatus,
+    ProfileApprover,
+    ReviewLink,
+    ReviewLinkPost,
+    SocialProfile,
+    User,
+    utcnow,
+)
+
+
+class LinkState(str, enum.Enum):
+    OPEN = "open"
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    USED = "used"  # every post it covered was decided or changed since
+
+
+def pending_posts_for(reviewer: User) -> list[Post]:
+    """The posts waiting for this approver's decision, soonest first."""
+    return list(db.session.scalars(
+        select(Post).join(ProfileApprover, ProfileApprover.social_profile_id == Post.social_profile_id)
+        .where(ProfileApprover.user_id == reviewer.id, Post.status == PostStatus.PENDING_APPROVAL.value)
+        .options(selectinload(Post.social_profile))
+        .order_by(Post.scheduled_at, Post.id)
+    ))
+
+
+def issue_link(reviewer: User, posts: list[Post], created_by: User | None) -> tuple[ReviewLink, str]:
+    """A new link for `reviewer` covering `posts` as they are now; returns it and its token (never stored)."""
+    token = crypto.new_token()
+    now = utcnow()
+    link = ReviewLink(reviewer_id=reviewer.id, created_by_id=created_by.id if created_by else None,
+                      token_hash=crypto.token_hash(token), created_at=now,
+                      expires_at=now + timedelta(hours=current_app.config["REVIEW_LINK_TTL_HOURS"]))
+    db.session.add(link)
+    db.session.flush()
+    db.session.add_all(ReviewLinkPost(review_link_id=link.id, post_id=post.id, post_version=post.version)
+                       for post in posts)
+    db.session.flush()
+    return link, token
+
+
+def send_review_link(reviewer: User, actor: User | None) -> ReviewLink | None:
+    """Email the approver one link for all their pending posts (none when nothing waits)."""
+    posts = pending_posts_for(reviewer)
+    if not posts:
+        return None
+    link, token = issue_link(reviewer, posts, actor)
+    text_body, html_body = render_mail(
+        "review_request", reviewer=reviewer, actor=actor, posts=posts, expires_at=link.expires_at,
+        link=url_for("review.open_link", token=token, _external=True),
+    )
+    count = len(posts)
+    subject = f"{count} {'post is' if count == 1 else 'posts are'} waiting for your approval"
+    queue_mail(reviewer.email, subject, text_body, html_body)
+    return link
+
+
+def find(token: str | None) -> ReviewLink | None:
+    if not token or len(token) > 100:
+        return None
+    return db.session.scalar(select(ReviewLink).where(ReviewLink.token_hash == crypto.token_hash(token)))
+
+
+def open_posts(link: ReviewLink) -> list[Post]:
+    """The link's posts that still wait for a decision and were not changed since it was made."""
+    return list(db.session.scalars(
+        select(Post).join(ReviewLinkPost, ReviewLinkPost.post_id == Post.id)
+        .join(ProfileApprover, (ProfileApprover.social_profile_id == Post.social_profile_id)
+              & (ProfileApprover.user_id == link.reviewer_id))
+        .where(ReviewLinkPost.review_link_id == link.id, ReviewLinkPost.post_version == Post.version,
+               Post.status == PostStatus.PENDING_APPROVAL.value)
+        .options(selectinload(Post.social_profile), selectinload(Post.media_items))
+        .order_by(Post.scheduled_at, Post.id)
+    ))
+
+
+def state(link: ReviewLink | None, now: datetime | None = None) -> LinkState:
+    """Whether the link still opens anything (without looking at its posts: see `open_posts`)."""
+    now = now or utcnow()
+    if link is None:
+        return LinkState.UNKNOWN
+    if link.revoked_at is not None:
+        return LinkState.REVOKED
+    if link.expires_at <= now:
+        return LinkState.EXPIRED
+    return LinkState.OPEN
+
+
+def links_for_post(post: Post) -> list[tuple[ReviewLink, User]]:
+    """The review links that cover the post, newest first, with their reviewer (for the post page)."""
+    return list(db.session.execute(
+        select(ReviewLink, User).join(ReviewLinkPost, ReviewLinkPost.review_link_id == ReviewLink.id)
+        .join(User, User.id == ReviewLink.reviewer_id)
+        .where(ReviewLinkPost.post_id == post.id).order_by(ReviewLink.created_at.desc(), ReviewLink.id.desc())
+    ).all())
+
+
+def revoke(link: ReviewLink, actor: User) -> None:
+    """End a link now; it opens nothing afterwards."""
+    if link.revoked_at is None:
+        link.revoked_at = utcnow()
+        account_id = db.session.scalar(
+            select(AccessGroup.account_id).join(SocialProfile, SocialProfile.access_group_id == AccessGroup.id)
+            .join(Post, Post.social_profile_id == SocialProfile.id)
+            .join(ReviewLinkPost, ReviewLinkPost.post_id == Post.id)
+            .where(ReviewLinkPost.review_link_id == link.id).limit(1)
+        )
+        if account_id is not None:
+            audit.record(account_id, actor.id, "review_link.revoked", "review_link", link.id,
+                         after={"reviewer_id": link.reviewer_id})
