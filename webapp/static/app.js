@@ -349,6 +349,17 @@
   // Set while the pointer is over a set whose slot is taken: letting go there puts the chip back
   // where the drag started, even if it crossed a set with a free slot on the way.
   var refusedDrop = false;
+  // Where the pointer was last seen during a drag: the list under it at the drop is the one the
+  // person chose, whether or not SortableJS saw the pointer enter it.
+  var lastPointer = null;
+  document.addEventListener("dragover", function (event) {
+    lastPointer = { x: event.clientX, y: event.clientY };
+  });
+
+  function listUnderPointer() {
+    var under = lastPointer && document.elementFromPoint(lastPointer.x, lastPointer.y);
+    return under && under.closest ? under.closest(".chip-list") : null;
+  }
 
   htmx.onLoad(function (element) {
     var root = element.matches && element.matches("[data-organize]") ? element
@@ -363,6 +374,7 @@
           group: "profiles", draggable: ".chip", animation: 120,
           onStart: function () {
             refusedDrop = false;
+            lastPointer = null;
             say("");
           },
           onMove: function (event) {
@@ -371,7 +383,10 @@
             return !refusedDrop;
           },
           onEnd: function (event) {
-            if (refusedDrop && event.to !== event.from) {
+            var dropList = listUnderPointer();
+            var refusedHere = dropList && dropList !== event.to && slotTaken(dropList, event.item);
+            if (refusedHere) { say(slotTakenMessage(dropList, event.item)); }
+            if ((refusedDrop || refusedHere) && event.to !== event.from) {
               event.from.insertBefore(event.item, event.from.children[event.oldIndex] || null);
             } else if (event.to !== event.from) {
               say("");  // a drop that was taken: an earlier refusal no longer applies
