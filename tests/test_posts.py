@@ -307,3 +307,13 @@ def test_a_post_given_up_on_gets_its_attempts_back_when_rescheduled(agency):
     rules.reschedule(post, post.scheduled_at + timedelta(hours=1), agency["manager"])
     assert (post.publish_attempts, post.publish_error, post.next_publish_at) == (0, None, None)
     assert rules.status_label(post) == "Scheduled"
+
+
+def test_drafts_without_a_time_are_listed_on_the_group_home(agency, auth, client):
+    auth.login(agency["manager"])
+    client.post(f"/g/{agency['maya'].id}/posts",
+                data={"caption": "Idea for later", "profiles": [agency["x"].id], "save_draft": "y"})
+    home = client.get(f"/g/{agency['maya'].id}/").get_data(as_text=True)
+    assert "Drafts without a time" in home and "Idea for later" in home
+    auth.login(agency["leo_creator"])
+    assert "Idea for later" not in client.get(f"/g/{agency['leo'].id}/").get_data(as_text=True)

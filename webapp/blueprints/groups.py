@@ -83,8 +83,17 @@ def home(group_id: int | None = None):
     if policy.can(current_user, "media.view", group):
         group_media = policy.visible(select(MediaItem.id)).where(MediaItem.access_group_id == group.id)
         media_count = db.session.scalar(select(func.count()).select_from(group_media.subquery()))
-    upcoming = []
+    upcoming, drafts = [], []
     if policy.can(current_user, "posts.view", group):
+        # Drafts without a time have no day in the calendar: they are listed here.
+        drafts = db.session.scalars(
+            policy.visible(select(Post))
+            .where(Post.access_group_id == group.id, Post.status == PostStatus.DRAFT.value,
+                   Post.scheduled_at.is_(None))
+            .options(joinedload(Post.social_profile))
+            .order_by(Post.updated_at.desc(), Post.id.desc())
+            .limit(UPCOMING_LIMIT)
+        ).all()
         upcoming = db.session.scalars(
             policy.visible(select(Post))
             .where(
@@ -92,7 +101,7 @@ def home(group_id: int | None = None):
                 Post.scheduled_at >= datetime.now(timezone.utc),
                 Post.status != PostStatus.PUBLISHED.value,
             )
-            .options(selectinload(Post.social_profile))
+            .options(joinedload(Post.social_profile))
             .order_by(Post.scheduled_at, Post.id)
             .limit(UPCOMING_LIMIT)
         ).all()
@@ -106,6 +115,7 @@ def home(group_id: int | None = None):
         social_sets=social_sets,
         media_count=media_count,
         upcoming=upcoming,
+        drafts=drafts,
     )
 
 
