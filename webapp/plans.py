@@ -7,10 +7,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import func, or_, select, union
 
 from .extensions import db
-from .models import AccessGroup, Account, Membership, MemberRight, Plan, Role, SocialSet
+from .models import (
+    AccessGroup,
+    Account,
+    MemberRight,
+    Membership,
+    Plan,
+    Role,
+    SocialSet,
+    UserGroup,
+    UserGroupMember,
+    UserGroupRight,
+    utcnow,
+)
 
 REFERENCE_PLANS: tuple[dict, ...] = (
     {"code": "self_hosted", "name": "Self-hosted", "max_access_groups": None, "max_social_sets": None, "max_seats": None},
@@ -67,18 +81,52 @@ def check_social_set_limit(account: Account) -> None:
     _check(account, "social sets", account.plan.max_social_sets, used)
 
 
-def seats_used(account: Account) -> int:
-    """Team seats taken: every member but clients, plus clients who may publish."""
-    return db.session.scalar(
-        select(func.count(func.distinct(Membership.id)))
-        .outerjoin(MemberRight, (MemberRight.membership_id == Membership.id)
-                   & (MemberRight.name == "posts.publish"))
-        .where(
-            Membership.account_id == account.id,
-            Membership.deactivated_at.is_(None),
-            (Membership.role != Role.CLIENT.value) | MemberRight.name.is_not(None),
-        )
+def _seat_holders(account: Account) -> Any:
+    """Ids of live memberships of the account that take a seat: every role but client, and clients
+    who hold a publishing right of their own or through a live user group."""
+    from .rights import SEAT_RIGHTS
+
+    now = utcnow()
+    live = (
+        Membership.account_id == account.id,
+        Membership.deactivated_at.is_(None),
+        or_(Membership.expires_at.is_(None), Membership.expires_at > now),
     )
+    staff = select(Membership.id).where(*live, Membership.role != Role.CLIENT.value)
+    own = (
+        select(Membership.id)
+        .join(MemberRight, MemberRight.membership_id == Membership.id)
+        .where(*live, MemberRight.name.in_(SEAT_RIGHTS))
+    )
+    inherited = (
+        select(Membership.id)
+        .join(UserGroupMember, UserGroupMember.user_id == Membership.user_id)
+        .join(UserGroup, (UserGroup.id == UserGroupMember.user_group_id) & (UserGroup.account_id == account.id))
+        .join(UserGroupRight, UserGroupRight.user_group_id == UserGroup.id)
+        .where(*live, UserGroupRight.name.in_(SEAT_RIGHTS),
+               or_(UserGroupMember.expires_at.is_(None), UserGroupMember.expires_at > now))
+    )
+    return union(staff, own, inherited).subquery()
+
+
+def seats_used(account: Account) -> int:
+    """Team seats taken: every member but clients, plus clients who may create or publish posts."""
+    return db.session.scalar(select(func.count()).select_from(_seat_holders(account)))
+
+
+def check_seats_after_change(account: Account, used_before: int) -> None:
+    """Refuse a change (already flushed) that took a seat the plan does not have.
+
+    Call with `seats_used(account)` from before the change; a change that frees seats or keeps
+    the count is always allowed, even on an account already over its limit.
+    """
+    limit = account.plan.max_seats
+    if limit is None:
+        return
+    db.session.flush()
+    used = seats_used(account)
+    if used > used_before and used > limit:
+        raise PlanLimitReached(plan_name=account.plan.name, what="team seats", limit=limit)
 
 
 def check_seat_limit(account: Account, pending: int = 0) -> None:

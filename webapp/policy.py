@@ -65,7 +65,9 @@ RIGHTS: tuple[str, ...] = (
 # Actions only the owner may take, whatever rights anybody else is given.
 OWNER_ACTIONS: frozenset[str] = frozenset({"groups.create", "plan.change", "owner.transfer"})
 # Actions for the owner and admins by role (managing access groups: rename, delete, settings).
-ADMIN_ACTIONS: frozenset[str] = frozenset({"groups.manage"})
+# members.manage: roles, rights and end dates of members, and user groups;
+# access.review: the review of who can enter which group with which rights.
+ADMIN_ACTIONS: frozenset[str] = frozenset({"groups.manage", "members.manage", "access.review"})
 ADMIN_ROLES: frozenset[str] = frozenset({Role.OWNER.value, Role.ADMIN.value})
 
 ROLE_BASELINE: dict[str, frozenset[str]] = {
