@@ -106,6 +106,30 @@ class Oracle:
         allowed = {ENTER} | rights | {action for action, roles in BY_ROLE.items() if role in roles}
         return {action: Verdict.ALLOWED if action in allowed else Verdict.DENIED for action in ACTIONS}
 
+    def paths(self, person: str, group: str, action: str) -> tuple[set, set]:
+        """Every way the person enters the group, and every way they hold `action` (a right) there."""
+        account = GROUPS[group]
+        role = self.roles.get((person, account))
+        if role is None or person in self.deactivated:
+            return set(), set()
+        teams = [t for t in USER_GROUPS if person in self.team_members[t]] if account == ACME else []
+        entry = {("user_group", t) for t in teams if group in self.team_grants[t]}
+        if (person, group) in self.users_tab:
+            entry.add(("users_tab", None))
+        if role == "owner":
+            entry.add(("owner", None))
+        right = set()
+        if action != ENTER:
+            if role == "owner":
+                right.add(("owner", None))
+            else:
+                if action in BASELINE[role]:
+                    right.add(("role", None))
+                if action in self.own_rights.get(person, set()):
+                    right.add(("own", None))
+                right |= {("user_group", t) for t in teams if action in self.team_rights[t]}
+        return entry, right
+
 
 # --- the machine ---------------------------------------------------------------------------------
 
@@ -298,6 +322,28 @@ class PermissionChanges(RuleBasedStateMachine):
             if person != "Rival owner" and self.group_ids["Rival HQ"] in perms.access_group_ids:
                 wrong.append(f"{person} may enter Rival HQ")
         assert not wrong, "\n".join(wrong)
+
+    @invariant()
+    def explainer_lists_every_path(self):
+        """The "Why?" explainer agrees with the verdict and lists exactly the oracle's paths."""
+        grounds = policy.load_grounds(list(self.user_ids.values()))
+        team_of = {team_id: name for name, team_id in self.teams.items()}
+        wrong = []
+        for person in PEOPLE:
+            mine = grounds[self.user_ids[person]]
+            assert mine.permissions == load_permissions(self.user_ids[person])
+            for group_name, group in self.groups.items():
+                for action in (ENTER, *DESIGN_RIGHTS):
+                    told = policy.explain(mine, action, group)
+                    entry = {(r.kind, team_of.get(r.user_group_id)) for r in told.entry}
+                    right = {(r.kind, team_of.get(r.user_group_id)) for r in told.right}
+                    if (entry, right) != self.oracle.paths(person, group_name, action):
+                        wrong.append(f"{person}: {action} in {group_name}: explainer lists {entry} and {right}, "
+                                     f"DESIGN.md gives {self.oracle.paths(person, group_name, action)}")
+                    if told.allowed != (bool(entry) and (action == ENTER or bool(right))):
+                        wrong.append(f"{person}: {action} in {group_name}: says {told.verdict.name} "
+                                     f"with paths {entry} and {right}")
+        assert not wrong, "\n".join(wrong[:10])
 
 
 def test_design_rights_are_the_policys_rights():

@@ -162,13 +162,24 @@ def _not_expired(column: Any, now: Any) -> Any:
     return or_(column.is_(None), column > now)
 
 
+# Where an entry into a group comes from, as the statement below labels its "enter" rows.
+VIA_OWNER = "owner"
+VIA_USERS_TAB = "users_tab"
+VIA_USER_GROUP = "user_group"
+
+
 @functools.cache
 def _permissions_statement() -> Any:
-    """The one query behind `load_permissions`, built once; the user and the time are parameters."""
-    user_id = bindparam("user_id", type_=Integer)
+    """The one query behind `load_permissions`, built once; the users and the time are parameters.
+
+    Each row is (user, kind, account, group, name, user group): a role, a right (with the user
+    group it comes from, if any), an entry into a group (`name` says through what), or a profile
+    the user removed. The rows keep every path, so `grounds_for` can say why as well as whether.
+    """
+    user_ids = bindparam("user_ids", expanding=True, type_=Integer)
     now = bindparam("now", type_=UTCDateTime)
     membership_live = and_(
-        Membership.user_id == user_id,
+        Membership.user_id.in_(user_ids),
         Membership.deactivated_at.is_(None),
         _not_expired(Membership.expires_at, now),
     )
@@ -176,33 +187,38 @@ def _permissions_statement() -> Any:
     no_account = cast(null(), Integer).label("account_id")
     no_group = cast(null(), Integer).label("access_group_id")
     no_name = cast(null(), String).label("name")
-    user_active = select(literal("active").label("kind"), no_account, no_group, no_name).where(
-        User.id == user_id, User.active.is_(True)
-    )
+    no_user_group = cast(null(), Integer).label("user_group_id")
+    user_active = select(
+        User.id.label("user_id"), literal("active").label("kind"), no_account, no_group, no_name, no_user_group
+    ).where(User.id.in_(user_ids), User.active.is_(True))
     roles = select(
-        literal("role"), Membership.account_id, no_group, Membership.role
+        Membership.user_id, literal("role"), Membership.account_id, no_group, Membership.role, no_user_group
     ).where(membership_live)
     own_rights = (
-        select(literal("right"), Membership.account_id, no_group, MemberRight.name)
+        select(Membership.user_id, literal("right"), Membership.account_id, no_group, MemberRight.name,
+               no_user_group)
         .join(MemberRight, MemberRight.membership_id == Membership.id)
         .where(membership_live)
     )
     live_user_groups = and_(
-        UserGroupMember.user_id == user_id, _not_expired(UserGroupMember.expires_at, now)
+        UserGroupMember.user_id.in_(user_ids), _not_expired(UserGroupMember.expires_at, now)
     )
     inherited_rights = (
-        select(literal("right"), UserGroup.account_id, no_group, UserGroupRight.name)
+        select(UserGroupMember.user_id, literal("right"), UserGroup.account_id, no_group, UserGroupRight.name,
+               UserGroup.id)
         .join(UserGroupMember, UserGroupMember.user_group_id == UserGroup.id)
         .join(UserGroupRight, UserGroupRight.user_group_id == UserGroup.id)
         .where(live_user_groups)
     )
     entry_by_users_tab = (
-        select(literal("enter"), AccessGroup.account_id, AccessGroup.id, no_name)
+        select(GroupUser.user_id, literal("enter"), AccessGroup.account_id, AccessGroup.id,
+               literal(VIA_USERS_TAB), no_user_group)
         .join(GroupUser, GroupUser.access_group_id == AccessGroup.id)
-        .where(GroupUser.user_id == user_id, _not_expired(GroupUser.expires_at, now))
+        .where(GroupUser.user_id.in_(user_ids), _not_expired(GroupUser.expires_at, now))
     )
     entry_by_user_group = (
-        select(literal("enter"), AccessGroup.account_id, AccessGroup.id, no_name)
+        select(UserGroupMember.user_id, literal("enter"), AccessGroup.account_id, AccessGroup.id,
+               literal(VIA_USER_GROUP), UserGroup.id)
         .join(UserGroupGrant, UserGroupGrant.access_group_id == AccessGroup.id)
         .join(UserGroup, and_(
             UserGroup.id == UserGroupGrant.user_group_id,
@@ -212,47 +228,148 @@ def _permissions_statement() -> Any:
         .where(live_user_groups)
     )
     entry_as_owner = (
-        select(literal("enter"), AccessGroup.account_id, AccessGroup.id, no_name)
+        select(Membership.user_id, literal("enter"), AccessGroup.account_id, AccessGroup.id,
+               literal(VIA_OWNER), no_user_group)
         .join(Membership, Membership.account_id == AccessGroup.account_id)
         .where(membership_live, Membership.role == Role.OWNER.value)
     )
     removed_profiles = select(
-        literal("removed"), no_account, ProfileAccessRemoval.social_profile_id, no_name
-    ).where(ProfileAccessRemoval.user_id == user_id)
+        ProfileAccessRemoval.user_id, literal("removed"), no_account, ProfileAccessRemoval.social_profile_id,
+        no_name, no_user_group,
+    ).where(ProfileAccessRemoval.user_id.in_(user_ids))
     return union_all(
         user_active, roles, own_rights, inherited_rights,
         entry_by_users_tab, entry_by_user_group, entry_as_owner, removed_profiles,
     )
 
 
-def load_permissions(user_id: int, now: datetime | None = None) -> Permissions:
-    """Everything the policy needs about one user, in a single query."""
-    parameters = {"user_id": user_id, "now": now or datetime.now(timezone.utc)}
-    rows = db.session.execute(_permissions_statement(), parameters).all()
+@dataclass(frozen=True)
+class Entry:
+    """One way into an access group: as owner, on its Users tab, or through a granted user group."""
+
+    via: str
+    user_group_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Grounds:
+    """What one user's permissions rest on: the permissions, and every path behind them."""
+
+    permissions: Permissions
+    entries: dict[int, tuple[Entry, ...]] = field(default_factory=dict)  # group id -> ways in
+    own_rights: dict[int, frozenset[str]] = field(default_factory=dict)  # account id -> member's own
+    # account id -> right -> the user groups giving it
+    inherited: dict[int, dict[str, tuple[int, ...]]] = field(default_factory=dict)
+
+
+def _grounds_from_rows(user_id: int, rows: list[Any]) -> Grounds:
     if not any(kind == "active" for kind, *_ in rows):
-        return NO_PERMISSIONS  # an inactive user may do nothing at all
+        return Grounds(permissions=NO_PERMISSIONS)  # an inactive user may do nothing at all
 
     role_by_account: dict[int, str] = {}
-    granted: dict[int, set[str]] = {}
-    groups: dict[int, int] = {}
+    own: dict[int, set[str]] = {}
+    inherited: dict[int, dict[str, list[int]]] = {}
+    entries: dict[int, list[Entry]] = {}
+    group_account: dict[int, int] = {}
     removed: set[int] = set()
-    for kind, account_id, access_group_id, name in rows:
+    for kind, account_id, access_group_id, name, user_group_id in rows:
         if kind == "role":
             role_by_account[account_id] = name
-        elif kind == "right":
-            granted.setdefault(account_id, set()).add(name)
+        elif kind == "right" and name in RIGHTS:
+            if user_group_id is None:
+                own.setdefault(account_id, set()).add(name)
+            else:
+                inherited.setdefault(account_id, {}).setdefault(name, []).append(user_group_id)
         elif kind == "enter":
-            groups[access_group_id] = account_id
+            group_account[access_group_id] = account_id
+            entries.setdefault(access_group_id, []).append(Entry(name, user_group_id))
         elif kind == "removed":
             removed.add(access_group_id)
     # Rights and entries only count in accounts where the membership is live.
-    return Permissions(
+    live = role_by_account.keys()
+    granted = {
+        account_id: frozenset(own.get(account_id, set()) | set(inherited.get(account_id, {})))
+        for account_id in live if account_id in own or account_id in inherited
+    }
+    permissions = Permissions(
         user_id=user_id,
         roles=role_by_account,
-        granted={a: frozenset(r & set(RIGHTS)) for a, r in granted.items() if a in role_by_account},
-        groups={grp: a for grp, a in groups.items() if a in role_by_account},
+        granted=granted,
+        groups={grp: a for grp, a in group_account.items() if a in live},
         removed_profiles=frozenset(removed),
     )
+    order = {VIA_OWNER: 0, VIA_USERS_TAB: 1, VIA_USER_GROUP: 2}
+    return Grounds(
+        permissions=permissions,
+        entries={
+            grp: tuple(sorted(set(ways), key=lambda way: (order[way.via], way.user_group_id or 0)))
+            for grp, ways in entries.items() if group_account[grp] in live
+        },
+        own_rights={a: frozenset(rights) for a, rights in own.items() if a in live},
+        inherited={
+            a: {right: tuple(sorted(set(ids))) for right, ids in by_right.items()}
+            for a, by_right in inherited.items() if a in live
+        },
+    )
+
+
+def load_grounds(user_ids: list[int], now: datetime | None = None) -> dict[int, Grounds]:
+    """The grounds of several users' permissions, in a single query."""
+    parameters = {"user_ids": list(user_ids), "now": now or datetime.now(timezone.utc)}
+    rows_by_user: dict[int, list[Any]] = {user_id: [] for user_id in user_ids}
+    if user_ids:
+        for user_id, *row in db.session.execute(_permissions_statement(), parameters):
+            rows_by_user[user_id].append(row)
+    return {user_id: _grounds_from_rows(user_id, rows) for user_id, rows in rows_by_user.items()}
+
+
+def load_permissions(user_id: int, now: datetime | None = None) -> Permissions:
+    """Everything the policy needs about one user, in a single query."""
+    return load_grounds([user_id], now)[user_id].permissions
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One path by which a user holds a right or enters a group."""
+
+    kind: str  # "owner", "role", "own", "user_group" (a right); or an Entry's `via` (entry)
+    user_group_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Yes or no for one user, group and action, with every path that grants it."""
+
+    verdict: Verdict
+    role: str | None
+    entry: tuple[Reason, ...]
+    right: tuple[Reason, ...]  # empty when the action is entering the group
+
+    @property
+    def allowed(self) -> bool:
+        return self.verdict is Verdict.ALLOWED
+
+
+def explain(grounds: Grounds, action: str, group: AccessGroup) -> Explanation:
+    """Why `action` in `group` is allowed or not: the verdict comes from `decide` itself."""
+    if action != ENTER and action not in RIGHTS:
+        raise ValueError(f"the explainer answers for entering a group or a right, not {action!r}")
+    perms = grounds.permissions
+    verdict = decide(perms, action, group)
+    role = perms.role_in(group.account_id)
+    entry = tuple(Reason(way.via, way.user_group_id) for way in grounds.entries.get(group.id, ()))
+    right: list[Reason] = []
+    if action != ENTER and role is not None:
+        if role == Role.OWNER.value:
+            right.append(Reason("owner"))
+        else:
+            if action in ROLE_BASELINE[role]:
+                right.append(Reason("role"))
+            if action in grounds.own_rights.get(group.account_id, frozenset()):
+                right.append(Reason("own"))
+            right.extend(Reason("user_group", user_group_id)
+                         for user_group_id in grounds.inherited.get(group.account_id, {}).get(action, ()))
+    return Explanation(verdict=verdict, role=role, entry=entry, right=tuple(right))
 
 
 def permissions_for(user: Any) -> Permissions:
