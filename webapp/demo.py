@@ -29,6 +29,9 @@ from .models import (
     SocialProfile,
     SocialSet,
     User,
+    UserGroup,
+    UserGroupMember,
+    UserGroupRight,
 )
 from .storage import media_storage
 
@@ -54,7 +57,11 @@ CREATORS = [
 # Which staff work in which creator groups (the owner and the admin see every group).
 STAFF_GROUPS = {"sam": {"maya", "jonah"}, "ivy": {"priya", "leo"}}
 
+# Creators get their media rights from the "Creators" user group; the first creator also holds
+# analytics of her own, so the access review and the "Why?" explainer show both kinds of path.
 CREATOR_RIGHTS = ("media.view", "media.upload")
+CREATORS_GROUP = ("Creators", "Every creator we represent: they may use their media library.")
+OWN_GRANTS = {"maya": ("analytics.view",)}
 
 SWATCHES = ["#4f46e5", "#db2777", "#059669", "#d97706", "#0891b2", "#7c3aed"]
 
@@ -113,7 +120,7 @@ def seed_demo(now: datetime | None = None, with_files: bool = True) -> Account:
     for name, local, *_ in CREATORS:
         users[local] = User(email=_email(local), name=name, password_hash=password_hash)
         memberships[local] = Membership(account=account, user=users[local], role=Role.CLIENT.value)
-        memberships[local].rights = [MemberRight(name=right) for right in CREATOR_RIGHTS]
+        memberships[local].rights = [MemberRight(name=right) for right in OWN_GRANTS.get(local, ())]
     db.session.add_all(users.values())
     db.session.add_all(memberships.values())
 
@@ -132,6 +139,12 @@ def seed_demo(now: datetime | None = None, with_files: bool = True) -> Account:
         GroupUser(access_group_id=groups[group_key].id, user_id=users[user_key].id)
         for user_key, group_key in sorted(entries)
     )
+    creators_group = UserGroup(account_id=account.id, name=CREATORS_GROUP[0], description=CREATORS_GROUP[1])
+    db.session.add(creators_group)
+    db.session.flush()
+    db.session.add_all(UserGroupRight(user_group_id=creators_group.id, name=right) for right in CREATOR_RIGHTS)
+    db.session.add_all(UserGroupMember(user_group_id=creators_group.id, user_id=users[local].id)
+                       for _, local, *_ in CREATORS)
 
     hq_set = SocialSet(access_group_id=headquarters.id, name="Northstar", position=0)
     db.session.add(hq_set)
