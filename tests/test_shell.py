@@ -42,6 +42,17 @@ def test_group_home_shows_sets_media_and_upcoming_posts(client, auth, agency):
     assert page.count('class="slot empty"') == len(Network) - 1
 
 
+def test_group_home_shows_upcoming_times_in_the_accounts_zone(client, auth, agency):
+    """Times on the overview are read in the agency's time zone, as on the calendar."""
+    agency["account"].time_zone = "Asia/Tokyo"
+    post = factories.make_post(agency["instagram"], PostStatus.SCHEDULED, in_days=3, caption="Tokyo time")
+    post.scheduled_at = post.scheduled_at.replace(hour=1, minute=30, second=0, microsecond=0)
+    db.session.commit()
+    auth.login(agency["owner"])
+    page = client.get(f"/g/{agency['maya'].id}/").get_data(as_text=True)
+    assert re.search(r", 10:30 <span class=\"muted\">Asia/Tokyo</span></time>", page)
+
+
 def test_full_page_and_fragment_come_from_one_url(client, auth, agency):
     """A normal request gets the whole page; an htmx request gets the main block and the sidebar out of band."""
     auth.login(agency["owner"])

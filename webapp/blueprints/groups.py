@@ -13,6 +13,7 @@ from ..extensions import db
 from ..forms import GroupFilterForm
 from ..htmx import hx_redirect, is_htmx, render
 from ..models import AccessGroup, MediaItem, Network, Post, PostStatus, SocialSet
+from ..posts import account_zone
 
 bp = Blueprint("groups", __name__)
 
@@ -116,6 +117,7 @@ def home(group_id: int | None = None):
         media_count=media_count,
         upcoming=upcoming,
         drafts=drafts,
+        zone=account_zone(group.account),
     )
 
 
