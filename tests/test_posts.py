@@ -198,6 +198,18 @@ def test_a_published_post_cannot_change(agency, auth, client):
     assert client.post(f"/g/{agency['maya'].id}/posts/{post.id}/delete").status_code == 422
 
 
+def test_unscheduling_and_deleting_after_confirmation(agency, auth, client):
+    post_id = make_pending(agency).id
+    url = f"/g/{agency['maya'].id}/posts/{post_id}"
+    auth.login(agency["manager"])
+    response = client.post(f"{url}/unschedule")
+    assert response.status_code == 303 and response.headers["Location"].endswith(url)
+    assert db.session.scalar(select(Post.status).where(Post.id == post_id)) == PostStatus.DRAFT.value
+    response = client.post(f"{url}/delete")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/g/{agency['maya'].id}/")
+    assert db.session.scalar(select(Post.id).where(Post.id == post_id)) is None
+
+
 # --- approval -------------------------------------------------------------------------------------
 
 

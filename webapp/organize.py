@@ -559,27 +559,25 @@ def inverse_moves(event: AuditEvent) -> list[StagedMove]:
     return moves
 
 
+def _put_back(model: Any, columns: tuple[str, str], pairs: set[tuple[int, int]], end: int, end_id: Any) -> None:
+    """Insert the missing (a, b) rows of a link table, where the end at index `end` still exists."""
+    if not pairs:
+        return
+    existing = set(db.session.scalars(select(end_id).where(end_id.in_([pair[end] for pair in pairs]))))
+    key = tuple_(*(getattr(model, column) for column in columns))
+    present = {tuple(row) for row in db.session.execute(select(*key.clauses).where(key.in_(pairs)))}
+    rows = [dict(zip(columns, pair)) for pair in pairs - present if pair[end] in existing]
+    if rows:
+        db.session.execute(insert(model), rows)
+
+
 def restore_links(event: AuditEvent) -> None:
     """Put back the campaign links and approvers the change removed, where both ends still exist."""
     record = event.after or {}
-    links = {tuple(link) for link in record.get("campaign_links", [])}
-    if links:
-        campaigns = set(db.session.scalars(select(Campaign.id).where(Campaign.id.in_([c for c, _ in links]))))
-        present = {tuple(row) for row in db.session.execute(
-            select(CampaignProfile.campaign_id, CampaignProfile.social_profile_id)
-            .where(tuple_(CampaignProfile.campaign_id, CampaignProfile.social_profile_id).in_(links)))}
-        rows = [{"campaign_id": c, "social_profile_id": p} for c, p in links - present if c in campaigns]
-        if rows:
-            db.session.execute(insert(CampaignProfile), rows)
-    approvers = {tuple(pair) for pair in record.get("approvers", [])}
-    if approvers:
-        users = set(db.session.scalars(select(User.id).where(User.id.in_([u for _, u in approvers]))))
-        present = {tuple(row) for row in db.session.execute(
-            select(ProfileApprover.social_profile_id, ProfileApprover.user_id)
-            .where(tuple_(ProfileApprover.social_profile_id, ProfileApprover.user_id).in_(approvers)))}
-        rows = [{"social_profile_id": p, "user_id": u} for p, u in approvers - present if u in users]
-        if rows:
-            db.session.execute(insert(ProfileApprover), rows)
+    _put_back(CampaignProfile, ("campaign_id", "social_profile_id"),
+              {tuple(link) for link in record.get("campaign_links", [])}, 0, Campaign.id)
+    _put_back(ProfileApprover, ("social_profile_id", "user_id"),
+              {tuple(pair) for pair in record.get("approvers", [])}, 1, User.id)
 
 
 def mark_undone(event: AuditEvent, actor: User, undo_event: AuditEvent) -> None:

@@ -274,38 +274,35 @@ def update(group_id: int, post_id: int):
     return redirect(url_for("posts.show", group_id=group.id, post_id=post.id), 303)
 
 
-@bp.post("/g/<int:group_id>/posts/<int:post_id>/unschedule")
-def unschedule(group_id: int, post_id: int):
-    """Take the post back to a draft (it will not be published)."""
+def _confirmed_change(group_id: int, post_id: int, change, done: str, next_url):
+    """Apply a confirmed change to a post the user may edit; the post page with the reason if refused."""
     group = _group(group_id, "posts.view")
     post = _post(group, post_id, "posts.edit")
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        rules.unschedule(post, current_user)
+        change(post, current_user)
     except rules.PostError as problem:
         db.session.rollback()
         return _post_page(group, post, 422, problem=str(problem))
     db.session.commit()
-    flash("The post is a draft again; it will not be published.", "success")
-    return redirect(url_for("posts.show", group_id=group.id, post_id=post.id), 303)
+    flash(done, "success")
+    return redirect(next_url(group, post), 303)
+
+
+@bp.post("/g/<int:group_id>/posts/<int:post_id>/unschedule")
+def unschedule(group_id: int, post_id: int):
+    """Take the post back to a draft (it will not be published)."""
+    return _confirmed_change(
+        group_id, post_id, rules.unschedule, "The post is a draft again; it will not be published.",
+        lambda group, post: url_for("posts.show", group_id=group.id, post_id=post.id))
 
 
 @bp.post("/g/<int:group_id>/posts/<int:post_id>/delete")
 def delete(group_id: int, post_id: int):
     """Delete the post after the confirmation."""
-    group = _group(group_id, "posts.view")
-    post = _post(group, post_id, "posts.edit")
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        rules.delete_post(post, current_user)
-    except rules.PostError as problem:
-        db.session.rollback()
-        return _post_page(group, post, 422, problem=str(problem))
-    db.session.commit()
-    flash("Post deleted.", "success")
-    return redirect(url_for("groups.home", group_id=group.id), 303)
+    return _confirmed_change(group_id, post_id, rules.delete_post, "Post deleted.",
+                             lambda group, post: url_for("groups.home", group_id=group.id))
 
 
 @bp.post("/g/<int:group_id>/posts/<int:post_id>/comments")
