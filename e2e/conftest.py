@@ -32,6 +32,7 @@ from webapp.demo import seed_demo
 from webapp.extensions import db
 from webapp.mail import send_pending
 from webapp.models import AccessGroup
+from webapp.scratch_db import scratch_database
 
 E2E_DIR = Path(__file__).resolve().parent
 
@@ -83,16 +84,27 @@ class LiveServer:
         return group_id
 
 
-def build_app(directory: Path) -> Flask:
-    """A Roster app on its own SQLite file, its schema made by the real migrations.
+@contextlib.contextmanager
+def own_database(directory: Path) -> Iterator[str]:
+    """A new database for one test: on PostgreSQL when TEST_DATABASE_URL names a server, else SQLite."""
+    server_url = os.environ.get("TEST_DATABASE_URL")
+    if server_url:
+        with scratch_database(server_url, "roster_e2e") as url:
+            yield url
+    else:
+        yield f"sqlite:///{directory / 'roster-e2e.db'}"
 
-    The unit tests switch to PostgreSQL when TEST_DATABASE_URL is set; the browser tests stay on
-    SQLite, since they test the pages, and the migration is run by them on SQLite either way.
+
+def build_app(directory: Path, database_url: str | None = None) -> Flask:
+    """A Roster app, its schema made by the real migrations; on its own SQLite file by default.
+
+    The shared servers stay on SQLite, since they test the pages; a test that changes what other
+    tests count on takes `demo_server`, which follows TEST_DATABASE_URL like the unit tests do.
     Not TESTING: CSRF protection and error pages behave as in production.
     """
     app = create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory / 'roster-e2e.db'}",
+            "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{directory / 'roster-e2e.db'}",
             "MEDIA_ROOT": str(directory / "media"),
             "MAIL_OUTBOX": str(directory / "outbox"),
             "SECRET_KEY": "e2e-secret-key",
@@ -123,15 +135,26 @@ def serve(app: Flask) -> Iterator[LiveServer]:
             db.engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[LiveServer]:
-    """Roster with the demo agency, Northstar Talent, for the whole session."""
-    app = build_app(tmp_path_factory.mktemp("e2e-demo"))
+def seeded(app: Flask) -> Flask:
+    """`app` with the demo agency, Northstar Talent, in its database."""
     with app.app_context():
         seed_demo()
         db.session.commit()
         db.session.remove()
-    with serve(app) as server:
+    return app
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """Roster with the demo agency, Northstar Talent, for the whole session."""
+    with serve(seeded(build_app(tmp_path_factory.mktemp("e2e-demo")))) as server:
+        yield server
+
+
+@pytest.fixture
+def demo_server(tmp_path) -> Iterator[LiveServer]:
+    """A demo agency for one test alone, for tests that change what others count on."""
+    with own_database(tmp_path) as url, serve(seeded(build_app(tmp_path, url))) as server:
         yield server
 
 

@@ -7,25 +7,16 @@ the run of the suite on PostgreSQL also races two admins' saves on PostgreSQL.
 """
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
-import flask_migrate
 import pytest
-from flask import Flask
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
-from webapp import create_app
-from webapp.demo import seed_demo
 from webapp.extensions import db
 from webapp.models import Post, SocialProfile, SocialSet
-from webapp.scratch_db import scratch_database
 
-from .conftest import LiveServer, serve
+from .conftest import LiveServer
 from .helpers import sign_in
 
 OWNER = "owner@northstar.example"
@@ -35,47 +26,9 @@ TALL = {"width": 1280, "height": 1000}
 CURRENT_STATE = "Nothing was moved; the board now shows the current state."
 
 
-@contextlib.contextmanager
-def database_url(directory: Path) -> Iterator[str]:
-    """A new database: on PostgreSQL when TEST_DATABASE_URL names a server, else SQLite."""
-    server_url = os.environ.get("TEST_DATABASE_URL")
-    if server_url:
-        with scratch_database(server_url, "roster_e2e") as url:
-            yield url
-    else:
-        yield f"sqlite:///{directory / 'roster-e2e.db'}"
-
-
-def organize_app(directory: Path, url: str) -> Flask:
-    """Roster as `build_app` in conftest makes it, on the database at `url`, with the demo agency."""
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "MEDIA_ROOT": str(directory / "media"),
-            "MAIL_OUTBOX": str(directory / "outbox"),
-            "SECRET_KEY": "e2e-secret-key",
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-            "RATELIMIT_ENABLED": False,
-        }
-    )
-    with app.app_context():
-        flask_migrate.upgrade()
-        seed_demo()
-        db.session.commit()
-        db.session.remove()
-    return app
-
-
 @pytest.fixture
-def organize_server(tmp_path) -> Iterator[LiveServer]:
-    """A demo agency for this test alone."""
-    with database_url(tmp_path) as url, serve(organize_app(tmp_path, url)) as server:
-        yield server
-
-
-@pytest.fixture
-def base_url(organize_server: LiveServer) -> str:
-    return organize_server.url
+def base_url(demo_server: LiveServer) -> str:
+    return demo_server.url
 
 
 # --- finding things on the board ------------------------------------------------------------------
@@ -206,10 +159,10 @@ def groups_holding(server: LiveServer, handle: str) -> set[int]:
 
 
 def test_a_profile_dragged_to_another_group_takes_its_posts_and_leaves_its_media(
-    page: Page, new_context, organize_server
+    page: Page, new_context, demo_server
 ):
     """Maya's Instagram goes to Leo's set: the preview says what happens; Maya then sees neither it nor its posts."""
-    maya_group, leo_group = organize_server.group_id("Maya Lopez"), organize_server.group_id("Leo Park")
+    maya_group, leo_group = demo_server.group_id("Maya Lopez"), demo_server.group_id("Leo Park")
     # Maya, in a session of her own, sees her Instagram, its three upcoming posts and the photo one uses.
     maya = new_context().new_page()
     sign_in(maya, "maya@northstar.example")
@@ -293,7 +246,7 @@ def test_a_profile_dragged_to_another_group_takes_its_posts_and_leaves_its_media
     expect(slot(leo, "Leo Main", "Instagram")).to_contain_text("@mayalopez")
 
 
-def test_a_whole_set_dragged_by_its_handle_moves_to_the_other_group(page: Page, organize_server):
+def test_a_whole_set_dragged_by_its_handle_moves_to_the_other_group(page: Page, demo_server):
     """Maya's Brand Deals goes to Leo's column with both its profiles; a reload shows it there."""
     page.set_viewport_size(TALL)
     sign_in(page, OWNER)
@@ -319,10 +272,10 @@ def test_a_whole_set_dragged_by_its_handle_moves_to_the_other_group(page: Page, 
     expect(set_card(page, "Maya Lopez", "Brand Deals")).to_have_count(0)
     expect(chip_labels(page, "Leo Park", "Brand Deals")).to_have_text(["@mayalopezdeals", "@mayalopezdeals"])
     expect(sets_of(page, "Maya Lopez").get_by_role("listitem", name=re.compile("^Social set"))).to_have_count(1)
-    assert groups_holding(organize_server, "mayalopezdeals") == {organize_server.group_id("Leo Park")}
+    assert groups_holding(demo_server, "mayalopezdeals") == {demo_server.group_id("Leo Park")}
 
 
-def test_a_profile_dropped_on_a_set_that_has_that_network_is_refused(page: Page, organize_server):
+def test_a_profile_dropped_on_a_set_that_has_that_network_is_refused(page: Page, demo_server):
     """Northstar (HQ) has an Instagram: Jonah's Instagram cannot go there, and nothing is staged."""
     page.set_viewport_size(TALL)
     sign_in(page, OWNER)
@@ -344,7 +297,7 @@ def test_a_profile_dropped_on_a_set_that_has_that_network_is_refused(page: Page,
     expect_no_more_changes(page)
 
 
-def test_a_refused_drop_after_crossing_another_set_stages_nothing(page: Page, organize_server):
+def test_a_refused_drop_after_crossing_another_set_stages_nothing(page: Page, demo_server):
     """Maya's Instagram dragged to Jonah Main passes over Leo Main on the way: it must not stay there."""
     page.set_viewport_size(TALL)
     sign_in(page, OWNER)
@@ -357,9 +310,9 @@ def test_a_refused_drop_after_crossing_another_set_stages_nothing(page: Page, or
     expect(pending(page)).to_have_text("No changes", timeout=1_000)
 
 
-def test_undo_puts_everything_back(page: Page, organize_server):
+def test_undo_puts_everything_back(page: Page, demo_server):
     """Jonah's YouTube goes to Northstar HQ and comes back with Undo, its campaign link restored."""
-    jonah_group = organize_server.group_id("Jonah Reed")
+    jonah_group = demo_server.group_id("Jonah Reed")
     page.set_viewport_size(TALL)
     sign_in(page, OWNER)
     open_board(page)
@@ -405,7 +358,7 @@ def test_undo_puts_everything_back(page: Page, organize_server):
     expect(dialog).to_be_hidden()
 
 
-def test_the_same_move_with_the_keyboard_alone(page: Page, organize_server):
+def test_the_same_move_with_the_keyboard_alone(page: Page, demo_server):
     """Tab to "Move … to…", choose the set with the arrow keys, stage, save and confirm: no mouse."""
     page.set_viewport_size(TALL)
     sign_in(page, OWNER)
@@ -444,7 +397,7 @@ def test_the_same_move_with_the_keyboard_alone(page: Page, organize_server):
 
 
 def test_two_admins_moving_the_same_set_one_wins_and_nothing_is_half_moved(
-    new_context, organize_server, browser_problems
+    new_context, demo_server, browser_problems
 ):
     """The owner sends Priya's Brand Deals to Leo, Alex sends it to Jonah, both confirm: one wins, whole."""
     browser_problems.expect_status(409)  # the loser is answered 409 on purpose
@@ -489,7 +442,7 @@ def test_two_admins_moving_the_same_set_one_wins_and_nothing_is_half_moved(
 
     # Its profile and its post are in that group too, and nowhere else.
     for group in (moved_to, not_moved_to, "Priya Shah"):
-        group_id = organize_server.group_id(group)
+        group_id = demo_server.group_id(group)
         here = 1 if group == moved_to else 0
         winner.goto(f"/g/{group_id}/profiles")
         deals = winner.get_by_role("list", name="Social sets").get_by_role("listitem", name="Brand Deals", exact=True)
@@ -501,4 +454,4 @@ def test_two_admins_moving_the_same_set_one_wins_and_nothing_is_half_moved(
         expect(winner.get_by_role("article", name="Social set Brand Deals")).to_have_count(here)
         expect(winner.get_by_role("region", name="Upcoming posts").get_by_role("listitem").filter(
             has_text="LinkedIn")).to_have_count(here)
-    assert groups_holding(organize_server, "priyashahdeals") == {organize_server.group_id(moved_to)}
+    assert groups_holding(demo_server, "priyashahdeals") == {demo_server.group_id(moved_to)}
