@@ -183,3 +183,26 @@ def make_post(
     db.session.add(post)
     db.session.flush()
     return post
+
+
+def two_creator_agency() -> dict:
+    """Maya's group (a set with Instagram and TikTok) and Leo's (X), a manager in both, Maya herself.
+
+    Not committed: a fixture adds what its tests need, then commits.
+    """
+    account = make_account("Northstar")
+    maya = make_group(account, "Maya Lopez")
+    main = make_social_set(maya, "Maya Main")
+    leo = make_group(account, "Leo Park")
+    return {
+        "account": account,
+        "maya": maya,
+        "leo": leo,
+        "main": main,
+        "instagram": make_profile(main, Network.INSTAGRAM, handle="mayalopez"),
+        "tiktok": make_profile(main, Network.TIKTOK, handle="mayadances"),
+        "leo_profile": make_profile(make_social_set(leo, "Leo Main"), Network.X, handle="leopark"),
+        "manager": make_member(account, Role.MANAGER, groups=[maya, leo], name="Sam Manager"),
+        "creator": make_member(account, Role.CLIENT, groups=[maya], name="Maya Lopez"),
+        "owner": owner_of(account),
+    }

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from webapp.blueprints.calendar import DAY_LIMIT, PAGE_SIZE, month_period, week_period
 from webapp.extensions import db
-from webapp.models import AuditEvent, Network, Post, PostStatus, ProfileAccessRemoval, Role
+from webapp.models import AuditEvent, Post, PostStatus, ProfileAccessRemoval
 
 from . import factories
 
@@ -21,20 +21,10 @@ NEW_YORK = ZoneInfo("America/New_York")
 @pytest.fixture
 def agency(app):
     """Maya's group with two profiles (the creator removed one of them), Leo's group, and who works there."""
-    account = factories.make_account("Northstar")
-    maya = factories.make_group(account, "Maya Lopez")
-    main = factories.make_social_set(maya, "Maya Main")
-    instagram = factories.make_profile(main, Network.INSTAGRAM, handle="mayalopez")
-    tiktok = factories.make_profile(main, Network.TIKTOK, handle="mayadances")
-    leo = factories.make_group(account, "Leo Park")
-    leo_profile = factories.make_profile(factories.make_social_set(leo, "Leo Main"), Network.X, handle="leopark")
-    manager = factories.make_member(account, Role.MANAGER, groups=[maya, leo], name="Sam Manager")
-    creator = factories.make_member(account, Role.CLIENT, groups=[maya], name="Maya Lopez")
-    db.session.add(ProfileAccessRemoval(social_profile_id=tiktok.id, user_id=creator.id))
+    agency = factories.two_creator_agency()
+    db.session.add(ProfileAccessRemoval(social_profile_id=agency["tiktok"].id, user_id=agency["creator"].id))
     db.session.commit()
-    return {"account": account, "maya": maya, "leo": leo, "instagram": instagram, "tiktok": tiktok,
-            "leo_profile": leo_profile, "manager": manager, "creator": creator,
-            "owner": factories.owner_of(account)}
+    return agency
 
 
 def post_at(profile, when: datetime, status: PostStatus = PostStatus.SCHEDULED, caption: str = "Hello world",

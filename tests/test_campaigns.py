@@ -28,24 +28,14 @@ JUNE_1, JUNE_30 = date(2031, 6, 1), date(2031, 6, 30)
 @pytest.fixture
 def agency(app):
     """Maya's group with three profiles (one hidden from her), Leo's group with one, and who works there."""
-    account = factories.make_account("Northstar")
-    maya = factories.make_group(account, "Maya Lopez")
-    main = factories.make_social_set(maya, "Maya Main")
-    instagram = factories.make_profile(main, Network.INSTAGRAM, handle="mayalopez")
-    tiktok = factories.make_profile(main, Network.TIKTOK, handle="mayadances")
-    youtube = factories.make_profile(main, Network.YOUTUBE, handle="mayavlogs")
-    leo = factories.make_group(account, "Leo Park")
-    leo_profile = factories.make_profile(factories.make_social_set(leo, "Leo Main"), Network.X, handle="leopark")
-    manager = factories.make_member(account, Role.MANAGER, groups=[maya, leo], name="Sam Manager")
-    creator = factories.make_member(account, Role.CLIENT, groups=[maya], name="Maya Lopez")
+    agency = factories.two_creator_agency()
+    agency["youtube"] = factories.make_profile(agency["main"], Network.YOUTUBE, handle="mayavlogs")
     # A client granted campaigns.manage, who removed the YouTube profile she connected.
-    planner = factories.make_member(account, Role.CLIENT, groups=[maya], rights=["campaigns.manage"],
-                                    name="Pat Planner")
-    db.session.add(ProfileAccessRemoval(social_profile_id=youtube.id, user_id=planner.id))
+    agency["planner"] = factories.make_member(agency["account"], Role.CLIENT, groups=[agency["maya"]],
+                                              rights=["campaigns.manage"], name="Pat Planner")
+    db.session.add(ProfileAccessRemoval(social_profile_id=agency["youtube"].id, user_id=agency["planner"].id))
     db.session.commit()
-    return {"account": account, "maya": maya, "leo": leo, "instagram": instagram, "tiktok": tiktok,
-            "youtube": youtube, "leo_profile": leo_profile, "manager": manager, "creator": creator,
-            "planner": planner, "owner": factories.owner_of(account)}
+    return agency
 
 
 def make_campaign(group, name: str, starts_on=None, ends_on=None, profiles=()) -> Campaign:
