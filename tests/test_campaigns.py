@@ -125,6 +125,17 @@ def test_a_name_of_120_characters_and_a_one_day_campaign_are_fine(agency):
     assert len(campaign.name) == 120
 
 
+def test_a_twin_saved_at_the_same_moment_is_refused_by_the_database(agency, monkeypatch):
+    """Both saves checked the name before either was written: the database refuses the second."""
+    make_campaign(agency["maya"], "Summer Launch")
+    db.session.commit()
+    monkeypatch.setattr(rules, "_name_taken", lambda *args, **kwargs: False)
+    with pytest.raises(rules.CampaignError, match="already has a campaign called “Summer Launch”"):
+        rules.create_campaign(agency["maya"], rules.CampaignDetails("Summer Launch"), [], agency["manager"])
+    db.session.rollback()
+    assert names_in(agency["maya"]) == ["Summer Launch"]
+
+
 def test_the_same_name_may_be_used_in_another_group(agency):
     make_campaign(agency["maya"], "Summer Launch")
     rules.create_campaign(agency["leo"], rules.CampaignDetails("summer launch"), [], agency["manager"])

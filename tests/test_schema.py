@@ -35,6 +35,31 @@ def test_migrations_match_the_models_and_downgrade_cleanly(tmp_path):
             db.engine.dispose()
 
 
+def test_campaign_twins_are_numbered_before_names_become_unique(tmp_path):
+    """Campaigns saved with the same name before 0005 keep their data under a numbered name."""
+    with fresh_database_url(tmp_path) as url:
+        app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade(revision="0004")
+            with db.engine.begin() as connection:
+                connection.execute(text("INSERT INTO plans (code, name) VALUES ('x', 'X') ON CONFLICT DO NOTHING"))
+                connection.execute(text("INSERT INTO accounts (id, name, plan_code, time_zone, created_at) "
+                                        "VALUES (1, 'A', 'x', 'UTC', CURRENT_TIMESTAMP)"))
+                connection.execute(text("INSERT INTO access_groups (id, account_id, name, is_default, created_at) "
+                                        "VALUES (1, 1, 'G', TRUE, CURRENT_TIMESTAMP)"))
+                for campaign_id, name in ((1, "Launch"), (2, "launch"), (3, "Launch (2)"), (4, "Launch")):
+                    connection.execute(text("INSERT INTO campaigns (id, access_group_id, name, created_at) "
+                                            "VALUES (:id, 1, :name, CURRENT_TIMESTAMP)"),
+                                       {"id": campaign_id, "name": name})
+            upgrade()
+            with db.engine.connect() as connection:
+                names = connection.execute(text("SELECT name FROM campaigns ORDER BY id")).scalars().all()
+            assert names == ["Launch", "launch (3)", "Launch (2)", "Launch (4)"]
+            db.session.remove()
+            downgrade(revision="base")
+            db.engine.dispose()
+
+
 @pytest.fixture
 def social_set(app):
     account = factories.make_account()

@@ -12,6 +12,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
 
 from . import audit
 from .access_groups import normalized_name
@@ -127,6 +128,21 @@ def campaign_rows(
 # --- creating, changing and deleting -----------------------------------------------------------------
 
 
+def _taken(group: AccessGroup, name: str) -> CampaignError:
+    return CampaignError(f"“{group.name}” already has a campaign called “{name}”.")
+
+
+def _flush_named(group: AccessGroup, name: str) -> None:
+    """Flush a new or renamed campaign; a twin saved at the same moment is refused like any other.
+
+    The transaction is spoilt then: the caller rolls back, as on any refusal."""
+    refusal = _taken(group, name)  # worded now: nothing can be loaded once the flush failed
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise refusal from None
+
+
 def _name_taken(group: AccessGroup, name: str, except_id: int | None = None) -> bool:
     query = select(Campaign.id).where(
         Campaign.access_group_id == group.id, func.lower(Campaign.name) == name.lower()
@@ -150,7 +166,7 @@ def _checked(
     if len(name) > NAME_MAX_LENGTH:
         raise CampaignError(f"Keep the name to {NAME_MAX_LENGTH} characters or fewer.")
     if _name_taken(group, name, except_id):
-        raise CampaignError(f"“{group.name}” already has a campaign called “{name}”.")
+        raise _taken(group, name)
     if details.starts_on and details.ends_on and details.ends_on < details.starts_on:
         raise CampaignError("The end date cannot be before the start date.", field="ends_on")
     # Only profiles of this group may be linked, whatever the caller offered.
@@ -191,7 +207,7 @@ def create_campaign(
     campaign = Campaign(access_group_id=group.id, name=name, starts_on=details.starts_on,
                         ends_on=details.ends_on, profiles=profiles)
     db.session.add(campaign)
-    db.session.flush()
+    _flush_named(group, name)
     audit.record(group.account_id, actor.id, "campaign.created", "campaign", campaign.id,
                  after=_snapshot(campaign))
     return campaign
@@ -215,6 +231,7 @@ def update_campaign(
     after = _snapshot(campaign)
     if after == before:
         return False
+    _flush_named(group, name)
     audit.record(group.account_id, actor.id, "campaign.updated", "campaign", campaign.id,
                  before=before, after=after)
     return True

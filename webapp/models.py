@@ -532,6 +532,9 @@ class Campaign(db.Model):
 
     __table_args__ = (
         CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="dates_ordered"),
+        # The rules refuse a name taken in any case, with a clear message; the database refuses the
+        # same name saved twice at once.
+        UniqueConstraint("access_group_id", "name", name="uq_campaigns_group_name"),
     )
 
 
