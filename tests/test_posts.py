@@ -9,6 +9,7 @@ from sqlalchemy import select
 from webapp import approvals
 from webapp import posts as rules
 from webapp.extensions import db
+from webapp.zones import account_zone
 from webapp.models import (
     ApprovalDecision,
     Mail,
@@ -75,7 +76,7 @@ def test_scheduling_reads_the_time_in_the_accounts_zone(agency, auth, client):
     assert response.status_code == 303
     post = only_post()
     assert post.status == PostStatus.SCHEDULED.value and post.author_id == agency["manager"].id
-    local = post.scheduled_at.astimezone(rules.account_zone(agency["account"]))
+    local = post.scheduled_at.astimezone(account_zone(agency["account"]))
     assert (local.hour, local.minute) == (9, 30) and post.scheduled_at.hour in (13, 14)  # EST or EDT
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Scheduled 1 post." in page and "09:30 (America/New_York)" in page
@@ -170,7 +171,7 @@ def test_editing_the_text_of_an_approved_post_sends_it_back_to_pending(agency, a
     db.session.commit()
     version = post.version
     auth.login(agency["manager"])
-    local = post.scheduled_at.astimezone(rules.account_zone(agency["account"]))
+    local = post.scheduled_at.astimezone(account_zone(agency["account"]))
     response = client.post(f"/g/{agency['maya'].id}/posts/{post.id}", data={
         "caption": "Launch day!", "date": local.date().isoformat(), "time": local.strftime("%H:%M")})
     assert response.status_code == 303

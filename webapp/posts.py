@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import url_for
 from sqlalchemy import select
@@ -22,7 +21,6 @@ from .extensions import db
 from .mail import queue_mail, render_mail
 from .models import (
     AccessGroup,
-    Account,
     ApprovalDecision,
     AuditEvent,
     Comment,
@@ -73,14 +71,6 @@ class PostError(ValueError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
-
-
-def account_zone(account: Account) -> ZoneInfo:
-    """The account's time zone, in which people read and enter times (UTC if it is unknown)."""
-    try:
-        return ZoneInfo(account.time_zone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def status_label(post: Post, now: datetime | None = None) -> str:

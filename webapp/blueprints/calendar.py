@@ -16,6 +16,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from .. import policy
 from .. import posts as rules
+from ..zones import account_zone
 from ..extensions import db
 from ..htmx import is_partial, render
 from ..media import decode_cursor
@@ -248,7 +249,7 @@ def _list_page(group: AccessGroup, shown: Shown, boundary: datetime) -> tuple[li
 
 def _calendar_context(group: AccessGroup, shown: Shown, problem: str | None = None) -> dict:
     """What the calendar page shows: the period's days and posts, or a page of the list."""
-    zone = rules.account_zone(group.account)
+    zone = account_zone(group.account)
     today = datetime.now(zone).date()
     context = dict(group=group, shown=shown, zone=zone, today=today, views=VIEWS, lists=LISTS, problem=problem,
                    page_title=f"Calendar · {group.name}",
@@ -300,7 +301,7 @@ def reschedule(group_id: int, post_id: int):
     policy.authorize("posts.edit", post)
     shown = CalendarQuery(request.form).shown()  # the calendar the form was sent from, to show again
     form = RescheduleForm()
-    zone = rules.account_zone(group.account)
+    zone = account_zone(group.account)
     try:
         if not form.validate_on_submit():
             raise rules.PostError(form.problem())

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..forms import GroupFilterForm
 from ..htmx import hx_redirect, is_htmx, render
 from ..models import AccessGroup, MediaItem, Network, Post, PostStatus, SocialSet
-from ..posts import account_zone
+from ..zones import account_zone
 
 bp = Blueprint("groups", __name__)
 

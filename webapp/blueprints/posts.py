@@ -15,13 +15,14 @@ from wtforms.validators import Length, Optional
 from .. import approvals, policy
 from .. import posts as rules
 from .. import review
+from ..zones import account_zone
 from ..extensions import db
 from ..htmx import is_htmx, render
 from ..models import AccessGroup, MediaItem, Network, Post, PostStatus, SocialProfile, utcnow
 
 bp = Blueprint("posts", __name__)
 bp.add_app_template_global(rules.status_label, "post_status")
-bp.add_app_template_global(rules.account_zone, "account_zone")
+bp.add_app_template_global(account_zone, "account_zone")
 bp.add_app_template_global(utcnow, "now_utc")
 bp.add_app_template_global(rules.HISTORY_LABELS, "history_labels")
 
@@ -118,7 +119,7 @@ def _when(group: AccessGroup, form: ComposeForm) -> datetime | None:
         raise rules.PostError("Choose both a date and a time.", field="scheduled_at")
     if not 2000 <= form.date.data.year <= 2999:
         raise rules.PostError("Choose a date between the years 2000 and 2999.", field="scheduled_at")
-    local = datetime.combine(form.date.data, form.time.data, tzinfo=rules.account_zone(group.account))
+    local = datetime.combine(form.date.data, form.time.data, tzinfo=account_zone(group.account))
     return local.astimezone(timezone.utc)
 
 
@@ -140,7 +141,7 @@ def _composer(group: AccessGroup, form: ComposeForm, post: Post | None = None, s
     return render(
         "posts/compose.html", status=status, page_title="Edit post" if post else "New post", group=group,
         form=form, post=post, profiles=profiles, chosen_media=chosen_media, limits=limits, problem=problem,
-        zone=rules.account_zone(group.account), may_pick_media=policy.can(current_user, "media.view", group),
+        zone=account_zone(group.account), may_pick_media=policy.can(current_user, "media.view", group),
     )
 
 
@@ -224,7 +225,7 @@ def _post_page(group: AccessGroup, post: Post, status: int = 200, comment_form: 
     may_edit = policy.can(current_user, "posts.edit", post)
     return render(
         "posts/show.html", status=status, page_title=f"{post.social_profile.network_label} post", group=group,
-        post=post, zone=rules.account_zone(group.account), history=rules.history(post),
+        post=post, zone=account_zone(group.account), history=rules.history(post),
         comments=rules.comments(post), decisions=rules.decisions(post),
         comment_form=comment_form or CommentForm(formdata=None),
         decision_form=decision_form or DecisionForm(formdata=None), confirm_form=ConfirmForm(formdata=None),
@@ -248,7 +249,7 @@ def edit(group_id: int, post_id: int):
     form.caption.data = post.caption
     form.media.data = [item.id for item in post.media_items]
     if post.scheduled_at:
-        local = post.scheduled_at.astimezone(rules.account_zone(group.account))
+        local = post.scheduled_at.astimezone(account_zone(group.account))
         form.date.data, form.time.data = local.date(), local.time().replace(second=0, microsecond=0)
     return _composer(group, form, post)
 
@@ -323,7 +324,7 @@ def comment(group_id: int, post_id: int):
     if is_htmx():
         return render("posts/show.html", block="comments", group=group, post=post, comments=rules.comments(post),
                       comment_form=CommentForm(formdata=None), may_comment=True,
-                      zone=rules.account_zone(group.account))
+                      zone=account_zone(group.account))
     flash("Comment added.", "success")
     return redirect(url_for("posts.show", group_id=group.id, post_id=post.id, _anchor="comments"), 303)
 

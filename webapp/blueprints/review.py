@@ -24,6 +24,7 @@ from wtforms.validators import AnyOf, Length
 from .. import policy
 from .. import posts as post_rules
 from .. import review as rules
+from ..zones import account_zone
 from ..extensions import db
 from ..models import (
     AccessGroup,
@@ -161,7 +162,7 @@ def _page(link: ReviewLink, open_posts: list[Post], problem: Problem | None = No
     if not open_posts and not reviewed:
         return _closed(rules.LinkState.USED)
     accounts = _accounts(open_posts + [entry.post for entry in reviewed])
-    zones: dict[int, ZoneInfo] = {group_id: post_rules.account_zone(account) for group_id, account in accounts.items()}
+    zones: dict[int, ZoneInfo] = {group_id: account_zone(account) for group_id, account in accounts.items()}
     return render_template(
         "review/page.html", page_title="Review posts", reviewer=db.session.get(User, link.reviewer_id),
         link=link, posts=open_posts, reviewed=reviewed, feedback=_feedback_given(link, open_posts),
