@@ -1,7 +1,9 @@
-"""Settings › Social Sets & Access Groups in a browser: create, plan limit, Users tab add and remove."""
+"""Settings › Social Sets & Access Groups in a browser: create, plan limit, Users tab add and remove,
+user groups and end dates."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
@@ -9,7 +11,7 @@ from sqlalchemy import select
 from webapp.accounts import hash_password
 from webapp.demo import DEMO_PASSWORD
 from webapp.extensions import db
-from webapp.models import AccessGroup, Account, GroupUser, Membership, Role, User
+from webapp.models import AccessGroup, Account, GroupUser, Membership, Role, User, UserGroup, UserGroupMember
 
 from .helpers import GROUP_URL, expect_group_shown, sign_in
 
@@ -32,6 +34,21 @@ def add_member(live_server, email: str, name: str, role: Role, group_names: list
             group_id = db.session.scalar(select(AccessGroup.id).where(
                 AccessGroup.account_id == account.id, AccessGroup.name == group_name))
             db.session.add(GroupUser(access_group_id=group_id, user_id=user.id))
+        db.session.commit()
+        db.session.remove()
+
+
+def add_user_group(live_server, name: str, member_emails: list[str],
+                   account_name: str = "Northstar Talent") -> None:
+    """Put a user group with these members straight into the live server's database."""
+    with live_server.app.app_context():
+        account_id = db.session.scalar(select(Account.id).where(Account.name == account_name))
+        user_group = UserGroup(account_id=account_id, name=name)
+        db.session.add(user_group)
+        db.session.flush()
+        for email in member_emails:
+            user_id = db.session.scalar(select(User.id).where(User.email == email))
+            db.session.add(UserGroupMember(user_group_id=user_group.id, user_id=user_id))
         db.session.commit()
         db.session.remove()
 
@@ -118,3 +135,38 @@ def test_users_tab_adds_with_filter_and_removes_after_confirmation(page: Page, n
     options = rita.get_by_role("list", name="Access groups")
     expect(options.get_by_role("link", name="Maya Lopez")).to_be_visible()
     expect(options.get_by_role("link", name="Leo Park")).to_have_count(0)
+
+
+def test_users_tab_grants_a_user_group_and_gives_an_entrant_an_end_date(page: Page, live_server):
+    """Type part of a user group's name, add the group and see it listed; give a person an end date."""
+    # People and a user group of this test's own, so the demo's groups keep the users other tests expect.
+    add_member(live_server, "oona@northstar.example", "Oona Nightly", Role.MANAGER, [])
+    add_member(live_server, "ezra@northstar.example", "Ezra Endicott", Role.MANAGER, ["Priya Shah"])
+    add_user_group(live_server, "Overnight Editors", ["oona@northstar.example"])
+
+    sign_in(page, "owner@northstar.example")
+    page.goto(f"/settings/access-groups/{live_server.group_id('Priya Shah')}?tab=users")
+    granted = page.get_by_role("table", name="User groups", exact=True)
+    expect(granted.get_by_role("row", name=re.compile("Overnight Editors"))).to_have_count(0)
+
+    page.get_by_text("Add User").click()
+    page.get_by_label("Find a member or user group").fill("overnig")
+    offered = page.get_by_role("list", name="User groups you can add")
+    expect(offered.get_by_role("listitem").filter(has_text="Overnight Editors")).to_contain_text("1 member")
+    offered.get_by_role("button", name="Add group Overnight Editors").click()
+    granted_message = "Members of the user group “Overnight Editors” can now enter “Priya Shah”."
+    expect(page.get_by_text(granted_message)).to_be_visible()
+    row = granted.get_by_role("row", name=re.compile("Overnight Editors"))
+    expect(row).to_contain_text("1 member")
+    expect(row.get_by_role("button", name="Remove")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("Oona Nightly"))).to_contain_text("user group Overnight Editors")
+
+    # Ezra may enter until a day two weeks from now (the demo agency works in UTC).
+    last_day = datetime.now(timezone.utc).date() + timedelta(days=14)
+    ezra = page.get_by_role("row", name=re.compile("Ezra Endicott"))
+    ezra.get_by_text("Set end date").click()
+    ezra.get_by_label("Last day Ezra Endicott may enter").fill(last_day.isoformat())
+    ezra.get_by_role("button", name="Save end date").click()
+    expect(page.get_by_text(f"Ezra Endicott may enter “Priya Shah” until {last_day:%d %b %Y}.")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("Ezra Endicott"))).to_contain_text(
+        f"Users tab until {last_day:%d %b %Y}")

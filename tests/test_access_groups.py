@@ -1,13 +1,27 @@
 """Settings › Social Sets & Access Groups: listing, creating, renaming, deleting, the Users tab."""
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
+from webapp import access_groups as rules
 from webapp.extensions import db
-from webapp.models import AccessGroup, AuditEvent, GroupUser, Invitation, Network, Role, utcnow
+from webapp.models import (
+    AccessGroup,
+    AuditEvent,
+    GroupUser,
+    Invitation,
+    Network,
+    Role,
+    UserGroupGrant,
+    UserGroupMember,
+    utcnow,
+)
+from webapp.policy import load_permissions
 
 from . import factories
 
@@ -211,3 +225,332 @@ def test_cannot_add_someone_from_another_account(client, auth, agency):
     assert response.status_code == 422
     assert "Only members who accepted their invitation can be added." in response.get_data(as_text=True)
     assert db.session.get(GroupUser, (agency["maya"].id, stranger.id)) is None
+
+
+
+# --- end dates on the Users tab ------------------------------------------------------------------
+
+
+def local_today(zone: str = "UTC") -> date:
+    return datetime.now(ZoneInfo(zone)).date()
+
+
+def until(day: date) -> str:
+    """How the Users tab writes an end date."""
+    return f'until <time datetime="{day.isoformat()}">{day:%d %b %Y}</time>'
+
+
+def events(verb: str) -> list[AuditEvent]:
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.verb == verb).order_by(AuditEvent.id)))
+
+
+def signed_in(app, user):
+    """Another browser, signed in as `user`."""
+    browser = app.test_client()
+    assert browser.post("/login", data={"email": user.email, "password": factories.PASSWORD}).status_code == 303
+    return browser
+
+
+def test_add_user_with_an_end_date_keeps_them_until_that_day_ends_in_the_account_time_zone(client, auth, agency):
+    """The end date is the end of that day where the agency works, stored as aware UTC, and audited."""
+    agency["account"].time_zone = "America/New_York"
+    newcomer = factories.make_member(agency["account"], Role.MANAGER, name="Nina Newcomer")
+    db.session.commit()
+    auth.login(agency["admin"])
+    maya = agency["maya"]
+    ends_on = local_today("America/New_York") + timedelta(days=10)
+    response = client.post(f"/settings/access-groups/{maya.id}/users",
+                           data={"user_id": newcomer.id, "ends_on": ends_on.isoformat()}, headers=HTMX)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "Nina Newcomer can now enter “Maya Lopez”." in body and until(ends_on) in body
+    entry = db.session.get(GroupUser, (maya.id, newcomer.id))
+    expected = datetime.combine(ends_on, time.max, tzinfo=ZoneInfo("America/New_York")).astimezone(timezone.utc)
+    assert entry.expires_at == expected and entry.expires_at.utcoffset() == timedelta(0)
+    assert events("access_group.user_added")[-1].after == {
+        "user_id": newcomer.id, "email": newcomer.email, "expires_at": expected.isoformat()}
+
+
+def test_an_end_date_is_set_then_cleared_and_both_are_audited(client, auth, agency):
+    """Someone with group.users sets a day, the row says until when; clearing it removes the end."""
+    auth.login(agency["admin"])
+    maya, creator = agency["maya"], agency["creator"]
+    url = f"/settings/access-groups/{maya.id}/users/{creator.id}/expiry"
+    ends_on = local_today() + timedelta(days=5)
+    response = client.post(url, data={"ends_on": ends_on.isoformat()}, headers=HTMX)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert until(ends_on) in body and f"may enter “Maya Lopez” until {ends_on:%d %b %Y}" in body
+    expires_at = db.session.get(GroupUser, (maya.id, creator.id)).expires_at
+    assert expires_at == datetime.combine(ends_on, time.max, tzinfo=timezone.utc)
+
+    cleared = client.post(url, data={"ends_on": ends_on.isoformat(), "clear": "1"}, headers=HTMX)
+    assert cleared.status_code == 200
+    assert "may enter “Maya Lopez” with no end date" in cleared.get_data(as_text=True)
+    assert until(ends_on) not in cleared.get_data(as_text=True)
+    assert db.session.get(GroupUser, (maya.id, creator.id)).expires_at is None
+
+    changes = events("access_group.user_expiry_changed")
+    who = {"user_id": creator.id, "email": creator.email}
+    assert [(event.before, event.after) for event in changes] == [
+        ({**who, "expires_at": None}, {**who, "expires_at": expires_at.isoformat()}),
+        ({**who, "expires_at": expires_at.isoformat()}, {**who, "expires_at": None}),
+    ]
+    assert client.post(url, data={"ends_on": ""}).status_code == 303  # a plain form: back to the tab
+    assert len(events("access_group.user_expiry_changed")) == 2  # nothing to change, nothing recorded
+
+
+@pytest.mark.parametrize("ends_on, message", [
+    pytest.param((date.today() - timedelta(days=2)).isoformat(),
+                 "That end date has passed. Choose today or a later day.", id="past"),
+    pytest.param("31/02/2027", "Enter the end date as a day, such as 2027-03-31.", id="not-a-date"),
+])
+def test_bad_end_dates_are_refused_with_422_and_change_nothing(client, auth, agency, ends_on, message):
+    """A day already past, or no day at all, is refused with a clear message, both when adding and setting."""
+    newcomer = factories.make_member(agency["account"], Role.MANAGER, name="Nina Newcomer")
+    maya, creator = agency["maya"], agency["creator"]
+    kept = utcnow() + timedelta(days=30)
+    db.session.get(GroupUser, (maya.id, creator.id)).expires_at = kept
+    db.session.commit()
+    auth.login(agency["admin"])
+    audit_before = audit_verbs()
+
+    refused = client.post(f"/settings/access-groups/{maya.id}/users/{creator.id}/expiry",
+                          data={"ends_on": ends_on}, headers=HTMX)
+    assert refused.status_code == 422 and message in refused.get_data(as_text=True)
+    assert 'role="alert"' in refused.get_data(as_text=True)  # said beside the date, too
+    assert db.session.get(GroupUser, (maya.id, creator.id)).expires_at == kept
+
+    plain = client.post(f"/settings/access-groups/{maya.id}/users/{creator.id}/expiry", data={"ends_on": ends_on})
+    assert plain.status_code == 422 and message in plain.get_data(as_text=True)
+
+    not_added = client.post(f"/settings/access-groups/{maya.id}/users",
+                            data={"user_id": newcomer.id, "ends_on": ends_on}, headers=HTMX)
+    assert not_added.status_code == 422 and message in not_added.get_data(as_text=True)
+    assert db.session.get(GroupUser, (maya.id, newcomer.id)) is None
+    assert audit_verbs() == audit_before
+
+
+def test_setting_an_end_date_for_someone_not_on_the_tab_is_refused(client, auth, agency):
+    """Only entries on the Users tab have an end date to set."""
+    outsider = factories.make_member(agency["account"], Role.MANAGER)
+    db.session.commit()
+    auth.login(agency["admin"])
+    response = client.post(f"/settings/access-groups/{agency['maya'].id}/users/{outsider.id}/expiry",
+                           data={"ends_on": (local_today() + timedelta(days=3)).isoformat()}, headers=HTMX)
+    assert response.status_code == 422
+    assert "That person is not on this group&#39;s Users tab." in response.get_data(as_text=True)
+    assert db.session.get(GroupUser, (agency["maya"].id, outsider.id)) is None
+
+
+def test_after_the_end_date_access_ends_on_the_next_request(app, client, auth, agency):
+    """The policy stops counting the entry once its day is over; the person's next request gets 404."""
+    maya, creator = agency["maya"], agency["creator"]
+    auth.login(agency["admin"])
+    ends_on = local_today() + timedelta(days=1)
+    client.post(f"/settings/access-groups/{maya.id}/users/{creator.id}/expiry", data={"ends_on": ends_on.isoformat()})
+    expires_at = db.session.get(GroupUser, (maya.id, creator.id)).expires_at
+    assert maya.id in load_permissions(creator.id).groups
+    assert maya.id in load_permissions(creator.id, now=expires_at - timedelta(seconds=1)).groups
+    assert maya.id not in load_permissions(creator.id, now=expires_at + timedelta(microseconds=1)).groups
+
+    their_browser = signed_in(app, creator)
+    assert their_browser.get(f"/g/{maya.id}/").status_code == 200
+    # The day passes: the end date is now behind us.
+    db.session.get(GroupUser, (maya.id, creator.id)).expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    assert their_browser.get(f"/g/{maya.id}/").status_code == 404
+
+    page = client.get(f"/settings/access-groups/{maya.id}?tab=users", headers=HTMX).get_data(as_text=True)
+    row = re.search(r"<tr>\s*<td>Maya Lopez.*?</tr>", page, re.S).group(0)
+    assert "Access ended" in row and "until" not in row
+    entrant = next(e for e in rules.entrants(maya) if e.user.id == creator.id)
+    assert entrant.direct.ended and not entrant.may_enter
+    assert "2 users" in client.get("/settings/access-groups").get_data(as_text=True)  # she no longer counts
+
+
+def test_user_group_paths_past_their_end_are_marked_ended(app, agency):
+    """A user group membership that has ended is shown, marked ended, and not counted as a way in."""
+    outsider = factories.make_member(agency["account"], Role.MANAGER, name="Ivy Assistant")
+    night = factories.make_user_group(agency["account"], "Night Desk", members=[outsider], grants=[agency["maya"]])
+    day_desk = factories.make_user_group(agency["account"], "Day Desk", members=[outsider], grants=[agency["maya"]])
+    db.session.get(UserGroupMember, (night.id, outsider.id)).expires_at = utcnow() - timedelta(hours=1)
+    db.session.flush()
+    entrant = next(e for e in rules.entrants(agency["maya"]) if e.user.id == outsider.id)
+    assert [(path.label, path.ended) for path in entrant.paths] == [
+        ("user group Day Desk", False), ("user group Night Desk", True)]
+    assert entrant.user_groups == ["Day Desk"] and entrant.may_enter and entrant.direct is None
+    assert day_desk.id
+
+
+# --- user groups on the Users tab ----------------------------------------------------------------
+
+
+def test_add_user_picker_offers_matching_user_groups_with_member_counts(client, auth, agency):
+    """Typing part of a user group's name lists it with its member count; granted ones are not offered."""
+    account = agency["account"]
+    factories.make_user_group(account, "Night Desk", members=[agency["manager"], agency["creator"]])
+    factories.make_user_group(account, "Day Desk", grants=[agency["maya"]])
+    factories.make_user_group(account, "Weekend Crew")
+    db.session.commit()
+    auth.login(agency["admin"])
+    url = f"/settings/access-groups/{agency['maya'].id}/users/candidates"
+    body = client.get(url, query_string={"q": "desk"}, headers=HTMX).get_data(as_text=True)
+    assert "<html" not in body
+    assert "Night Desk" in body and "user group · 2 members" in body and "Add group Night Desk" in body
+    assert "Day Desk" not in body and "Weekend Crew" not in body
+
+
+def test_granting_a_user_group_lets_its_members_in_and_revoking_keeps_other_paths(app, client, auth, agency):
+    """Members enter with the grant; on removal only those with no other path lose entry."""
+    maya, sam = agency["maya"], agency["manager"]  # Sam is also on the Users tab
+    nina = factories.make_member(agency["account"], Role.MANAGER, name="Nina Night")
+    desk = factories.make_user_group(agency["account"], "Night Desk", members=[nina, sam])
+    db.session.commit()
+    nina_browser, sam_browser = signed_in(app, nina), signed_in(app, sam)
+    assert nina_browser.get(f"/g/{maya.id}/").status_code == 404
+
+    auth.login(agency["owner"])
+    granted = client.post(f"/settings/access-groups/{maya.id}/user-groups", data={"user_group_id": desk.id},
+                          headers=HTMX)
+    assert granted.status_code == 200
+    body = granted.get_data(as_text=True)
+    assert "Members of the user group “Night Desk” can now enter “Maya Lopez”." in body
+    assert re.search(r"<td>Night Desk</td>\s*<td>2 members</td>", body)
+    assert "Nina Night" in body and "user group Night Desk" in body
+    assert db.session.get(UserGroupGrant, (desk.id, maya.id)) is not None
+    assert nina_browser.get(f"/g/{maya.id}/").status_code == 200
+
+    page = client.get(f"/settings/access-groups/{maya.id}?tab=users").get_data(as_text=True)
+    assert "Its members lose entry to “Maya Lopez” at once, unless the Users tab or another user group" in page
+    revoked = client.post(f"/settings/access-groups/{maya.id}/user-groups/{desk.id}/remove", headers=HTMX)
+    assert revoked.status_code == 200
+    assert "“Night Desk” no longer lets its members into “Maya Lopez”." in revoked.get_data(as_text=True)
+    assert db.session.get(UserGroupGrant, (desk.id, maya.id)) is None
+    assert nina_browser.get(f"/g/{maya.id}/").status_code == 404
+    assert sam_browser.get(f"/g/{maya.id}/").status_code == 200  # still on the Users tab
+
+    named = {"user_group_id": desk.id, "name": "Night Desk"}
+    assert events("access_group.user_group_granted")[-1].after == named
+    assert events("access_group.user_group_revoked")[-1].before == named
+
+    again = client.post(f"/settings/access-groups/{maya.id}/user-groups/{desk.id}/remove", headers=HTMX)
+    assert again.status_code == 422 and "is not granted on" in again.get_data(as_text=True)
+
+
+def test_user_groups_of_another_account_are_refused(client, auth, agency):
+    """Another account's user group can be neither granted (422) nor removed (404); nothing changes."""
+    rival = factories.make_account("Rival")
+    theirs = factories.make_user_group(rival, "Rival Desk", members=[factories.owner_of(rival)])
+    db.session.commit()
+    auth.login(agency["owner"])
+    maya = agency["maya"]
+    audit_before = audit_verbs()
+    refused = client.post(f"/settings/access-groups/{maya.id}/user-groups", data={"user_group_id": theirs.id},
+                          headers=HTMX)
+    assert refused.status_code == 422
+    assert "Choose a user group of this account." in refused.get_data(as_text=True)
+    assert client.post(f"/settings/access-groups/{maya.id}/user-groups/{theirs.id}/remove").status_code == 404
+    assert client.post(f"/settings/access-groups/{maya.id}/user-groups", data={"user_group_id": "x"},
+                       headers=HTMX).status_code == 422
+    assert db.session.scalar(select(func.count()).select_from(UserGroupGrant)) == 0
+    assert audit_verbs() == audit_before
+    picker = client.get(f"/settings/access-groups/{maya.id}/users/candidates", query_string={"q": "rival"},
+                        headers=HTMX).get_data(as_text=True)
+    assert "Rival Desk" not in picker
+
+
+def test_a_manager_with_group_users_manages_end_dates_but_only_sees_user_groups(client, auth, agency):
+    """group.users lets a manager change the Users tab; granting user groups stays with owner and admins."""
+    maya = agency["maya"]
+    lead = factories.make_member(agency["account"], Role.MANAGER, groups=[maya], rights=["group.users"],
+                                 name="Lee Lead")
+    night = factories.make_user_group(agency["account"], "Night Desk")
+    day_desk = factories.make_user_group(agency["account"], "Day Desk", grants=[maya])
+    db.session.commit()
+    auth.login(lead)
+    picker = client.get(f"/settings/access-groups/{maya.id}/users/candidates", query_string={"q": "desk"},
+                        headers=HTMX)
+    assert picker.status_code == 200 and "Night Desk" not in picker.get_data(as_text=True)
+    assert client.post(f"/settings/access-groups/{maya.id}/user-groups",
+                       data={"user_group_id": night.id}).status_code == 403
+    assert client.post(f"/settings/access-groups/{maya.id}/user-groups/{day_desk.id}/remove").status_code == 403
+    assert db.session.get(UserGroupGrant, (night.id, maya.id)) is None
+    assert db.session.get(UserGroupGrant, (day_desk.id, maya.id)) is not None
+    ends_on = local_today() + timedelta(days=7)
+    response = client.post(f"/settings/access-groups/{maya.id}/users/{agency['creator'].id}/expiry",
+                           data={"ends_on": ends_on.isoformat()}, headers=HTMX)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert until(ends_on) in body
+    assert "<td>Day Desk</td>" in body and "revoke-" not in body  # listed, but no Remove for them
+
+
+@pytest.mark.app_config(WTF_CSRF_ENABLED=True)
+def test_users_tab_posts_need_the_csrf_token(client, agency):
+    """With CSRF on, as in production, the new Users-tab posts are refused without the page's token."""
+    desk = factories.make_user_group(agency["account"], "Night Desk")
+    db.session.commit()
+    login_page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
+    client.post("/login", data={"email": agency["owner"].email, "password": factories.PASSWORD, "csrf_token": token})
+    maya, creator = agency["maya"], agency["creator"]
+    day = (local_today() + timedelta(days=3)).isoformat()
+    posts = [
+        (f"/settings/access-groups/{maya.id}/users/{creator.id}/expiry", {"ends_on": day}),
+        (f"/settings/access-groups/{maya.id}/user-groups", {"user_group_id": desk.id}),
+    ]
+    for url, form in posts:
+        assert client.post(url, data=form).status_code == 400
+    assert db.session.get(GroupUser, (maya.id, creator.id)).expires_at is None
+    assert db.session.get(UserGroupGrant, (desk.id, maya.id)) is None
+    page = client.get(f"/settings/access-groups/{maya.id}?tab=users").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    for url, form in posts:
+        assert client.post(url, data={**form, "csrf_token": token}).status_code == 303
+    assert db.session.get(GroupUser, (maya.id, creator.id)).expires_at is not None
+    assert db.session.get(UserGroupGrant, (desk.id, maya.id)) is not None
+
+
+def grow_users_tab(agency, start: int, stop: int) -> None:
+    """Entrants with and without end dates (some ended), granted user groups, and user groups on offer."""
+    account, maya = agency["account"], agency["maya"]
+    for n in range(start, stop):
+        member = factories.make_member(account, Role.MANAGER, groups=[maya], name=f"Grown {n}")
+        entry = db.session.get(GroupUser, (maya.id, member.id))
+        entry.expires_at = (None, utcnow() + timedelta(days=n + 1), utcnow() - timedelta(days=1))[n % 3]
+        granted = factories.make_user_group(account, f"Granted desk {n}", members=[member], grants=[maya])
+        if n % 2:
+            db.session.get(UserGroupMember, (granted.id, member.id)).expires_at = utcnow() + timedelta(days=n)
+        factories.make_user_group(account, f"Offered desk {n}", members=[member])
+    db.session.commit()
+
+
+USERS_TAB_PAGES = {
+    "users tab": ("?tab=users", HTMX),
+    "users tab, whole page": ("?tab=users", {}),
+    "candidates": ("/users/candidates", HTMX),
+    "candidates filtered": ("/users/candidates?q=desk", HTMX),
+}
+
+
+@pytest.mark.parametrize("page", sorted(USERS_TAB_PAGES))
+def test_users_tab_queries_do_not_grow_with_entrants_and_user_groups(client, auth, agency, count_queries, page):
+    """The same number of queries with 3 and with 40 entrants, grants and user groups."""
+    suffix, headers = USERS_TAB_PAGES[page]
+    url = f"/settings/access-groups/{agency['maya'].id}{suffix}"
+    auth.login(agency["owner"])
+
+    def measure() -> int:
+        client.get(url, headers=headers)
+        with count_queries() as counter:
+            response = client.get(url, headers=headers)
+        assert response.status_code == 200
+        return counter.count
+
+    grow_users_tab(agency, 0, 3)
+    small = measure()
+    grow_users_tab(agency, 3, 40)
+    large = measure()
+    assert small == large, f"queries grew with the Users tab: {small} -> {large}"
+    assert large <= 9, large

@@ -1,9 +1,11 @@
-"""Rules about access groups and who may enter them: create, rename, delete, Users tab."""
+"""Rules about access groups and who may enter them: create, rename, delete, the Users tab with its
+end dates, and the user groups granted on a group."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
-from sqlalchemy import func, select, union
+from sqlalchemy import Integer, String, and_, case, cast, func, literal, null, or_, select, union_all
 
 from . import audit, plans
 from .extensions import db
@@ -23,6 +25,8 @@ from .models import (
     UserGroupMember,
     utcnow,
 )
+from .policy import VIA_USER_GROUP, VIA_USERS_TAB
+from .zones import account_zone, end_of_day
 
 
 class AccessGroupError(ValueError):
@@ -127,51 +131,117 @@ def delete_access_group(group: AccessGroup, actor: User) -> None:
 
 
 # --- the Users tab -------------------------------------------------------------------------------
+#
+# Three things let a member into a group besides ownership: a row on its Users tab (which may end on
+# a day), and membership of a user group granted on it (which may end too). The policy reads the
+# same rows; here they are shown and changed.
+
+
+@dataclass(frozen=True)
+class EntryPath:
+    """One way into a group for one person, and when it ends, if it does."""
+
+    via: str  # VIA_USERS_TAB or VIA_USER_GROUP, as the policy names them
+    expires_at: datetime | None
+    ends_on: date | None  # the last day of access, in the account's time zone
+    ended: bool
+    user_group_id: int | None = None
+    user_group_name: str | None = None
+
+    @property
+    def label(self) -> str:
+        return "Users tab" if self.via == VIA_USERS_TAB else f"user group {self.user_group_name}"
 
 
 @dataclass
 class GroupEntrant:
-    """A user who may enter a group, and how: directly (Users tab) and/or through user groups."""
+    """A person on the group's Users tab or in a user group granted on it, with every path in."""
 
     user: User
     role: str
-    direct: bool = False
-    user_groups: list[str] = field(default_factory=list)
+    paths: list[EntryPath] = field(default_factory=list)
+
+    @property
+    def direct(self) -> EntryPath | None:
+        """The entry on the Users tab, whether it has ended or not."""
+        return next((path for path in self.paths if path.via == VIA_USERS_TAB), None)
+
+    @property
+    def user_groups(self) -> list[str]:
+        """Names of the granted user groups that still let this person in."""
+        return [path.user_group_name for path in self.paths if path.via == VIA_USER_GROUP and not path.ended]
+
+    @property
+    def may_enter(self) -> bool:
+        return any(not path.ended for path in self.paths)
 
 
-def entrants(group: AccessGroup) -> list[GroupEntrant]:
-    """Everyone on the group's Users tab or in a user group granted on it, with their role."""
-    direct_ids = select(GroupUser.user_id.label("user_id")).where(GroupUser.access_group_id == group.id)
-    via_user_groups = (
-        select(UserGroupMember.user_id.label("user_id"))
-        .join(UserGroupGrant, UserGroupGrant.user_group_id == UserGroupMember.user_group_id)
-        .where(UserGroupGrant.access_group_id == group.id)
-    )
-    rows = db.session.execute(
-        select(User, Membership.role)
-        .join(Membership, (Membership.user_id == User.id) & (Membership.account_id == group.account_id))
-        .where(User.id.in_(union(direct_ids, via_user_groups).subquery().select()))
-        .order_by(func.lower(User.name), User.id)
-    ).all()
-    by_user = {user.id: GroupEntrant(user=user, role=role) for user, role in rows}
-    for user_id in db.session.scalars(direct_ids):
-        if user_id in by_user:
-            by_user[user_id].direct = True
-    memberships = db.session.execute(
-        select(UserGroupMember.user_id, UserGroup.name)
+def _still_live(column, now: datetime):
+    return or_(column.is_(None), column > now)
+
+
+def entrants(group: AccessGroup, now: datetime | None = None) -> list[GroupEntrant]:
+    """Everyone with a path into the group, by name; paths past their end date are marked ended."""
+    now = now or utcnow()
+    zone = account_zone(group.account)
+    by_users_tab = select(
+        GroupUser.user_id.label("user_id"),
+        literal(VIA_USERS_TAB).label("via"),
+        cast(null(), Integer).label("user_group_id"),
+        cast(null(), String).label("user_group_name"),
+        GroupUser.expires_at.label("expires_at"),
+    ).where(GroupUser.access_group_id == group.id)
+    by_user_group = (
+        select(UserGroupMember.user_id, literal(VIA_USER_GROUP), UserGroup.id, UserGroup.name,
+               UserGroupMember.expires_at)
         .join(UserGroup, UserGroup.id == UserGroupMember.user_group_id)
         .join(UserGroupGrant, UserGroupGrant.user_group_id == UserGroup.id)
-        .where(UserGroupGrant.access_group_id == group.id)
-        .order_by(UserGroup.name)
+        # Only a user group of the group's own account opens it, as in the policy.
+        .where(UserGroupGrant.access_group_id == group.id, UserGroup.account_id == group.account_id)
+    )
+    paths = union_all(by_users_tab, by_user_group).subquery()
+    rows = db.session.execute(
+        select(User, Membership.role, paths.c.via, paths.c.user_group_id, paths.c.user_group_name,
+               paths.c.expires_at)
+        .join(paths, paths.c.user_id == User.id)
+        .join(Membership, and_(Membership.user_id == User.id, Membership.account_id == group.account_id))
+        .order_by(func.lower(User.name), User.id)
     ).all()
-    for user_id, user_group_name in memberships:
-        if user_id in by_user:
-            by_user[user_id].user_groups.append(user_group_name)
+    by_user: dict[int, GroupEntrant] = {}
+    for user, role, via, user_group_id, user_group_name, expires_at in rows:
+        entrant = by_user.setdefault(user.id, GroupEntrant(user=user, role=role))
+        entrant.paths.append(EntryPath(
+            via=via,
+            expires_at=expires_at,
+            ends_on=None if expires_at is None else expires_at.astimezone(zone).date(),
+            ended=expires_at is not None and expires_at <= now,
+            user_group_id=user_group_id,
+            user_group_name=user_group_name,
+        ))
+    for entrant in by_user.values():
+        entrant.paths.sort(key=lambda path: (path.via != VIA_USERS_TAB, (path.user_group_name or "").lower()))
     return list(by_user.values())
 
 
-def add_user(group: AccessGroup, user_id: int, actor: User) -> User:
-    """Put an active member of the group's account on its Users tab."""
+def _entry_end(group: AccessGroup, ends_on: date | None, now: datetime) -> datetime | None:
+    """When an entry ending on `ends_on` ends; a day already past is refused."""
+    if ends_on is None:
+        return None
+    expires_at = end_of_day(group.account, ends_on)
+    if expires_at <= now:
+        raise AccessGroupError("That end date has passed. Choose today or a later day.")
+    return expires_at
+
+
+def _when(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def add_user(group: AccessGroup, user_id: int, actor: User, ends_on: date | None = None,
+             now: datetime | None = None) -> User:
+    """Put an active member of the group's account on its Users tab, until the end of `ends_on` if given."""
+    now = now or utcnow()
+    expires_at = _entry_end(group, ends_on, now)
     member = db.session.execute(
         select(User, Membership)
         .join(Membership, Membership.user_id == User.id)
@@ -181,12 +251,36 @@ def add_user(group: AccessGroup, user_id: int, actor: User) -> User:
     if member is None:
         raise AccessGroupError("Only members who accepted their invitation can be added.")
     user = member[0]
-    if db.session.get(GroupUser, (group.id, user.id)) is not None:
+    entry = db.session.get(GroupUser, (group.id, user.id))
+    if entry is not None:
+        if entry.expires_at is not None and entry.expires_at <= now:
+            raise AccessGroupError(f"{user.name} is on the Users tab but their access ended: "
+                                   "give them a new end date or clear it.")
         raise AccessGroupError(f"{user.name} is already in “{group.name}”.")
-    db.session.add(GroupUser(access_group_id=group.id, user_id=user.id))
-    audit.record(group.account_id, actor.id, "access_group.user_added", "access_group", group.id,
-                 after={"user_id": user.id, "email": user.email})
+    db.session.add(GroupUser(access_group_id=group.id, user_id=user.id, expires_at=expires_at))
+    after = {"user_id": user.id, "email": user.email}
+    if expires_at is not None:
+        after["expires_at"] = _when(expires_at)
+    audit.record(group.account_id, actor.id, "access_group.user_added", "access_group", group.id, after=after)
     return user
+
+
+def set_user_expiry(group: AccessGroup, user_id: int, ends_on: date | None, actor: User,
+                    now: datetime | None = None) -> tuple[User, bool]:
+    """End someone's Users-tab entry after `ends_on` (account time zone), or never; says if it changed."""
+    entry = db.session.get(GroupUser, (group.id, user_id))
+    if entry is None:
+        raise AccessGroupError("That person is not on this group's Users tab.")
+    expires_at = _entry_end(group, ends_on, now or utcnow())
+    user = db.session.get(User, user_id)
+    if entry.expires_at == expires_at:
+        return user, False
+    before = entry.expires_at
+    entry.expires_at = expires_at
+    audit.record(group.account_id, actor.id, "access_group.user_expiry_changed", "access_group", group.id,
+                 before={"user_id": user.id, "email": user.email, "expires_at": _when(before)},
+                 after={"user_id": user.id, "email": user.email, "expires_at": _when(expires_at)})
+    return user, True
 
 
 def remove_user(group: AccessGroup, user_id: int, actor: User) -> User:
@@ -201,17 +295,89 @@ def remove_user(group: AccessGroup, user_id: int, actor: User) -> User:
     return user
 
 
+# --- user groups granted on an access group ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserGroupCount:
+    """A user group and how many members it has now (memberships past their end date left out)."""
+
+    user_group: UserGroup
+    members: int
+
+
+def _user_groups_with_counts(now: datetime):
+    live_members = func.count(case((_still_live(UserGroupMember.expires_at, now), UserGroupMember.user_id)))
+    return (
+        select(UserGroup, live_members)
+        .outerjoin(UserGroupMember, UserGroupMember.user_group_id == UserGroup.id)
+        .group_by(UserGroup.id)
+        .order_by(func.lower(UserGroup.name), UserGroup.id)
+    )
+
+
+def granted_user_groups(group: AccessGroup, now: datetime | None = None) -> list[UserGroupCount]:
+    """The user groups granted on `group`, with their member counts, in one query."""
+    granted = select(UserGroupGrant.user_group_id).where(UserGroupGrant.access_group_id == group.id)
+    rows = db.session.execute(
+        _user_groups_with_counts(now or utcnow())
+        .where(UserGroup.account_id == group.account_id, UserGroup.id.in_(granted))
+    ).all()
+    return [UserGroupCount(user_group, members) for user_group, members in rows]
+
+
+def account_user_group(group: AccessGroup, user_group_id: int) -> UserGroup | None:
+    """The user group with this id in the group's account; one of another account is not found."""
+    return db.session.scalar(
+        select(UserGroup).where(UserGroup.id == user_group_id, UserGroup.account_id == group.account_id)
+    )
+
+
+def grant_user_group(group: AccessGroup, user_group_id: int, actor: User) -> UserGroup:
+    """Let every member of a user group of the same account enter `group`, with the group's rights."""
+    user_group = account_user_group(group, user_group_id)
+    if user_group is None:
+        raise AccessGroupError("Choose a user group of this account.")
+    if db.session.get(UserGroupGrant, (user_group.id, group.id)) is not None:
+        raise AccessGroupError(f"The user group “{user_group.name}” can already enter “{group.name}”.")
+    db.session.add(UserGroupGrant(user_group_id=user_group.id, access_group_id=group.id))
+    audit.record(group.account_id, actor.id, "access_group.user_group_granted", "access_group", group.id,
+                 after={"user_group_id": user_group.id, "name": user_group.name})
+    return user_group
+
+
+def revoke_user_group(group: AccessGroup, user_group: UserGroup, actor: User) -> None:
+    """Stop a user group letting its members in; each loses entry unless another path remains."""
+    grant = db.session.get(UserGroupGrant, (user_group.id, group.id))
+    if grant is None:
+        raise AccessGroupError(f"The user group “{user_group.name}” is not granted on “{group.name}”.")
+    db.session.delete(grant)
+    audit.record(group.account_id, actor.id, "access_group.user_group_revoked", "access_group", group.id,
+                 before={"user_group_id": user_group.id, "name": user_group.name})
+
+
+# --- the Add User picker -------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Candidates:
-    """Who the Add User list offers: members not yet in the group, and invitations still pending."""
+    """What the Add User list offers: members not yet in the group, pending invitations, user groups."""
 
     members: list[tuple[User, str]]
     pending: list[Invitation]
     more: bool
+    user_groups: list[UserGroupCount] = field(default_factory=list)
+    more_user_groups: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not (self.members or self.pending or self.user_groups)
 
 
-def candidates(group: AccessGroup, text: str = "", limit: int = 20) -> Candidates:
-    """Members of the group's account who may be added, filtered by name or email."""
+def candidates(group: AccessGroup, text: str = "", limit: int = 20, with_user_groups: bool = False,
+               now: datetime | None = None) -> Candidates:
+    """Members of the group's account who may be added (and, if asked, user groups), filtered by text."""
+    now = now or utcnow()
     pattern = (text or "").strip().lower()
     on_tab = select(GroupUser.user_id).where(GroupUser.access_group_id == group.id)
     member_query = (
@@ -225,9 +391,15 @@ def candidates(group: AccessGroup, text: str = "", limit: int = 20) -> Candidate
     pending_query = (
         select(Invitation)
         .where(Invitation.account_id == group.account_id, Invitation.accepted_at.is_(None),
-               Invitation.revoked_at.is_(None), Invitation.expires_at > utcnow())
+               Invitation.revoked_at.is_(None), Invitation.expires_at > now)
         .order_by(Invitation.email)
         .limit(limit)
+    )
+    granted = select(UserGroupGrant.user_group_id).where(UserGroupGrant.access_group_id == group.id)
+    user_group_query = (
+        _user_groups_with_counts(now)
+        .where(UserGroup.account_id == group.account_id, UserGroup.id.not_in(granted))
+        .limit(limit + 1)
     )
     if pattern:
         member_query = member_query.where(
@@ -235,6 +407,12 @@ def candidates(group: AccessGroup, text: str = "", limit: int = 20) -> Candidate
             | User.email.contains(pattern, autoescape=True)
         )
         pending_query = pending_query.where(Invitation.email.contains(pattern, autoescape=True))
+        user_group_query = user_group_query.where(func.lower(UserGroup.name).contains(pattern, autoescape=True))
     members = [(user, role) for user, role in db.session.execute(member_query).all()]
+    user_groups: list[UserGroupCount] = []
+    if with_user_groups:
+        user_groups = [UserGroupCount(user_group, count)
+                       for user_group, count in db.session.execute(user_group_query).all()]
     return Candidates(members=members[:limit], pending=list(db.session.scalars(pending_query)),
-                      more=len(members) > limit)
+                      more=len(members) > limit, user_groups=user_groups[:limit],
+                      more_user_groups=len(user_groups) > limit)

@@ -1,18 +1,19 @@
-"""Settings › Social Sets & Access Groups: the groups, their sets and slots, their Users tab."""
+"""Settings › Social Sets & Access Groups: the groups, their sets and slots, their Users tab (end
+dates, granted user groups)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select, union_all
+from sqlalchemy import func, or_, select, union_all
 from sqlalchemy.orm import selectinload
-from wtforms import HiddenField, SearchField, StringField
+from wtforms import DateField, HiddenField, SearchField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
 from .. import access_groups as rules
 from .. import policy
 from ..extensions import db
-from ..htmx import is_htmx, render
+from ..htmx import is_htmx, is_partial, render
 from ..models import (
     AccessGroup,
     Account,
@@ -21,8 +22,10 @@ from ..models import (
     SocialSet,
     UserGroupGrant,
     UserGroupMember,
+    utcnow,
 )
 from ..shell import current_account
+from ..zones import today_in
 
 bp = Blueprint("access_groups", __name__, url_prefix="/settings/access-groups")
 
@@ -36,8 +39,24 @@ class GroupNameForm(FlaskForm):
     )
 
 
+BAD_DATE = "Enter the end date as a day, such as 2027-03-31."
+RELOAD = "That form could not be read. Reload the page and try again."
+
+
 class AddUserForm(FlaskForm):
     user_id = HiddenField(validators=[DataRequired(message="Choose someone to add.")])
+    ends_on = DateField("Access ends after (optional)", validators=[Optional()])
+
+
+class EntryEndForm(FlaskForm):
+    """Set or clear the last day of someone's entry on the Users tab."""
+
+    ends_on = DateField("Last day of access", validators=[Optional()])
+    clear = SubmitField("Clear end date")
+
+
+class GrantUserGroupForm(FlaskForm):
+    user_group_id = HiddenField(validators=[DataRequired(message="Choose a user group to add.")])
 
 
 class CandidateFilterForm(FlaskForm):
@@ -50,15 +69,18 @@ class CandidateFilterForm(FlaskForm):
 
 
 def _user_counts(group_ids: list[int]) -> dict[int, int]:
-    """How many people may enter each group (Users tab or a granted user group), in one query."""
+    """How many people may enter each group now (Users tab or a granted user group), in one query."""
     if not group_ids:
         return {}
+    now = utcnow()
     entries = union_all(
         select(GroupUser.access_group_id.label("group_id"), GroupUser.user_id.label("user_id"))
-        .where(GroupUser.access_group_id.in_(group_ids)),
+        .where(GroupUser.access_group_id.in_(group_ids),
+               or_(GroupUser.expires_at.is_(None), GroupUser.expires_at > now)),
         select(UserGroupGrant.access_group_id, UserGroupMember.user_id)
         .join(UserGroupMember, UserGroupMember.user_group_id == UserGroupGrant.user_group_id)
-        .where(UserGroupGrant.access_group_id.in_(group_ids)),
+        .where(UserGroupGrant.access_group_id.in_(group_ids),
+               or_(UserGroupMember.expires_at.is_(None), UserGroupMember.expires_at > now)),
     ).subquery()
     rows = db.session.execute(
         select(entries.c.group_id, func.count(func.distinct(entries.c.user_id))).group_by(entries.c.group_id)
@@ -130,7 +152,11 @@ def edit_context(group: AccessGroup, tab: str, **extra) -> dict:
     }
     if tab == "users":
         context["entrants"] = rules.entrants(group)
+        context["granted_user_groups"] = rules.granted_user_groups(group)
+        context["may_grant_user_groups"] = policy.can(current_user, "members.manage", group)
+        context["today"] = today_in(group.account)
         context["filter_form"] = CandidateFilterForm(formdata=None)
+        context["entry_problems"] = {}
     else:
         context["social_sets"] = db.session.scalars(
             select(SocialSet).where(SocialSet.access_group_id == group.id)
@@ -185,51 +211,124 @@ def delete(group_id: int):
 
 @bp.get("/<int:group_id>/users/candidates")
 def candidates(group_id: int):
-    """Members who may be added to the group, filtered as the user types."""
+    """Members (and, for owner and admins, user groups) who may be added, filtered as the user types."""
     group = _managed_group(group_id, "group.users")
     form = CandidateFilterForm(request.args)
     text = form.q.data if form.validate() else ""
-    return render("access_groups/edit.html", block="candidates", refresh_shell=False,
-                  **edit_context(group, "users", candidates=rules.candidates(group, text or ""),
-                                  filtering=bool(text), adding=True))
+    found = rules.candidates(group, text or "",
+                             with_user_groups=policy.can(current_user, "members.manage", group))
+    context = {"edited": group, "candidates": found, "filtering": bool(text), "adding": True}
+    if not is_partial():
+        # Opened directly: the whole Users tab around the list. The fragment needs only the list,
+        # so an htmx request skips the tab's other queries.
+        context = edit_context(group, "users", **context)
+    return render("access_groups/edit.html", block="candidates", refresh_shell=False, **context)
+
+
+def _users_tab_answer(group: AccessGroup, problem: str | None = None, **extra):
+    """After a change on the Users tab: back to the tab, or its fresh block for htmx; 422 with the problem."""
+    if problem:
+        flash(problem, "error")
+        return render("access_groups/edit.html", block="users", status=422,
+                      **edit_context(group, "users", **extra))
+    if not is_htmx():
+        return redirect(url_for("access_groups.edit", group_id=group.id, tab="users"), 303)
+    return render("access_groups/edit.html", block="users", **edit_context(group, "users", **extra))
+
+
+def _date_problem(form_field) -> str | None:
+    return BAD_DATE if form_field.errors else None
 
 
 @bp.post("/<int:group_id>/users")
 def add_user(group_id: int):
-    """Add a member to the group's Users tab."""
+    """Add a member to the group's Users tab, until the end of a chosen day if one is given."""
     group = _managed_group(group_id, "group.users")
     form = AddUserForm()
-    status, problem = 200, None
-    if not form.validate_on_submit() or not (form.user_id.data or "").isdigit():
-        status, problem = 422, "Choose someone to add."
+    valid = form.validate_on_submit()
+    if not (form.user_id.data or "").isdigit():
+        return _users_tab_answer(group, "Choose someone to add.", adding=True)
+    if not valid:
+        return _users_tab_answer(group, _date_problem(form.ends_on) or RELOAD, adding=True)
+    try:
+        user = rules.add_user(group, int(form.user_id.data), current_user, ends_on=form.ends_on.data)
+    except rules.AccessGroupError as problem:
+        return _users_tab_answer(group, str(problem), adding=True)
+    db.session.commit()
+    flash(f"{user.name} can now enter “{group.name}”.", "success")
+    return _users_tab_answer(group)
+
+
+@bp.post("/<int:group_id>/users/<int:user_id>/expiry")
+def set_user_expiry(group_id: int, user_id: int):
+    """Set or clear the last day someone on the Users tab may enter the group."""
+    group = _managed_group(group_id, "group.users")
+    form = EntryEndForm()
+    if not form.validate_on_submit():
+        problem = _date_problem(form.ends_on) or RELOAD
+        return _users_tab_answer(group, problem, entry_problems={user_id: problem})
+    ends_on = None if form.clear.data else form.ends_on.data
+    try:
+        user, changed = rules.set_user_expiry(group, user_id, ends_on, current_user)
+    except rules.AccessGroupError as problem:
+        return _users_tab_answer(group, str(problem), entry_problems={user_id: str(problem)})
+    db.session.commit()
+    if not changed:
+        flash(f"Nothing changed for {user.name}.", "success")
+    elif ends_on is None:
+        flash(f"{user.name} may enter “{group.name}” with no end date.", "success")
     else:
-        try:
-            user = rules.add_user(group, int(form.user_id.data), current_user)
-        except rules.AccessGroupError as error:
-            status, problem = 422, str(error)
-        else:
-            db.session.commit()
-            flash(f"{user.name} can now enter “{group.name}”.", "success")
-    if problem:
-        flash(problem, "error")
-    if not is_htmx():
-        return redirect(url_for("access_groups.edit", group_id=group.id, tab="users"), 303)
-    return render("access_groups/edit.html", block="users", status=status, **edit_context(group, "users"))
+        flash(f"{user.name} may enter “{group.name}” until {ends_on:%d %b %Y}.", "success")
+    return _users_tab_answer(group)
 
 
 @bp.post("/<int:group_id>/users/<int:user_id>/remove")
 def remove_user(group_id: int, user_id: int):
     """Take someone off the group's Users tab; their next request to the group is refused."""
     group = _managed_group(group_id, "group.users")
-    status = 200
     try:
         user = rules.remove_user(group, user_id, current_user)
     except rules.AccessGroupError as problem:
-        status = 422
-        flash(str(problem), "error")
-    else:
-        db.session.commit()
-        flash(f"{user.name} was removed from “{group.name}”.", "success")
-    if not is_htmx():
-        return redirect(url_for("access_groups.edit", group_id=group.id, tab="users"), 303)
-    return render("access_groups/edit.html", block="users", status=status, **edit_context(group, "users"))
+        return _users_tab_answer(group, str(problem))
+    db.session.commit()
+    flash(f"{user.name} was removed from “{group.name}”.", "success")
+    return _users_tab_answer(group)
+
+
+def _user_group_manager(group_id: int) -> AccessGroup:
+    """The group, for someone who may both change its Users tab and manage user groups (owner, admins)."""
+    group = _managed_group(group_id, "group.users")
+    policy.authorize("members.manage", group)
+    return group
+
+
+@bp.post("/<int:group_id>/user-groups")
+def grant_user_group(group_id: int):
+    """Let every member of a user group enter the group, with the group's rights."""
+    group = _user_group_manager(group_id)
+    form = GrantUserGroupForm()
+    if not form.validate_on_submit() or not (form.user_group_id.data or "").isdigit():
+        return _users_tab_answer(group, "Choose a user group to add.", adding=True)
+    try:
+        user_group = rules.grant_user_group(group, int(form.user_group_id.data), current_user)
+    except rules.AccessGroupError as problem:
+        return _users_tab_answer(group, str(problem), adding=True)
+    db.session.commit()
+    flash(f"Members of the user group “{user_group.name}” can now enter “{group.name}”.", "success")
+    return _users_tab_answer(group)
+
+
+@bp.post("/<int:group_id>/user-groups/<int:user_group_id>/remove")
+def revoke_user_group(group_id: int, user_group_id: int):
+    """Stop a user group letting its members in; other paths in (Users tab, other user groups) remain."""
+    group = _user_group_manager(group_id)
+    user_group = rules.account_user_group(group, user_group_id)
+    if user_group is None:
+        abort(404)
+    try:
+        rules.revoke_user_group(group, user_group, current_user)
+    except rules.AccessGroupError as problem:
+        return _users_tab_answer(group, str(problem))
+    db.session.commit()
+    flash(f"The user group “{user_group.name}” no longer lets its members into “{group.name}”.", "success")
+    return _users_tab_answer(group)
