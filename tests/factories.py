@@ -206,3 +206,19 @@ def two_creator_agency() -> dict:
         "creator": make_member(account, Role.CLIENT, groups=[maya], name="Maya Lopez"),
         "owner": owner_of(account),
     }
+
+
+def three_group_agency() -> dict:
+    """HQ (the default group, the owner on its Users tab), Maya's group, and Leo's, on nobody's Users
+    tab (so only the owner enters it); an admin in HQ and Maya's.
+
+    Not committed: a fixture adds the people its tests need, then commits.
+    """
+    account = make_account("Northstar")
+    hq = default_group(account)
+    maya = make_group(account, "Maya Lopez")
+    leo = make_group(account, "Leo Park")
+    owner = owner_of(account)
+    add_to_group(owner, hq)
+    return {"account": account, "owner": owner, "hq": hq, "maya": maya, "leo": leo,
+            "admin": make_member(account, Role.ADMIN, groups=[hq, maya], name="Alex Admin")}

@@ -19,14 +19,9 @@ HTMX = {"HX-Request": "true"}
 
 @pytest.fixture
 def agency():
-    account = factories.make_account("Northstar")
-    hq = factories.default_group(account)
-    maya = factories.make_group(account, "Maya Lopez")
-    leo = factories.make_group(account, "Leo Park")  # on nobody's Users tab: only the owner enters it
-    owner = factories.owner_of(account)
-    factories.add_to_group(owner, hq)
+    agency = factories.three_group_agency()
+    account, maya = agency["account"], agency["maya"]
     people = {
-        "admin": factories.make_member(account, Role.ADMIN, groups=[hq, maya], name="Alex Admin"),
         "manager": factories.make_member(account, Role.MANAGER, groups=[maya], name="Sam Manager"),
         "recruiter": factories.make_member(account, Role.MANAGER, groups=[maya], rights=["team.invite"],
                                            name="Rita Recruiter"),
@@ -36,7 +31,7 @@ def agency():
                                        name="Sid Scout"),
     }
     db.session.commit()
-    return {"account": account, "owner": owner, "hq": hq, "maya": maya, "leo": leo, **people}
+    return {**agency, **people}
 
 
 def invite(agency, email: str, role: str = "client", groups=None, by: str = "owner") -> rules.SentInvitation:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app, url_for
 from sqlalchemy import func, select, update
@@ -20,6 +20,7 @@ from . import audit, crypto, plans, policy
 from .accounts import hash_password, normalize_email
 from .extensions import db
 from .mail import queue_mail, render_mail
+from .zones import account_zone
 from .models import (
     AccessGroup,
     Account,
@@ -115,11 +116,13 @@ def _chosen_groups(account: Account, actor: User, access_group_ids: list[int]) -
 
 @dataclass(frozen=True)
 class TeamMember:
-    """A member of the account as the Team page lists them."""
+    """A member of the account as the Team page lists them, with the last day of their access."""
 
     user: User
     role: str
     deactivated: bool
+    ends_on: date | None = None  # in the account's time zone
+    ended: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,14 +151,17 @@ class Seats:
 def members(account: Account) -> list[TeamMember]:
     """Everyone with a membership in the account, the owner first, then by role and name."""
     rank = {role: position for position, role in enumerate(ROLE_ORDER)}
+    zone, now = account_zone(account), utcnow()
     rows = db.session.execute(
-        select(User, Membership.role, Membership.deactivated_at)
+        select(User, Membership.role, Membership.deactivated_at, Membership.expires_at)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.account_id == account.id)
         .order_by(func.lower(User.name), User.id)
     ).all()
-    team = [TeamMember(user=user, role=role, deactivated=deactivated_at is not None)
-            for user, role, deactivated_at in rows]
+    team = [TeamMember(user=user, role=role, deactivated=deactivated_at is not None,
+                       ends_on=expires_at.astimezone(zone).date() if expires_at else None,
+                       ended=expires_at is not None and expires_at <= now)
+            for user, role, deactivated_at, expires_at in rows]
     return sorted(team, key=lambda member: rank.get(member.role, len(rank)))
 
 

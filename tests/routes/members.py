@@ -1,0 +1,44 @@
+"""Routes of Settings › Team › a member: only the owner and admins manage members, each in their own account."""
+from webapp.models import Role
+
+from .. import factories
+from ..access_matrix import SIGN_IN, RouteCase, World, register, register_builder
+
+
+@register_builder
+def members_to_manage(world: World) -> None:
+    """A client in the visitors' account and one in the account next door, for the member pages."""
+    world.objects["member"] = {
+        target: factories.make_member(world.groups[target].account, Role.CLIENT, groups=[world.groups[target]],
+                                      name=f"Member {target}")
+        for target in ("own", "foreign")
+    }
+
+
+def member_url(action: str = ""):
+    """/settings/team/members/<id>[/<action>] for the target account's client."""
+    suffix = f"/{action}" if action else ""
+    return lambda world, target: f"/settings/team/members/{world.objects['member'][target].id}{suffix}"
+
+
+def managers_of_members(ok: int, owner_only: bool = False) -> dict[str, dict[str, int]]:
+    """Owner and admins (only the owner for a transfer), each in their own account; others' members are not found."""
+    admin = 403 if owner_only else ok
+    return {
+        "own": {"anonymous": SIGN_IN, "other_account_owner": 404, "client": 403, "manager": 403,
+                "admin": admin, "owner": ok},
+        "foreign": {"anonymous": SIGN_IN, "other_account_owner": ok, "client": 403, "manager": 403,
+                    "admin": 403 if owner_only else 404, "owner": 404},
+    }
+
+
+register(RouteCase("members.show", "GET", member_url(), managers_of_members(200)))
+register(RouteCase("members.change_role", "POST", member_url("role"), managers_of_members(303),
+                   data={"role": Role.MANAGER.value}))
+register(RouteCase("members.transfer_ownership", "POST", member_url("transfer-ownership"),
+                   managers_of_members(303, owner_only=True)))
+register(RouteCase("members.change_rights", "POST", member_url("rights"), managers_of_members(303),
+                   data={"grants": ["analytics"]}))
+register(RouteCase("members.change_approver", "POST", member_url("approver"), managers_of_members(303)))
+register(RouteCase("members.change_expiry", "POST", member_url("expiry"), managers_of_members(303),
+                   data={"expires_on": "2031-01-31"}))

@@ -1,0 +1,372 @@
+"""Rules about one member of an account: their role, ownership, own rights, approver duty and end date.
+
+Who may change whom: the owner changes everyone but themselves; an admin changes managers and clients;
+nobody changes their own role, rights or end date. The owner's role changes only by a transfer of
+ownership, which only the owner makes. A change that takes a team seat the plan does not have is
+refused with the plan's message, and nothing is changed (the caller rolls back).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import aliased, contains_eager, selectinload
+
+from . import audit, plans, policy
+from .extensions import db
+from .invitations import ROLE_LABELS, roles_to_offer
+from .models import (
+    AccessGroup,
+    Account,
+    GroupUser,
+    MemberRight,
+    Membership,
+    ProfileApprover,
+    Role,
+    SocialProfile,
+    SocialSet,
+    User,
+    utcnow,
+)
+from .policy import ROLE_BASELINE
+from .rights import CLIENT_GRANT_RIGHTS, CLIENT_GRANTS, RIGHT_LABELS, ClientGrant, extra_rights_for
+from .zones import end_of_day
+
+
+class MemberError(ValueError):
+    """A change to a member that is refused; nothing was changed. The message says why."""
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def membership_of(account: Account, user_id: int) -> Membership | None:
+    """The membership of `user_id` in `account` with its user, or None when they are not a member."""
+    return db.session.scalar(
+        select(Membership)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.account_id == account.id, Membership.user_id == user_id)
+        .options(contains_eager(Membership.user), selectinload(Membership.rights))
+    )
+
+
+def owner_membership(account: Account) -> Membership | None:
+    return db.session.scalar(
+        select(Membership).where(Membership.account_id == account.id, Membership.role == Role.OWNER.value)
+    )
+
+
+def own_rights(membership: Membership) -> set[str]:
+    return {right.name for right in membership.rights}
+
+
+def is_live(membership: Membership, now: datetime | None = None) -> bool:
+    """The membership gives access now: not deactivated, not past its end date, the user active."""
+    now = now or utcnow()
+    return (membership.deactivated_at is None
+            and (membership.expires_at is None or membership.expires_at > now)
+            and membership.user.active)
+
+
+# --- who may change whom -------------------------------------------------------------------------
+
+
+def refusal(editor: User, editor_role: str | None, membership: Membership) -> str | None:
+    """Why `editor` may not change this member's role, rights or end date; None when they may."""
+    if membership.user_id == editor.id:
+        return "Nobody can change their own role, rights or end date."
+    if editor_role not in policy.ADMIN_ROLES:
+        return "Only the owner and admins can change members."
+    if membership.role == Role.OWNER.value:
+        return "The owner's role and access change only when the owner transfers ownership."
+    if membership.role == Role.ADMIN.value and editor_role != Role.OWNER.value:
+        return "Only the owner can change an admin."
+    return None
+
+
+def _check_editable(editor: User, editor_role: str | None, membership: Membership) -> None:
+    reason = refusal(editor, editor_role, membership)
+    if reason:
+        raise MemberError(reason)
+
+
+def assignable_rights(role: str) -> frozenset[str]:
+    """Own rights a member of `role` can be given: for clients only the client grants' rights."""
+    if role == Role.CLIENT.value:
+        return CLIENT_GRANT_RIGHTS - ROLE_BASELINE[role]
+    if role == Role.OWNER.value:
+        return frozenset()
+    return extra_rights_for(role)
+
+
+def rights_for_grants(keys: list[str]) -> set[str]:
+    """The rights behind the chosen client grants (Publish, Social inbox, Analytics)."""
+    by_key = {grant.key: grant for grant in CLIENT_GRANTS}
+    unknown = [key for key in keys if key not in by_key]
+    if unknown:
+        raise MemberError("Choose among Publish, Social inbox and Analytics.")
+    return set().union(*(by_key[key].rights for key in keys))
+
+
+def granted(rights: set[str]) -> list[ClientGrant]:
+    """The client grants whose every right is in `rights`."""
+    return [grant for grant in CLIENT_GRANTS if grant.rights <= rights]
+
+
+def _replace_rights(membership: Membership, names: set[str]) -> None:
+    """Make the member's own rights exactly `names` (rows only added or removed, never rewritten)."""
+    for right in list(membership.rights):
+        if right.name not in names:
+            membership.rights.remove(right)
+    present = own_rights(membership)
+    membership.rights.extend(MemberRight(name=name) for name in sorted(names - present))
+    db.session.flush()
+
+
+# --- approver duty ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApproverChoice:
+    """A profile a client can see, whether they approve its posts, and how many others do."""
+
+    profile: SocialProfile
+    social_set: str
+    access_group: str
+    approver: bool
+    other_approvers: int
+
+    @property
+    def last_approver(self) -> bool:
+        """Posts for this profile need approval and nobody else gives it."""
+        return self.approver and self.profile.needs_approval and self.other_approvers == 0
+
+
+def approver_choices(account: Account, member: User) -> list[ApproverChoice]:
+    """The profiles `member` can see in `account` (the ones they may approve), in three queries."""
+    perms = policy.permissions_for(member)
+    group_ids = [group_id for group_id, account_id in perms.groups.items() if account_id == account.id]
+    if not group_ids:
+        return []
+    statement = (
+        select(SocialProfile, SocialSet.name, AccessGroup.name)
+        .join(SocialSet, SocialSet.id == SocialProfile.social_set_id)
+        .join(AccessGroup, AccessGroup.id == SocialProfile.access_group_id)
+        .where(SocialProfile.access_group_id.in_(group_ids))
+        .order_by(func.lower(AccessGroup.name), AccessGroup.id, SocialSet.position, SocialSet.id,
+                  SocialProfile.network)
+    )
+    if perms.removed_profiles:
+        statement = statement.where(SocialProfile.id.not_in(perms.removed_profiles))
+    rows = db.session.execute(statement).all()
+    if not rows:
+        return []
+    approvers = db.session.execute(
+        select(ProfileApprover.social_profile_id, ProfileApprover.user_id)
+        .where(ProfileApprover.social_profile_id.in_([profile.id for profile, _, _ in rows]))
+    ).all()
+    mine = {profile_id for profile_id, user_id in approvers if user_id == member.id}
+    others: dict[int, int] = {}
+    for profile_id, user_id in approvers:
+        if user_id != member.id:
+            others[profile_id] = others.get(profile_id, 0) + 1
+    return [ApproverChoice(profile=profile, social_set=set_name, access_group=group_name,
+                           approver=profile.id in mine, other_approvers=others.get(profile.id, 0))
+            for profile, set_name, group_name in rows]
+
+
+def _approver_rows(account: Account, member: User) -> list[tuple[SocialProfile, int]]:
+    """Profiles of `account` that `member` approves, with how many other approvers each has."""
+    someone_else = aliased(ProfileApprover)
+    other = (
+        select(func.count()).select_from(someone_else)
+        .where(someone_else.social_profile_id == SocialProfile.id, someone_else.user_id != member.id)
+        .correlate(SocialProfile)
+        .scalar_subquery()
+    )
+    return list(db.session.execute(
+        select(SocialProfile, other)
+        .join(ProfileApprover, ProfileApprover.social_profile_id == SocialProfile.id)
+        .join(AccessGroup, AccessGroup.id == SocialProfile.access_group_id)
+        .where(ProfileApprover.user_id == member.id, AccessGroup.account_id == account.id)
+        .order_by(SocialProfile.handle)
+    ).all())
+
+
+def _last_approver_problem(profiles: list[SocialProfile], name: str, because: str) -> MemberError:
+    handles = ", ".join(f"@{profile.handle}" for profile in profiles)
+    return MemberError(
+        f"{name} is the only approver of {handles}, which needs client approval, so {because}. "
+        f"Choose another approver for it first, or turn its approval off."
+    )
+
+
+def _drop_approver_duty(account: Account, member: User, because: str) -> list[int]:
+    """Stop `member` approving in `account` (they are no longer a client); refused if they are the last."""
+    rows = _approver_rows(account, member)
+    stranded = [profile for profile, others in rows if profile.needs_approval and others == 0]
+    if stranded:
+        raise _last_approver_problem(stranded, member.name, because)
+    profile_ids = [profile.id for profile, _ in rows]
+    if profile_ids:
+        db.session.execute(delete(ProfileApprover).where(
+            ProfileApprover.user_id == member.id, ProfileApprover.social_profile_id.in_(profile_ids)))
+    return profile_ids
+
+
+def set_approver(account: Account, membership: Membership, profile_ids: list[int], actor: User,
+                 actor_role: str | None) -> None:
+    """Make the client the approver of exactly the chosen profiles among those they can see."""
+    _check_editable(actor, actor_role, membership)
+    member = membership.user
+    if membership.role != Role.CLIENT.value:
+        raise MemberError("Only clients approve posts.")
+    choices = {choice.profile.id: choice for choice in approver_choices(account, member)}
+    chosen = set(profile_ids)
+    if chosen - set(choices):
+        raise MemberError(f"{member.name} can only approve posts for profiles they can see.")
+    before = {profile_id for profile_id, choice in choices.items() if choice.approver}
+    stranded = [choices[profile_id].profile for profile_id in sorted(before - chosen)
+                if choices[profile_id].last_approver]
+    if stranded:
+        raise _last_approver_problem(stranded, member.name, "they must stay its approver")
+    dropped = before - chosen
+    if dropped:
+        db.session.execute(delete(ProfileApprover).where(
+            ProfileApprover.user_id == member.id, ProfileApprover.social_profile_id.in_(dropped)))
+    db.session.add_all(ProfileApprover(social_profile_id=profile_id, user_id=member.id)
+                       for profile_id in sorted(chosen - before))
+    audit.record(account.id, actor.id, "member.approver_changed", "user", member.id,
+                 before={"profile_ids": sorted(before)}, after={"profile_ids": sorted(chosen)})
+    db.session.flush()
+
+
+# --- role and ownership ------------------------------------------------------------------------------
+
+
+def change_role(account: Account, membership: Membership, role: str, actor: User, actor_role: str | None) -> bool:
+    """Give the member another role, within what the editor may give; False when it is the same role.
+
+    Own rights the new role's baseline covers, or that the role cannot hold, are dropped; a member who
+    stops being a client stops approving posts. Seats are counted again.
+    """
+    _check_editable(actor, actor_role, membership)
+    if role == Role.OWNER.value:
+        raise MemberError("An account has exactly one owner: make someone the owner by transferring ownership.")
+    if role not in ROLE_LABELS:
+        raise MemberError("Choose a role.")
+    if role not in roles_to_offer(actor_role):
+        raise MemberError(f"You cannot make someone {ROLE_LABELS[role].lower()}: only the owner makes admins.")
+    if role == membership.role:
+        return False
+    used = plans.seats_used(account)
+    rights_before = own_rights(membership)
+    before = {"role": membership.role, "rights": sorted(rights_before)}
+    dropped_approvals: list[int] = []
+    if membership.role == Role.CLIENT.value:
+        dropped_approvals = _drop_approver_duty(
+            account, membership.user, "they must stay a client (only clients approve posts)")
+    membership.role = role
+    kept = rights_before & assignable_rights(role)
+    if kept != rights_before:
+        _replace_rights(membership, kept)
+    db.session.flush()
+    plans.check_seats_after_change(account, used)
+    after = {"role": role, "rights": sorted(kept)}
+    if dropped_approvals:
+        after["approver_of_dropped"] = sorted(dropped_approvals)
+    audit.record(account.id, actor.id, "member.role_changed", "user", membership.user_id, before=before, after=after)
+    return True
+
+
+def transfer_ownership(account: Account, membership: Membership, actor: User) -> None:
+    """Make the member the owner; the owner becomes an admin who keeps entry to every access group.
+
+    The database allows one owner per account, so the old owner steps down (and that is flushed)
+    before the new one steps up, in the same transaction.
+    """
+    current = owner_membership(account)
+    if current is None or current.user_id != actor.id:
+        raise MemberError("Only the owner can transfer ownership.")
+    if membership.user_id == actor.id:
+        raise MemberError("You are already the owner.")
+    if not is_live(membership):
+        raise MemberError(f"{membership.user.name} has no access to {account.name} any more: "
+                          f"ownership goes to an active member.")
+    used = plans.seats_used(account)
+    new_owner = membership.user
+    before = {"owner_id": actor.id, "new_owner_role": membership.role}
+    if membership.role == Role.CLIENT.value:
+        _drop_approver_duty(account, new_owner, "they must stay a client (only clients approve posts)")
+    # As owner they entered every group; as an admin they keep entering them through the Users tab.
+    group_ids = set(db.session.scalars(select(AccessGroup.id).where(AccessGroup.account_id == account.id)))
+    present = set(db.session.scalars(
+        select(GroupUser.access_group_id).where(GroupUser.user_id == actor.id, GroupUser.access_group_id.in_(group_ids))
+    ))
+    db.session.add_all(GroupUser(access_group_id=group_id, user_id=actor.id)
+                       for group_id in sorted(group_ids - present))
+    current.role = Role.ADMIN.value
+    db.session.flush()
+    membership.role = Role.OWNER.value
+    membership.expires_at = None  # the owner's access never ends
+    _replace_rights(membership, set())  # the owner holds every right already
+    db.session.flush()
+    plans.check_seats_after_change(account, used)
+    audit.record(account.id, actor.id, "account.owner_transferred", "account", account.id, before=before,
+                 after={"owner_id": new_owner.id, "previous_owner_role": Role.ADMIN.value,
+                        "access_groups_kept": len(group_ids)})
+
+
+# --- own rights --------------------------------------------------------------------------------------
+
+
+def set_rights(account: Account, membership: Membership, chosen: set[str], actor: User,
+               actor_role: str | None) -> bool:
+    """Replace the member's own rights with `chosen`, only rights their role can be given.
+
+    A client's rights from before the client grants existed (outside them) are kept: this form does
+    not show them. Giving a client Publish takes a team seat. False when nothing changed.
+    """
+    _check_editable(actor, actor_role, membership)
+    role = membership.role
+    if role in policy.ADMIN_ROLES:
+        raise MemberError("Admins hold every right except creating access groups and changing the plan or owner.")
+    unknown = chosen - set(RIGHT_LABELS)
+    if unknown:
+        raise MemberError("Choose among the rights listed.")
+    allowed = assignable_rights(role)
+    refused = sorted(chosen - allowed)
+    if refused:
+        names = ", ".join(RIGHT_LABELS[name].lower() for name in refused)
+        raise MemberError(f"A {ROLE_LABELS[role].lower()} cannot be given these rights here: {names}.")
+    before = own_rights(membership)
+    kept = before - allowed - ROLE_BASELINE[role]
+    after = set(chosen) | kept
+    if after == before:
+        return False
+    used = plans.seats_used(account)
+    _replace_rights(membership, after)
+    plans.check_seats_after_change(account, used)
+    audit.record(account.id, actor.id, "member.rights_changed", "user", membership.user_id,
+                 before={"role": role, "rights": sorted(before)}, after={"role": role, "rights": sorted(after)})
+    return True
+
+
+# --- end date ----------------------------------------------------------------------------------------
+
+
+def set_expiry(account: Account, membership: Membership, day: date | None, actor: User,
+               actor_role: str | None) -> bool:
+    """End the member's access after `day` (in the account's time zone), or never; False if unchanged."""
+    _check_editable(actor, actor_role, membership)
+    expires_at = None if day is None else end_of_day(account, day)
+    if expires_at == membership.expires_at:
+        return False
+    before = {"expires_at": membership.expires_at.isoformat() if membership.expires_at else None}
+    membership.expires_at = expires_at
+    audit.record(account.id, actor.id, "member.expiry_changed", "user", membership.user_id, before=before,
+                 after={"expires_at": expires_at.isoformat() if expires_at else None,
+                        "last_day": day.isoformat() if day else None})
+    db.session.flush()
+    return True
