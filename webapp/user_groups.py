@@ -1,0 +1,418 @@
+"""Rules about user groups: named sets of members whose rights every member inherits.
+
+A user group lives in one account. Its members get its rights on top of their role's baseline and
+their own rights (the policy takes the union), and a grant on an access group lets every member in.
+A membership may end on a day; after it the membership gives nothing, and pages say it ended.
+
+Functions here take the session's objects and flush; the caller commits (or rolls back on error).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, case, delete, func, or_, select
+
+from . import audit, plans, policy
+from .extensions import db
+from .models import (
+    AccessGroup,
+    Account,
+    Membership,
+    Role,
+    User,
+    UserGroup,
+    UserGroupGrant,
+    UserGroupMember,
+    UserGroupRight,
+    utcnow,
+)
+from .zones import end_of_day, local_day
+from .rights import SEAT_RIGHTS
+
+# The icons a user group may show, drawn by templates/user_groups/_icon.html.
+ICONS: dict[str, str] = {
+    "users": "People",
+    "star": "Star",
+    "briefcase": "Briefcase",
+    "camera": "Camera",
+    "megaphone": "Megaphone",
+    "shield": "Shield",
+    "heart": "Heart",
+    "chart": "Chart",
+}
+DEFAULT_ICON = "users"
+NAME_MAX = 120
+DESCRIPTION_MAX = 2000
+
+
+class UserGroupError(ValueError):
+    """A change to a user group that cannot be made; nothing was changed. The message says why."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def normalized_name(name: str | None) -> str:
+    """The name as people mean it: outer spaces dropped, inner runs of spaces made one."""
+    return " ".join((name or "").split())
+
+
+def _live(now: datetime):
+    """A user group membership that has not ended at `now`."""
+    return or_(UserGroupMember.expires_at.is_(None), UserGroupMember.expires_at > now)
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def find(account: Account, user_group_id: int) -> UserGroup | None:
+    """The user group with this id in this account; one of another account is not found."""
+    return db.session.scalar(
+        select(UserGroup).where(UserGroup.id == user_group_id, UserGroup.account_id == account.id)
+    )
+
+
+@dataclass(frozen=True)
+class UserGroupSummary:
+    """A user group as the index lists it."""
+
+    user_group: UserGroup
+    members: int  # live memberships
+    ended: int  # memberships whose end date has passed
+
+
+def summaries(account: Account, now: datetime | None = None) -> list[UserGroupSummary]:
+    """Every user group of the account with its member counts, by name, in one query."""
+    now = now or utcnow()
+    live = func.count(case((_live(now), UserGroupMember.user_id)))
+    ended = func.count(case((UserGroupMember.expires_at <= now, UserGroupMember.user_id)))
+    rows = db.session.execute(
+        select(UserGroup, live, ended)
+        .outerjoin(UserGroupMember, UserGroupMember.user_group_id == UserGroup.id)
+        .where(UserGroup.account_id == account.id)
+        .group_by(UserGroup.id)
+        .order_by(func.lower(UserGroup.name), UserGroup.id)
+    ).all()
+    return [UserGroupSummary(user_group, members, ended_count) for user_group, members, ended_count in rows]
+
+
+def rights_of(user_group: UserGroup) -> frozenset[str]:
+    """The rights every member of the group inherits."""
+    return frozenset(db.session.scalars(
+        select(UserGroupRight.name).where(UserGroupRight.user_group_id == user_group.id)
+    ))
+
+
+@dataclass(frozen=True)
+class GroupMember:
+    """A member of a user group: who, their role in the account, and when the membership ends."""
+
+    user: User
+    role: str
+    expires_at: datetime | None
+    ends_on: date | None  # the last day, in the account's time zone
+    ended: bool
+
+
+def members(account: Account, user_group: UserGroup, now: datetime | None = None) -> list[GroupMember]:
+    """The group's members with their role, by name, in one query."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(User, Membership.role, UserGroupMember.expires_at)
+        .join(UserGroupMember, UserGroupMember.user_id == User.id)
+        .join(Membership, and_(Membership.user_id == User.id, Membership.account_id == account.id))
+        .where(UserGroupMember.user_group_id == user_group.id)
+        .order_by(func.lower(User.name), User.id)
+    ).all()
+    return [
+        GroupMember(
+            user=user, role=role, expires_at=expires_at,
+            ends_on=local_day(account, expires_at) if expires_at else None,
+            ended=expires_at is not None and expires_at <= now,
+        )
+        for user, role, expires_at in rows
+    ]
+
+
+def granted_groups(user_group: UserGroup) -> list[AccessGroup]:
+    """The access groups the user group is granted on, by name."""
+    return list(db.session.scalars(
+        select(AccessGroup)
+        .join(UserGroupGrant, UserGroupGrant.access_group_id == AccessGroup.id)
+        .where(UserGroupGrant.user_group_id == user_group.id, AccessGroup.account_id == user_group.account_id)
+        .order_by(func.lower(AccessGroup.name), AccessGroup.id)
+    ))
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Whom the member picker offers: active members not (or no longer) in the group."""
+
+    members: list[tuple[User, str]]
+    more: bool
+
+
+def candidates(account: Account, user_group: UserGroup, text: str = "", limit: int = 20,
+               now: datetime | None = None) -> Candidates:
+    """Active members of the account who may be added, filtered by name or email, at most `limit`."""
+    now = now or utcnow()
+    pattern = (text or "").strip().lower()
+    in_group = select(UserGroupMember.user_id).where(
+        UserGroupMember.user_group_id == user_group.id, _live(now)
+    )
+    query = (
+        select(User, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.account_id == account.id, Membership.deactivated_at.is_(None),
+               or_(Membership.expires_at.is_(None), Membership.expires_at > now),
+               User.active.is_(True), User.id.not_in(in_group))
+        .order_by(func.lower(User.name), User.id)
+        .limit(limit + 1)
+    )
+    if pattern:
+        query = query.where(func.lower(User.name).contains(pattern, autoescape=True)
+                            | User.email.contains(pattern, autoescape=True))
+    found = [(user, role) for user, role in db.session.execute(query).all()]
+    return Candidates(members=found[:limit], more=len(found) > limit)
+
+
+@dataclass(frozen=True)
+class DeletionImpact:
+    """What deleting a user group takes away: its live members lose its rights and these entries."""
+
+    members: int
+    access_groups: list[str]
+
+
+# --- changing ------------------------------------------------------------------------------------
+
+
+def _name_taken(account_id: int, name: str, except_id: int | None = None) -> bool:
+    query = select(UserGroup.id).where(
+        UserGroup.account_id == account_id, func.lower(UserGroup.name) == name.lower()
+    )
+    if except_id is not None:
+        query = query.where(UserGroup.id != except_id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def _checked_name(account_id: int, name: str | None, except_id: int | None = None) -> str:
+    name = normalized_name(name)
+    if not name:
+        raise UserGroupError("Enter a name for the user group.", field="name")
+    if len(name) > NAME_MAX:
+        raise UserGroupError(f"Keep the name to {NAME_MAX} characters.", field="name")
+    if _name_taken(account_id, name, except_id):
+        raise UserGroupError(f"A user group called “{name}” already exists.", field="name")
+    return name
+
+
+def create_user_group(account: Account, name: str, actor: User) -> UserGroup:
+    """A new, empty user group with a name unique in the account."""
+    name = _checked_name(account.id, name)
+    user_group = UserGroup(account_id=account.id, name=name, description="", icon=DEFAULT_ICON)
+    db.session.add(user_group)
+    db.session.flush()
+    audit.record(account.id, actor.id, "user_group.created", "user_group", user_group.id,
+                 after={"name": name})
+    return user_group
+
+
+def update_user_group(user_group: UserGroup, name: str, description: str, icon: str, actor: User) -> bool:
+    """Change the title, description and icon; returns whether anything changed."""
+    name = _checked_name(user_group.account_id, name, except_id=user_group.id)
+    description = (description or "").strip()
+    if len(description) > DESCRIPTION_MAX:
+        raise UserGroupError(f"Keep the description to {DESCRIPTION_MAX} characters.", field="description")
+    if icon not in ICONS:
+        raise UserGroupError("Choose one of the icons shown.", field="icon")
+    before = {"name": user_group.name, "description": user_group.description, "icon": user_group.icon}
+    after = {"name": name, "description": description, "icon": icon}
+    if before == after:
+        return False
+    user_group.name, user_group.description, user_group.icon = name, description, icon
+    db.session.flush()
+    audit.record(user_group.account_id, actor.id, "user_group.updated", "user_group", user_group.id,
+                 before=before, after=after)
+    return True
+
+
+def _has_clients(account: Account, user_group: UserGroup, now: datetime) -> bool:
+    return db.session.scalar(
+        select(UserGroupMember.user_id)
+        .join(Membership, and_(Membership.user_id == UserGroupMember.user_id,
+                               Membership.account_id == account.id))
+        .where(UserGroupMember.user_group_id == user_group.id, _live(now),
+               Membership.role == Role.CLIENT.value)
+        .limit(1)
+    ) is not None
+
+
+def _check_seats(account: Account, used_before: int | None) -> None:
+    """Refuse the flushed change when it took a team seat the plan does not have."""
+    if used_before is None:
+        return
+    try:
+        plans.check_seats_after_change(account, used_before)
+    except plans.PlanLimitReached as limit:
+        raise UserGroupError(str(limit)) from None
+
+
+def set_rights(account: Account, user_group: UserGroup, rights: Iterable[str], actor: User) -> bool:
+    """Replace the group's rights; returns whether they changed. Refused past the plan's seats."""
+    chosen = set(rights)
+    unknown = chosen - set(policy.RIGHTS)
+    if unknown:
+        raise UserGroupError("Choose rights from the list shown.", field="rights")
+    current = set(rights_of(user_group))
+    if chosen == current:
+        return False
+    now = utcnow()
+    # Clients who may now publish through the group take a team seat.
+    used = (plans.seats_used(account)
+            if (chosen - current) & SEAT_RIGHTS and _has_clients(account, user_group, now) else None)
+    removed, added = current - chosen, chosen - current
+    if removed:
+        db.session.execute(delete(UserGroupRight).where(
+            UserGroupRight.user_group_id == user_group.id, UserGroupRight.name.in_(removed)))
+    db.session.add_all(UserGroupRight(user_group_id=user_group.id, name=name) for name in sorted(added))
+    user_group.updated_at = now
+    db.session.flush()
+    _check_seats(account, used)
+    audit.record(account.id, actor.id, "user_group.rights_changed", "user_group", user_group.id,
+                 before={"rights": sorted(current)}, after={"rights": sorted(chosen)})
+    return True
+
+
+def _entry_beyond_actor(account: Account, user_group: UserGroup, actor: User) -> bool:
+    """The group is granted on an access group the actor may not enter (the owner enters all)."""
+    perms = policy.permissions_for(actor)
+    if perms.is_owner(account.id):
+        return False
+    return any(not perms.may_enter(group.id) for group in granted_groups(user_group))
+
+
+def add_member(account: Account, user_group: UserGroup, user_id: int, expires_on: date | None,
+               actor: User, today: date | None = None) -> User:
+    """Put an active member of the account in the group, until the end of `expires_on` if given.
+
+    A member whose membership ended is given a new one. Refused past the plan's seats.
+    """
+    now = utcnow()
+    today = today or local_day(account, now)
+    if expires_on is not None and expires_on < today:
+        raise UserGroupError("That end date has passed. Choose today or a later day.", field="expires_on")
+    found = db.session.execute(
+        select(User, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(User.id == user_id, Membership.account_id == account.id,
+               Membership.deactivated_at.is_(None),
+               or_(Membership.expires_at.is_(None), Membership.expires_at > now),
+               User.active.is_(True))
+    ).first()
+    if found is None:
+        raise UserGroupError("Only active members of the team can be added.", field="user_id")
+    user, role = found
+    if user.id == actor.id and _entry_beyond_actor(account, user_group, actor):
+        raise UserGroupError("This group lets its members into access groups you cannot enter, "
+                             "so you cannot add yourself to it.", field="user_id")
+    expires_at = end_of_day(account, expires_on) if expires_on else None
+    existing = db.session.get(UserGroupMember, (user_group.id, user.id))
+    if existing is not None and (existing.expires_at is None or existing.expires_at > now):
+        raise UserGroupError(f"{user.name} is already in “{user_group.name}”.", field="user_id")
+    takes_seat = role == Role.CLIENT.value and bool(rights_of(user_group) & SEAT_RIGHTS)
+    used = plans.seats_used(account) if takes_seat else None
+    before = None
+    if existing is not None:
+        before = {"user_id": user.id, "expires_at": existing.expires_at.isoformat()}
+        existing.expires_at = expires_at
+    else:
+        db.session.add(UserGroupMember(user_group_id=user_group.id, user_id=user.id, expires_at=expires_at))
+    user_group.updated_at = now
+    db.session.flush()
+    _check_seats(account, used)
+    audit.record(account.id, actor.id, "user_group.member_added", "user_group", user_group.id, before=before,
+                 after={"user_id": user.id, "email": user.email,
+                        "expires_at": expires_at.isoformat() if expires_at else None})
+    return user
+
+
+def remove_member(user_group: UserGroup, user_id: int, actor: User) -> User:
+    """Take one member out of the group: its rights and entries end on their next request."""
+    entry = db.session.get(UserGroupMember, (user_group.id, user_id))
+    if entry is None:
+        raise UserGroupError("That person is not in this user group.", field="user_id")
+    user = db.session.get(User, user_id)
+    before = {"user_id": user.id, "email": user.email,
+              "expires_at": entry.expires_at.isoformat() if entry.expires_at else None}
+    db.session.delete(entry)
+    user_group.updated_at = utcnow()
+    db.session.flush()
+    audit.record(user_group.account_id, actor.id, "user_group.member_removed", "user_group", user_group.id,
+                 before=before)
+    return user
+
+
+def clear_members(user_group: UserGroup, actor: User) -> int:
+    """Take everyone out of the group; returns how many memberships ended."""
+    user_ids = sorted(db.session.scalars(
+        select(UserGroupMember.user_id).where(UserGroupMember.user_group_id == user_group.id)
+    ))
+    if not user_ids:
+        return 0
+    db.session.execute(delete(UserGroupMember).where(UserGroupMember.user_group_id == user_group.id))
+    user_group.updated_at = utcnow()
+    db.session.flush()
+    audit.record(user_group.account_id, actor.id, "user_group.members_cleared", "user_group", user_group.id,
+                 before={"user_ids": user_ids}, after={"user_ids": []})
+    return len(user_ids)
+
+
+def set_grants(user_group: UserGroup, access_group_ids: Iterable[int], offered_ids: Iterable[int],
+               actor: User) -> bool:
+    """Grant the group on exactly the chosen access groups among those offered to the actor.
+
+    Grants on groups the actor was not offered (ones they may not enter) are kept as they are.
+    Returns whether the grants changed.
+    """
+    chosen, offered = set(access_group_ids), set(offered_ids)
+    if not chosen <= offered:
+        raise UserGroupError("Choose access groups from the list shown.", field="access_groups")
+    current = set(db.session.scalars(
+        select(UserGroupGrant.access_group_id).where(UserGroupGrant.user_group_id == user_group.id)
+    ))
+    wanted = chosen | (current - offered)
+    if wanted == current:
+        return False
+    removed, added = current - wanted, wanted - current
+    if removed:
+        db.session.execute(delete(UserGroupGrant).where(
+            UserGroupGrant.user_group_id == user_group.id, UserGroupGrant.access_group_id.in_(removed)))
+    db.session.add_all(UserGroupGrant(user_group_id=user_group.id, access_group_id=group_id)
+                       for group_id in sorted(added))
+    user_group.updated_at = utcnow()
+    db.session.flush()
+    audit.record(user_group.account_id, actor.id, "user_group.grants_changed", "user_group", user_group.id,
+                 before={"access_group_ids": sorted(current)}, after={"access_group_ids": sorted(wanted)})
+    return True
+
+
+def delete_user_group(user_group: UserGroup, actor: User) -> None:
+    """Delete the group: its members lose its rights and the entries it gave, at their next request."""
+    before = {
+        "name": user_group.name,
+        "rights": sorted(rights_of(user_group)),
+        "member_ids": sorted(db.session.scalars(
+            select(UserGroupMember.user_id).where(UserGroupMember.user_group_id == user_group.id))),
+        "access_group_ids": [group.id for group in granted_groups(user_group)],
+    }
+    audit.record(user_group.account_id, actor.id, "user_group.deleted", "user_group", user_group.id,
+                 before=before)
+    # The rows that hang off the group go first: SQLite only cascades with foreign keys switched on.
+    for model in (UserGroupMember, UserGroupRight, UserGroupGrant):
+        db.session.execute(delete(model).where(model.user_group_id == user_group.id))
+    db.session.delete(user_group)
+    db.session.flush()
