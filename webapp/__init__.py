@@ -69,8 +69,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from .blueprints import (
-        access_groups, auth, calendar, campaigns, groups, invitations, media, organize, posts, profiles, review,
-        settings, social_sets, team,
+        access_groups, access_review, auth, calendar, campaigns, groups, invitations, media, members, organize,
+        posts, profiles, review, settings, social_sets, team, user_groups,
     )
 
     app.register_blueprint(auth.bp)
@@ -87,6 +87,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(posts.bp)
     app.register_blueprint(calendar.bp)
     app.register_blueprint(review.bp)
+    app.register_blueprint(members.bp)
+    app.register_blueprint(user_groups.bp)
+    app.register_blueprint(access_review.bp)
     if app.config["SANDBOX_PROVIDER"]:
         from . import sandbox
 

@@ -1,0 +1,112 @@
+"""Settings › Access review in a browser: the table, its CSV download, and the "Why?" explainer.
+
+The test gets a demo agency of its own, in which the Creators user group is granted on Maya Lopez's
+group and also gives analytics: Maya then enters her group both from its Users tab and through
+Creators, and holds "View analytics" both on her own and through Creators.
+"""
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from webapp.demo import seed_demo
+from webapp.extensions import db
+from webapp.models import AccessGroup, UserGroup, UserGroupGrant, UserGroupRight
+from webapp.policy import RIGHTS
+from webapp.rights import label
+
+from .conftest import LiveServer, build_app, serve
+from .helpers import sign_in
+
+OWNER = "owner@northstar.example"
+
+
+@pytest.fixture
+def review_server(tmp_path) -> Iterator[LiveServer]:
+    """The demo agency, with Creators granted on Maya Lopez's group and giving analytics too."""
+    app = build_app(tmp_path)
+    with app.app_context():
+        seed_demo()
+        creators = db.session.scalar(select(UserGroup).where(UserGroup.name == "Creators"))
+        maya_group = db.session.scalar(select(AccessGroup).where(AccessGroup.name == "Maya Lopez"))
+        db.session.add(UserGroupRight(user_group_id=creators.id, name="analytics.view"))
+        db.session.add(UserGroupGrant(user_group_id=creators.id, access_group_id=maya_group.id))
+        db.session.commit()
+        db.session.remove()
+    with serve(app) as server:
+        yield server
+
+
+@pytest.fixture
+def base_url(review_server: LiveServer) -> str:
+    return review_server.url
+
+
+def table_rows(page: Page) -> list[list[str]]:
+    """The review table's rows, cell by cell, as the page shows them."""
+    rows = page.locator("#access-review-table tbody tr")
+    return [[" ".join(cell.split()) for cell in row.locator("td").all_inner_texts()] for row in rows.all()]
+
+
+def test_owner_reviews_access_downloads_the_same_rows_and_asks_why(page: Page):
+    sign_in(page, OWNER)
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("navigation", name="Settings").get_by_role("link", name="Access review").click()
+    expect(page.get_by_role("heading", name="Access review", level=1)).to_be_visible()
+
+    # Jonah enters Maya Lopez's group only through the Creators user group.
+    table = page.get_by_role("table", name="Who can enter which access group")
+    jonah = table.get_by_role("row").filter(has_text="jonah@northstar.example").filter(has_text="Maya Lopez")
+    expect(jonah).to_have_count(1)
+    expect(jonah.get_by_role("cell").nth(3)).to_have_text("User group Creators")
+    maya = table.get_by_role("row").filter(has_text="maya@northstar.example").filter(has_text="Maya Lopez")
+    expect(maya.get_by_role("cell").nth(3)).to_have_text("Users tab; User group Creators")
+
+    # The CSV lists exactly the rows of the table.
+    shown = table_rows(page)
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download CSV").click()
+    download = download_info.value
+    assert download.suggested_filename.startswith("access-review-")
+    with open(download.path(), newline="", encoding="utf-8") as file:
+        header, *listed = list(csv.reader(file))
+    assert header[:5] == ["name", "email", "role", "access group", "entry through"]
+    assert len(listed) == len(shown) > 10
+    for (name, email, role, group, entry, rights, beyond, ends), row in zip(listed, shown):
+        assert row[0] == f"{name} {email}"
+        assert row[1].startswith(role)
+        assert row[2:4] == [group, entry]
+        names = rights.split(" ")
+        assert row[4] == ("Every right" if set(names) == set(RIGHTS) else ", ".join(label(r) for r in names))
+        assert row[5] == (beyond or "None")
+        assert ends == "" and row[6] == "No end date"
+
+    # Filtering by person narrows the table, and the URL keeps the filter.
+    page.get_by_role("search", name="Filter the review").get_by_label("Person").fill("jonah")
+    expect(page).to_have_url(re.compile(r"[?&]q=jonah"))
+    expect(table.get_by_role("row").filter(has_text="@northstar.example")).to_have_count(
+        len([row for row in shown if "jonah@northstar.example" in row[0]])
+    )
+
+    # Why may Maya see analytics in her group? On her own, and through Creators.
+    why = page.get_by_role("region", name="Why?")
+    why.get_by_label("Person").select_option(label="Maya Lopez (maya@northstar.example)")
+    why.get_by_label("Access group").select_option(label="Maya Lopez")
+    why.get_by_label("Can they").select_option(label="View analytics")
+    answer = why.get_by_role("status")
+    expect(answer).to_contain_text("Yes: Maya Lopez can view analytics in “Maya Lopez”.")
+    expect(answer).to_contain_text("Maya Lopez holds “View analytics” as an own right.")
+    expect(answer).to_contain_text("User group “Creators” gives “View analytics”; Maya Lopez is in it.")
+    expect(answer).to_contain_text("Maya Lopez is on the Users tab of “Maya Lopez”.")
+    expect(answer).to_contain_text("Maya Lopez is in user group “Creators”, which is granted on “Maya Lopez”.")
+
+    # And a no: Jonah cannot manage the inbox there.
+    why.get_by_label("Person").select_option(label="Jonah Reed (jonah@northstar.example)")
+    why.get_by_label("Can they").select_option(label="Manage the social inbox")
+    expect(answer).to_contain_text("No: Jonah Reed cannot manage the social inbox in “Maya Lopez”.")
+    expect(answer).to_contain_text("No path grants “Manage the social inbox”")

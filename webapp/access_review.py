@@ -1,0 +1,406 @@
+"""The access review and the "Why?" explainer: who can enter which access group, with which rights, and why.
+
+Nothing here decides access. The policy loads every path behind each member's permissions
+(`policy.load_grounds`, one query for any number of members) and answers each question
+(`policy.explain`, whose verdict is the policy's own `decide`); this module only puts names and end
+dates on those paths, so the table, its CSV and the explainer say in words what the policy does.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
+
+from . import policy
+from .extensions import db
+from .invitations import ROLE_LABELS
+from .models import AccessGroup, Account, GroupUser, Membership, User, UserGroup, UserGroupMember, utcnow
+from .members import is_live
+from .policy import ENTER, RIGHTS, Grounds
+from .zones import account_zone
+from .rights import areas, label
+
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+CSV_HEADER = ("name", "email", "role", "access group", "entry through", "rights",
+              "rights beyond the role", "ends")
+
+ENTRY_LABELS = {policy.VIA_OWNER: "Owner", policy.VIA_USERS_TAB: "Users tab"}
+
+
+# --- names and dates -----------------------------------------------------------------------------
+
+
+def last_day(moment: datetime | None, zone: ZoneInfo) -> date | None:
+    """The last day of access ending at `moment`, in the account's time zone."""
+    return None if moment is None else moment.astimezone(zone).date()
+
+
+def day_text(day: date) -> str:
+    """A day as the explainer writes it: 2 Dec 2026."""
+    return f"{day.day} {day:%b %Y}"
+
+
+def action_phrase(action: str) -> str:
+    """What the action does, to follow "can": "upload media", "enter"."""
+    if action == ENTER:
+        return "enter"
+    words = label(action)
+    return words[:1].lower() + words[1:]
+
+
+def action_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The questions the explainer answers, by area: entering a group, then each right."""
+    return [("Access", [(ENTER, "Enter the group")]), *areas()]
+
+
+def member_choices(members: list[Membership], now: datetime | None = None) -> list[tuple[int, str]]:
+    """(user id, "Name (email)") for the explainer's person select; members without access say so."""
+    now = now or utcnow()
+    return [
+        (membership.user_id, f"{membership.user.name} ({membership.user.email})"
+         + ("" if is_live(membership, now) else " · no access now"))
+        for membership in members
+    ]
+
+
+def memberships(account: Account) -> list[Membership]:
+    """Every member of the account, live or not, with their user, by name."""
+    return list(db.session.scalars(
+        select(Membership).join(Membership.user)
+        .where(Membership.account_id == account.id)
+        .options(contains_eager(Membership.user))
+        .order_by(func.lower(User.name), User.id)
+    ))
+
+
+def membership_of(account: Account, user_id: int) -> Membership | None:
+    """The membership of `user_id` in `account` (live or not), or None when they are not a member."""
+    return db.session.scalar(
+        select(Membership).join(Membership.user)
+        .where(Membership.account_id == account.id, Membership.user_id == user_id)
+        .options(contains_eager(Membership.user))
+    )
+
+
+@dataclass(frozen=True)
+class EndDates:
+    """When the dated paths of some members end: Users tab entries and user group memberships."""
+
+    users_tab: dict[tuple[int, int], datetime]  # (user id, access group id) -> end
+    user_groups: dict[tuple[int, int], datetime]  # (user id, user group id) -> end
+    user_group_names: dict[int, str]
+
+
+def end_dates(account: Account, user_id: int | None = None) -> EndDates:
+    """End dates and user group names of the account, in three queries whatever its size."""
+    users_tab = (
+        select(GroupUser.user_id, GroupUser.access_group_id, GroupUser.expires_at)
+        .join(AccessGroup, AccessGroup.id == GroupUser.access_group_id)
+        .where(AccessGroup.account_id == account.id, GroupUser.expires_at.is_not(None))
+    )
+    in_user_groups = (
+        select(UserGroupMember.user_id, UserGroupMember.user_group_id, UserGroupMember.expires_at)
+        .join(UserGroup, UserGroup.id == UserGroupMember.user_group_id)
+        .where(UserGroup.account_id == account.id, UserGroupMember.expires_at.is_not(None))
+    )
+    if user_id is not None:
+        users_tab = users_tab.where(GroupUser.user_id == user_id)
+        in_user_groups = in_user_groups.where(UserGroupMember.user_id == user_id)
+    return EndDates(
+        users_tab={(user, group): end for user, group, end in db.session.execute(users_tab)},
+        user_groups={(user, group): end for user, group, end in db.session.execute(in_user_groups)},
+        user_group_names={user_group_id: name for user_group_id, name in db.session.execute(
+            select(UserGroup.id, UserGroup.name).where(UserGroup.account_id == account.id)
+        )},
+    )
+
+
+# --- the review ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Path:
+    """One way into an access group, as people read it, with the last day it works (if it ends)."""
+
+    label: str
+    ends_on: date | None = None
+
+    @property
+    def text(self) -> str:
+        return f"{self.label} (until {self.ends_on.isoformat()})" if self.ends_on else self.label
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """One member in one access group they may enter: with which rights, and through what."""
+
+    user_id: int
+    name: str
+    email: str
+    role: str
+    member_until: date | None
+    access_group_id: int
+    access_group: str
+    paths: tuple[Path, ...]
+    rights: tuple[str, ...]  # in the policy's order
+    beyond_role: tuple[tuple[str, tuple[str, ...]], ...]  # (source, rights it adds beyond the role)
+    ends_on: date | None  # the earliest day on which part of this access ends
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+    @property
+    def every_right(self) -> bool:
+        return len(self.rights) == len(RIGHTS)
+
+    @property
+    def rights_text(self) -> str:
+        return "Every right" if self.every_right else ", ".join(label(right) for right in self.rights)
+
+    @property
+    def entry_text(self) -> str:
+        return "; ".join(path.text for path in self.paths)
+
+    @property
+    def beyond_role_text(self) -> str:
+        return "; ".join(f"{source}: {', '.join(label(right) for right in rights)}"
+                         for source, rights in self.beyond_role)
+
+    def csv_cells(self) -> tuple[str, ...]:
+        """The row as the CSV lists it, in the order of `CSV_HEADER`."""
+        return (self.name, self.email, self.role_label, self.access_group, self.entry_text,
+                " ".join(self.rights), self.beyond_role_text,
+                self.ends_on.isoformat() if self.ends_on else "")
+
+
+@dataclass(frozen=True)
+class Review:
+    """The rows a reviewer sees, and what the filters and the explainer offer."""
+
+    rows: list[ReviewRow]
+    members: list[Membership]  # everyone in the account, live or not (the explainer's choices)
+    not_listed: int  # members left out because they are deactivated or their access ended
+    live_count: int
+
+
+def _row(membership: Membership, group: AccessGroup, grounds: Grounds, ends: EndDates,
+         zone: ZoneInfo) -> ReviewRow | None:
+    """The review row of one member in one group, or None when they may not enter it."""
+    entry = policy.explain(grounds, ENTER, group)
+    if not entry.allowed:
+        return None
+    user_id = membership.user_id
+    paths: list[Path] = []
+    moments: list[datetime] = [membership.expires_at] if membership.expires_at else []
+    for reason in entry.entry:
+        if reason.kind == policy.VIA_USER_GROUP:
+            end = ends.user_groups.get((user_id, reason.user_group_id))
+            name = f"User group {ends.user_group_names.get(reason.user_group_id, '?')}"
+        else:
+            end = ends.users_tab.get((user_id, group.id)) if reason.kind == policy.VIA_USERS_TAB else None
+            name = ENTRY_LABELS[reason.kind]
+        paths.append(Path(name, last_day(end, zone)))
+        if end:
+            moments.append(end)
+
+    rights: list[str] = []
+    beyond: dict[tuple[int, str], list[str]] = {}  # (order, source) -> rights
+    for right in RIGHTS:
+        explanation = policy.explain(grounds, right, group)
+        if not explanation.allowed:
+            continue
+        rights.append(right)
+        kinds = {reason.kind for reason in explanation.right}
+        if kinds & {"owner", "role"}:
+            continue  # the role already gives it
+        for reason in explanation.right:
+            if reason.kind == "own":
+                beyond.setdefault((0, "own"), []).append(right)
+            elif reason.kind == "user_group":
+                source = f"user group {ends.user_group_names.get(reason.user_group_id, '?')}"
+                beyond.setdefault((1, source), []).append(right)
+                end = ends.user_groups.get((user_id, reason.user_group_id))
+                if end:
+                    moments.append(end)
+    return ReviewRow(
+        user_id=user_id,
+        name=membership.user.name,
+        email=membership.user.email,
+        role=entry.role or membership.role,
+        member_until=last_day(membership.expires_at, zone),
+        access_group_id=group.id,
+        access_group=group.name,
+        paths=tuple(paths),
+        rights=tuple(rights),
+        beyond_role=tuple((source, tuple(granted))
+                          for (_, source), granted in sorted(beyond.items(), key=lambda item: item[0])),
+        ends_on=last_day(min(moments), zone) if moments else None,
+    )
+
+
+def matches(membership: Membership, person: str) -> bool:
+    """The person filter: part of the member's name or email, any case."""
+    wanted = person.strip().casefold()
+    return not wanted or wanted in membership.user.name.casefold() or wanted in membership.user.email.casefold()
+
+
+def review(account: Account, groups: list[AccessGroup], access_group_id: int | None = None,
+           person: str = "", now: datetime | None = None) -> Review:
+    """Who of the account's live members may enter which of `groups`, with which rights and through what.
+
+    `groups` are the access groups the reviewer may see; the filters narrow the rows to one group
+    and to members whose name or email contains `person`. A fixed number of queries, whatever the
+    number of members and groups.
+    """
+    now = now or utcnow()
+    zone = account_zone(account)
+    everyone = memberships(account)
+    live = [membership for membership in everyone if is_live(membership, now)]
+    shown = [membership for membership in live if matches(membership, person)]
+    chosen = [group for group in groups if access_group_id is None or group.id == access_group_id]
+    grounds = policy.load_grounds([membership.user_id for membership in shown], now)
+    ends = end_dates(account)
+    rows = [
+        row
+        for membership in shown
+        for group in chosen
+        if (row := _row(membership, group, grounds[membership.user_id], ends, zone)) is not None
+    ]
+    return Review(rows=rows, members=everyone, not_listed=len(everyone) - len(live), live_count=len(live))
+
+
+def _safe_cell(value: str) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula."""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
+def csv_text(rows: list[ReviewRow]) -> str:
+    """The review as CSV: a header row, then the same rows as the table."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for row in rows:
+        writer.writerow([_safe_cell(cell) for cell in row.csv_cells()])
+    return buffer.getvalue()
+
+
+def csv_filename(account: Account, now: datetime | None = None) -> str:
+    """access-review-<day>.csv, dated in the account's time zone."""
+    today = (now or utcnow()).astimezone(account_zone(account)).date()
+    return f"access-review-{today.isoformat()}.csv"
+
+
+# --- the "Why?" explainer ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WhyAnswer:
+    """Yes or no in plain words, with every path behind the answer and what is missing."""
+
+    allowed: bool
+    summary: str
+    grants_heading: str
+    grants: tuple[str, ...]  # how the right is held (empty when the question is entering)
+    entries_heading: str
+    entries: tuple[str, ...]  # the ways into the group
+    missing: tuple[str, ...]  # what stands in the way, when the answer is no
+    notes: tuple[str, ...]
+
+
+def _until(end: datetime | None, zone: ZoneInfo) -> str:
+    return f" (until {day_text(last_day(end, zone))})" if end else ""
+
+
+def _not_live(membership: Membership, name: str, account: Account, now: datetime, zone: ZoneInfo) -> str:
+    if not membership.user.active:
+        return f"{name}'s user account is deactivated, so they cannot sign in or do anything."
+    if membership.deactivated_at is not None:
+        return f"{name} is not a live member of {account.name}: their membership is deactivated."
+    if membership.expires_at is not None and membership.expires_at <= now:
+        return (f"{name} is not a live member of {account.name}: "
+                f"their access ended after {day_text(last_day(membership.expires_at, zone))}.")
+    return f"{name} is not a live member of {account.name}."
+
+
+def explain_access(account: Account, membership: Membership, group: AccessGroup, action: str,
+                   now: datetime | None = None) -> WhyAnswer:
+    """May this member take `action` (entering the group, or a right) in `group`, and why."""
+    now = now or utcnow()
+    zone = account_zone(account)
+    user_id = membership.user_id
+    name = membership.user.name
+    grounds = policy.load_grounds([user_id], now)[user_id]
+    explanation = policy.explain(grounds, action, group)
+    ends = end_dates(account, user_id)
+    in_group = f"in “{group.name}”" if action != ENTER else f"“{group.name}”"
+    verb = action_phrase(action)
+    summary = (f"Yes: {name} can {verb} {in_group}." if explanation.allowed
+               else f"No: {name} cannot {verb} {in_group}.")
+    role_label = ROLE_LABELS.get(explanation.role or "", explanation.role or "")
+    right_label = label(action)
+
+    def user_group(user_group_id: int | None) -> str:
+        return f"“{ends.user_group_names.get(user_group_id, '?')}”"
+
+    grants: list[str] = []
+    for reason in explanation.right:
+        if reason.kind == "owner":
+            grants.append(f"{name} is the owner, and the owner holds every right.")
+        elif reason.kind == "role":
+            grants.append(f"The {role_label} role includes “{right_label}”.")
+        elif reason.kind == "own":
+            grants.append(f"{name} holds “{right_label}” as an own right.")
+        elif reason.kind == "user_group":
+            end = ends.user_groups.get((user_id, reason.user_group_id))
+            grants.append(f"User group {user_group(reason.user_group_id)} gives “{right_label}”; "
+                          f"{name} is in it{_until(end, zone)}.")
+
+    entries: list[str] = []
+    for reason in explanation.entry:
+        if reason.kind == policy.VIA_OWNER:
+            entries.append(f"{name} is the owner, who may enter every access group.")
+        elif reason.kind == policy.VIA_USERS_TAB:
+            end = ends.users_tab.get((user_id, group.id))
+            entries.append(f"{name} is on the Users tab of “{group.name}”{_until(end, zone)}.")
+        elif reason.kind == policy.VIA_USER_GROUP:
+            end = ends.user_groups.get((user_id, reason.user_group_id))
+            entries.append(f"{name} is in user group {user_group(reason.user_group_id)}{_until(end, zone)}, "
+                           f"which is granted on “{group.name}”.")
+
+    missing: list[str] = []
+    if explanation.role is None:
+        missing.append(_not_live(membership, name, account, now, zone))
+    elif not explanation.entry:
+        missing.append(f"{name} cannot enter “{group.name}”: they are not on its Users tab, "
+                       "and no user group of theirs is granted on it.")
+    if explanation.role is not None and action != ENTER and not explanation.right:
+        missing.append(f"No path grants “{right_label}”: the {role_label} role does not include it, "
+                       f"{name} does not hold it as an own right, and none of their user groups gives it.")
+
+    notes: list[str] = []
+    if explanation.role is not None and membership.expires_at is not None:
+        notes.append(f"{name} is a member until {day_text(last_day(membership.expires_at, zone))}; "
+                     "all of this ends then.")
+
+    if explanation.allowed:
+        grants_heading = f"Where “{right_label}” comes from"
+    else:
+        grants_heading = f"“{right_label}” would come from (it counts only in groups {name} may enter)"
+    return WhyAnswer(
+        allowed=explanation.allowed,
+        summary=summary,
+        grants_heading=grants_heading,
+        grants=tuple(grants),
+        entries_heading=f"How {name} enters “{group.name}”",
+        entries=tuple(entries),
+        missing=tuple(missing),
+        notes=tuple(notes),
+    )
