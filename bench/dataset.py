@@ -124,6 +124,8 @@ class Dataset:
     organized: OrganizedSet
     library_ids: list[int]  # the measured group's media items, newest first
     manager_groups: int  # how many groups the measured manager may enter
+    user_group_id: int  # the user group whose pages are measured (members, rights, grants)
+    member_id: int  # the client whose member page is measured (grants, approver ticks)
     rows: Counter = field(default_factory=Counter)
     seconds: float = 0.0
 
@@ -429,6 +431,8 @@ def build(scale: Scale, now: datetime | None = None) -> Dataset:
         organized=organized_set,
         library_ids=media_by_group[bench],
         manager_groups=len(_entered("manager0", tabs, teams)),
+        user_group_id=team_ids[0],
+        member_id=uid["client0"],
         rows=out.rows,
         seconds=time.perf_counter() - started,
     )

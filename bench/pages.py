@@ -35,9 +35,11 @@ class Targets:
     item: int  # the newest item of its media library, whose file and thumbnail are stored
     cursor: str  # where a page from the middle of the library starts
     selection: str  # "item=..&item=..": the library's first page of items, selected
+    user_group: int  # a user group with members, rights and grants
+    member: int  # a client of the account
 
 
-PLACEHOLDERS = Targets(group=1, item=1, cursor="", selection="")
+PLACEHOLDERS = Targets(group=1, item=1, cursor="", selection="", user_group=1, member=1)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,18 @@ PAGES = [
     Page("add-user candidates (htmx)", "/settings/access-groups/{group}/users/candidates?q=a", htmx=True,
          staff_only=True),
     Page("team", "/settings/team", staff_only=True),
+    Page("member", "/settings/team/members/{member}", staff_only=True),
+    Page("user groups", "/settings/user-groups", staff_only=True),
+    Page("user group", "/settings/user-groups/{user_group}", staff_only=True),
+    Page("user group edit", "/settings/user-groups/{user_group}/edit", staff_only=True),
+    Page("user group rights", "/settings/user-groups/{user_group}/rights", staff_only=True),
+    Page("user group member candidates (htmx)", "/settings/user-groups/{user_group}/members/candidates?q=client",
+         htmx=True, staff_only=True),
+    Page("access review", "/settings/access-review", staff_only=True),
+    Page("access review CSV", "/settings/access-review.csv", staff_only=True),
+    Page("why? form (htmx)", "/settings/access-review/why/form?group_id={group}", htmx=True, staff_only=True),
+    Page("why? answer (htmx)", "/settings/access-review/why?user_id={member}&group_id={group}&action=posts.publish",
+         htmx=True, staff_only=True),
     Page("organize board", "/settings/organize", staff_only=True),
     Page("media library", "/g/{group}/media"),
     Page("media library, middle page (htmx)", "/g/{group}/media?cursor={cursor}", htmx=True),
@@ -269,6 +283,8 @@ def _targets(dataset: Dataset) -> Targets:
         item=library[0],
         cursor=quote(encode_cursor(middle), safe=""),
         selection=urlencode([("item", item_id) for item_id in library[:PAGE_SIZE]]),
+        user_group=dataset.user_group_id,
+        member=dataset.member_id,
     )
 
 
