@@ -151,10 +151,27 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         yield server
 
 
+@contextlib.contextmanager
+def own_demo_server(directory: Path, prepare: Callable[[], None] | None = None) -> Iterator[LiveServer]:
+    """A demo agency of its own on a fresh server, after `prepare` (if any) changed it in the app.
+
+    Its database follows TEST_DATABASE_URL like the unit tests do.
+    """
+    with own_database(directory) as url:
+        app = seeded(build_app(directory, url))
+        if prepare is not None:
+            with app.app_context():
+                prepare()
+                db.session.commit()
+                db.session.remove()
+        with serve(app) as server:
+            yield server
+
+
 @pytest.fixture
 def demo_server(tmp_path) -> Iterator[LiveServer]:
     """A demo agency for one test alone, for tests that change what others count on."""
-    with own_database(tmp_path) as url, serve(seeded(build_app(tmp_path, url))) as server:
+    with own_demo_server(tmp_path) as server:
         yield server
 
 

@@ -14,31 +14,28 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from webapp.demo import seed_demo
 from webapp.extensions import db
 from webapp.models import AccessGroup, UserGroup, UserGroupGrant, UserGroupRight
 from webapp.policy import RIGHTS
 from webapp.rights import label
 
-from .conftest import LiveServer, build_app, serve
+from .conftest import LiveServer, own_demo_server
 from .helpers import sign_in
 
 OWNER = "owner@northstar.example"
 
 
+def grant_creators_on_maya() -> None:
+    """Creators granted on Maya Lopez's group, and giving analytics too."""
+    creators = db.session.scalar(select(UserGroup).where(UserGroup.name == "Creators"))
+    maya_group = db.session.scalar(select(AccessGroup).where(AccessGroup.name == "Maya Lopez"))
+    db.session.add(UserGroupRight(user_group_id=creators.id, name="analytics.view"))
+    db.session.add(UserGroupGrant(user_group_id=creators.id, access_group_id=maya_group.id))
+
+
 @pytest.fixture
 def review_server(tmp_path) -> Iterator[LiveServer]:
-    """The demo agency, with Creators granted on Maya Lopez's group and giving analytics too."""
-    app = build_app(tmp_path)
-    with app.app_context():
-        seed_demo()
-        creators = db.session.scalar(select(UserGroup).where(UserGroup.name == "Creators"))
-        maya_group = db.session.scalar(select(AccessGroup).where(AccessGroup.name == "Maya Lopez"))
-        db.session.add(UserGroupRight(user_group_id=creators.id, name="analytics.view"))
-        db.session.add(UserGroupGrant(user_group_id=creators.id, access_group_id=maya_group.id))
-        db.session.commit()
-        db.session.remove()
-    with serve(app) as server:
+    with own_demo_server(tmp_path, grant_creators_on_maya) as server:
         yield server
 
 

@@ -6,19 +6,15 @@ fresh server; the session's shared server keeps the demo data other browser test
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from flask import Flask
 from playwright.sync_api import Page, expect
 from sqlalchemy import update
 
-from webapp.demo import seed_demo
 from webapp.extensions import db
 from webapp.models import Account
 
-from .conftest import LiveServer, build_app, serve
+from .conftest import LiveServer
 from .helpers import sign_in
 
 OWNER = "owner@northstar.example"
@@ -26,25 +22,9 @@ MAYA = "maya@northstar.example"
 SEAT_MESSAGE = "Your Starter plan includes 2 team seats. Upgrade the plan to add more."
 
 
-def demo_app(directory: Path) -> Flask:
-    """Roster as the shared browser server makes it, with the demo agency, for one test."""
-    app = build_app(directory)
-    with app.app_context():
-        seed_demo()
-        db.session.commit()
-        db.session.remove()
-    return app
-
-
 @pytest.fixture
-def members_server(tmp_path) -> Iterator[LiveServer]:
-    with serve(demo_app(tmp_path)) as server:
-        yield server
-
-
-@pytest.fixture
-def base_url(members_server: LiveServer) -> str:
-    return members_server.url
+def base_url(demo_server: LiveServer) -> str:
+    return demo_server.url
 
 
 def put_on_plan(server: LiveServer, plan_code: str) -> None:
@@ -62,9 +42,9 @@ def open_member(page: Page, name: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
 
 
-def test_publish_for_a_client_on_a_full_plan_is_refused_with_the_limit(page: Page, members_server, browser_problems):
+def test_publish_for_a_client_on_a_full_plan_is_refused_with_the_limit(page: Page, demo_server, browser_problems):
     """On Starter (2 seats, the staff already hold 4) ticking Publish is refused; after a reload it is unticked."""
-    put_on_plan(members_server, "starter")
+    put_on_plan(demo_server, "starter")
     browser_problems.expect_status(422)
     sign_in(page, OWNER)
     open_member(page, "Maya Lopez")
@@ -78,7 +58,7 @@ def test_publish_for_a_client_on_a_full_plan_is_refused_with_the_limit(page: Pag
     expect(page.get_by_role("region", name="Client grants").get_by_label("Publish", exact=True)).not_to_be_checked()
 
 
-def test_a_client_given_publish_is_offered_new_post_in_their_group(page: Page, new_context, members_server):
+def test_a_client_given_publish_is_offered_new_post_in_their_group(page: Page, new_context, demo_server):
     """On a plan with room, Publish + Analytics are saved; signed in as the client, New post is there."""
     sign_in(page, OWNER)
     open_member(page, "Maya Lopez")
@@ -95,7 +75,7 @@ def test_a_client_given_publish_is_offered_new_post_in_their_group(page: Page, n
 
     maya = new_context().new_page()
     sign_in(maya, MAYA)
-    maya.goto(f"/g/{members_server.group_id('Maya Lopez')}/calendar")
+    maya.goto(f"/g/{demo_server.group_id('Maya Lopez')}/calendar")
     expect(maya.get_by_role("link", name="New post", exact=True)).to_be_visible()
 
 

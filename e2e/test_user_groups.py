@@ -15,11 +15,11 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from webapp.accounts import hash_password
-from webapp.demo import DEMO_PASSWORD, seed_demo
+from webapp.demo import DEMO_PASSWORD
 from webapp.extensions import db
 from webapp.models import AccessGroup, Account, GroupUser, MemberRight, Membership, Role, User
 
-from .conftest import LiveServer, build_app, serve
+from .conftest import LiveServer, own_demo_server
 from .helpers import expect_group_shown, sign_in
 
 OWNER = "owner@northstar.example"
@@ -27,25 +27,23 @@ CASEY = "casey@northstar.example"  # a client with no rights of her own, on the 
 LEO = "leo@northstar.example"  # Leo Park's creator: on his group's Users tab, media rights of his own
 
 
+def add_casey_and_leos_own_rights() -> None:
+    """Casey, a client on the HQ Users tab only; Leo holding the media rights himself."""
+    account = db.session.scalar(select(Account).where(Account.name == "Northstar Talent"))
+    casey = User(email=CASEY, name="Casey Client", password_hash=hash_password(DEMO_PASSWORD))
+    db.session.add(casey)
+    db.session.flush()
+    db.session.add(Membership(account_id=account.id, user_id=casey.id, role=Role.CLIENT.value))
+    hq = db.session.scalar(select(AccessGroup).where(AccessGroup.name == "Northstar HQ"))
+    db.session.add(GroupUser(access_group_id=hq.id, user_id=casey.id))
+    # Leo holds the media rights himself too, whatever user groups the demo puts him in.
+    leo = db.session.scalar(select(Membership).join(User).where(User.email == LEO))
+    leo.rights = [MemberRight(name=right) for right in ("media.view", "media.upload")]
+
+
 @pytest.fixture
 def user_groups_server(tmp_path) -> Iterator[LiveServer]:
-    """The demo agency plus Casey, for this test alone."""
-    app = build_app(tmp_path)
-    with app.app_context():
-        seed_demo()
-        account = db.session.scalar(select(Account).where(Account.name == "Northstar Talent"))
-        casey = User(email=CASEY, name="Casey Client", password_hash=hash_password(DEMO_PASSWORD))
-        db.session.add(casey)
-        db.session.flush()
-        db.session.add(Membership(account_id=account.id, user_id=casey.id, role=Role.CLIENT.value))
-        hq = db.session.scalar(select(AccessGroup).where(AccessGroup.name == "Northstar HQ"))
-        db.session.add(GroupUser(access_group_id=hq.id, user_id=casey.id))
-        # Leo holds the media rights himself too, whatever user groups the demo puts him in.
-        leo = db.session.scalar(select(Membership).join(User).where(User.email == LEO))
-        leo.rights = [MemberRight(name=right) for right in ("media.view", "media.upload")]
-        db.session.commit()
-        db.session.remove()
-    with serve(app) as server:
+    with own_demo_server(tmp_path, add_casey_and_leos_own_rights) as server:
         yield server
 
 
