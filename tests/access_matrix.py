@@ -136,3 +136,23 @@ def members_enter(ok: int) -> dict[str, dict[str, int]]:
 
 def any_signed_in(ok: int) -> dict[str, dict[str, int]]:
     return {"none": {visitor: (SIGN_IN if visitor == "anonymous" else ok) for visitor in VISITORS}}
+
+
+def account_settings(ok: int, admin: int | None = None) -> dict[str, dict[str, int]]:
+    """A page of the account the visitor works in, for its owner and admins; the owner next door
+    gets their own account's page."""
+    return {"none": {"anonymous": SIGN_IN, "other_account_owner": ok, "client": 403, "manager": 403,
+                     "admin": ok if admin is None else admin, "owner": ok}}
+
+
+def account_object(ok: int, owner_only: bool = False) -> dict[str, dict[str, int]]:
+    """Something of the visitors' account (a member, an invitation, a user group) that its owner and
+    admins manage (the owner alone, with `owner_only`), or the same of the account next door, not
+    found from the other side (unless refused before it is looked up)."""
+    admin = 403 if owner_only else ok
+    return {
+        "own": {"anonymous": SIGN_IN, "other_account_owner": 404, "client": 403, "manager": 403,
+                "admin": admin, "owner": ok},
+        "foreign": {"anonymous": SIGN_IN, "other_account_owner": ok, "client": 403, "manager": 403,
+                    "admin": 403 if owner_only else 404, "owner": 404},
+    }

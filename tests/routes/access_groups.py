@@ -2,7 +2,7 @@
 from datetime import date, timedelta
 
 from .. import factories
-from ..access_matrix import SIGN_IN, RouteCase, World, fixed, register, register_builder
+from ..access_matrix import SIGN_IN, RouteCase, World, account_settings, fixed, register, register_builder
 
 GROUP_TARGETS = ("own", "unassigned", "foreign")
 
@@ -40,14 +40,8 @@ def admins_only(ok: int) -> dict[str, dict[str, int]]:
     }
 
 
-def account_level(owner: int, admin: int) -> dict[str, dict[str, int]]:
-    """A page about the visitor's own account (the other account's owner sees their own)."""
-    return {"none": {"anonymous": SIGN_IN, "other_account_owner": owner, "client": 403,
-                     "manager": 403, "admin": admin, "owner": owner}}
-
-
-register(RouteCase("access_groups.index", "GET", fixed("/settings/access-groups"), account_level(200, 200)))
-register(RouteCase("access_groups.create", "POST", fixed("/settings/access-groups"), account_level(303, 403),
+register(RouteCase("access_groups.index", "GET", fixed("/settings/access-groups"), account_settings(200, admin=200)))
+register(RouteCase("access_groups.create", "POST", fixed("/settings/access-groups"), account_settings(303, admin=403),
                    data={"name": "Brand new group"}))
 register(RouteCase("access_groups.edit", "GET", settings_url(), admins_only(200)))
 register(RouteCase("access_groups.rename", "POST", settings_url("/rename"), admins_only(303),

@@ -1,11 +1,5 @@
 """Routes of Settings › Access review: the review, its CSV, and the "Why?" explainer (owner and admins)."""
-from ..access_matrix import SIGN_IN, RouteCase, World, fixed, register
-
-
-def review_page(ok: int) -> dict[str, dict[str, int]]:
-    """Owner and admins of the account they work in; each owner reviews their own account."""
-    return {"none": {"anonymous": SIGN_IN, "other_account_owner": ok, "client": 403, "manager": 403,
-                     "admin": ok, "owner": ok}}
+from ..access_matrix import SIGN_IN, RouteCase, World, account_settings, fixed, register
 
 
 def one_group(ok: int) -> dict[str, dict[str, int]]:
@@ -27,8 +21,8 @@ def why_url(world: World, target: str) -> str:
             "&action=media.upload")
 
 
-register(RouteCase("access_review.index", "GET", fixed("/settings/access-review"), review_page(200)))
-register(RouteCase("access_review.csv", "GET", fixed("/settings/access-review.csv"), review_page(200)))
+register(RouteCase("access_review.index", "GET", fixed("/settings/access-review"), account_settings(200)))
+register(RouteCase("access_review.csv", "GET", fixed("/settings/access-review.csv"), account_settings(200)))
 register(RouteCase("access_review.why", "GET", why_url, one_group(200)))
 register(RouteCase("access_review.why_form", "GET",
                    lambda world, target: f"/settings/access-review/why/form?group_id={world.groups[target].id}",

@@ -2,7 +2,7 @@
 from webapp.models import Role
 
 from .. import factories
-from ..access_matrix import SIGN_IN, RouteCase, World, register, register_builder
+from ..access_matrix import RouteCase, World, account_object, register, register_builder
 
 
 @register_builder
@@ -21,24 +21,13 @@ def member_url(action: str = ""):
     return lambda world, target: f"/settings/team/members/{world.objects['member'][target].id}{suffix}"
 
 
-def managers_of_members(ok: int, owner_only: bool = False) -> dict[str, dict[str, int]]:
-    """Owner and admins (only the owner for a transfer), each in their own account; others' members are not found."""
-    admin = 403 if owner_only else ok
-    return {
-        "own": {"anonymous": SIGN_IN, "other_account_owner": 404, "client": 403, "manager": 403,
-                "admin": admin, "owner": ok},
-        "foreign": {"anonymous": SIGN_IN, "other_account_owner": ok, "client": 403, "manager": 403,
-                    "admin": 403 if owner_only else 404, "owner": 404},
-    }
-
-
-register(RouteCase("members.show", "GET", member_url(), managers_of_members(200)))
-register(RouteCase("members.change_role", "POST", member_url("role"), managers_of_members(303),
+register(RouteCase("members.show", "GET", member_url(), account_object(200)))
+register(RouteCase("members.change_role", "POST", member_url("role"), account_object(303),
                    data={"role": Role.MANAGER.value}))
 register(RouteCase("members.transfer_ownership", "POST", member_url("transfer-ownership"),
-                   managers_of_members(303, owner_only=True)))
-register(RouteCase("members.change_rights", "POST", member_url("rights"), managers_of_members(303),
+                   account_object(303, owner_only=True)))
+register(RouteCase("members.change_rights", "POST", member_url("rights"), account_object(303),
                    data={"grants": ["analytics"]}))
-register(RouteCase("members.change_approver", "POST", member_url("approver"), managers_of_members(303)))
-register(RouteCase("members.change_expiry", "POST", member_url("expiry"), managers_of_members(303),
+register(RouteCase("members.change_approver", "POST", member_url("approver"), account_object(303)))
+register(RouteCase("members.change_expiry", "POST", member_url("expiry"), account_object(303),
                    data={"expires_on": "2031-01-31"}))

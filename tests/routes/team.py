@@ -5,7 +5,7 @@ from webapp.crypto import new_token, token_hash
 from webapp.extensions import db
 from webapp.models import Invitation, Role, utcnow
 
-from ..access_matrix import SIGN_IN, RouteCase, World, fixed, register, register_builder
+from ..access_matrix import RouteCase, World, account_object, account_settings, fixed, register, register_builder
 from .. import factories
 
 
@@ -30,24 +30,8 @@ def invitation_url(action: str):
     return lambda world, target: f"/settings/team/invitations/{world.objects['invitation'][target].id}/{action}"
 
 
-def team_page(ok: int) -> dict[str, dict[str, int]]:
-    """Owner and admins (and managers granted team.invite); each owner sees their own account's team."""
-    return {"none": {"anonymous": SIGN_IN, "other_account_owner": ok, "client": 403, "manager": 403,
-                     "admin": ok, "owner": ok}}
-
-
-def one_invitation(ok: int) -> dict[str, dict[str, int]]:
-    """An invitation of the visitors' account, or of the one next door (not found from the other side)."""
-    return {
-        "own": {"anonymous": SIGN_IN, "other_account_owner": 404, "client": 403, "manager": 403,
-                "admin": ok, "owner": ok},
-        "foreign": {"anonymous": SIGN_IN, "other_account_owner": ok, "client": 403, "manager": 403,
-                    "admin": 404, "owner": 404},
-    }
-
-
-register(RouteCase("team.index", "GET", fixed("/settings/team"), team_page(200)))
-register(RouteCase("team.invite", "POST", fixed("/settings/team/invitations"), team_page(303),
+register(RouteCase("team.index", "GET", fixed("/settings/team"), account_settings(200)))
+register(RouteCase("team.invite", "POST", fixed("/settings/team/invitations"), account_settings(303),
                    data={"email": "newcomer@example.test", "role": Role.CLIENT.value}))
-register(RouteCase("team.resend", "POST", invitation_url("resend"), one_invitation(303)))
-register(RouteCase("team.revoke", "POST", invitation_url("revoke"), one_invitation(303)))
+register(RouteCase("team.resend", "POST", invitation_url("resend"), account_object(303)))
+register(RouteCase("team.revoke", "POST", invitation_url("revoke"), account_object(303)))
