@@ -61,6 +61,25 @@ def test_going_back_leaves_the_switcher_closed(page: Page, live_server):
     expect(sidebar.get_by_role("list", name="Access groups")).to_be_hidden(timeout=1_000)
 
 
+def test_a_switcher_opened_before_the_scripts_arrive_still_lists_the_groups(page: Page, live_server):
+    """Someone quick opens the switcher while htmx is still on its way: the groups load once it is."""
+    sign_in(page, "owner@northstar.example")
+    held = []
+    page.route(re.compile(r"/static/vendor/htmx\.min\.js"), lambda route: held.append(route))
+    page.goto(f"/g/{live_server.group_id('Northstar HQ')}/", wait_until="commit")
+    while not held:
+        page.wait_for_timeout(50)
+    sidebar = page.get_by_role("navigation", name="Main")
+    sidebar.locator("summary").filter(has_text="switch access group").click()
+    expect(page.locator("#switcher")).to_have_attribute("open", "")
+
+    held[0].continue_()
+    options = sidebar.get_by_role("list", name="Access groups")
+    expect(options.get_by_role("link")).to_have_count(1 + len(CREATOR_GROUPS))
+    options.get_by_role("link", name="Maya Lopez").click()
+    expect_group_shown(page, "Maya Lopez")
+
+
 def test_creator_sees_only_her_group(page: Page, live_server, browser_problems):
     sign_in(page, "maya@northstar.example")
     expect(page).to_have_url(group_url(live_server, "Maya Lopez"))

@@ -23,6 +23,16 @@
     if (switcher) { switcher.open = false; }
   });
 
+  // A <details> open before htmx was ready, opened by a quick click or drawn open, missed the "toggle"
+  // that loads what it shows (the switcher's groups, a picker's candidates): send it again once htmx
+  // has read the page. Those load once, so a toggle htmx did see is not fetched twice.
+  htmx.onLoad(function (element) {
+    if (element !== document.body) { return; }
+    document.querySelectorAll("details[open]").forEach(function (details) {
+      htmx.trigger(details, "toggle");
+    });
+  });
+
   // When the switcher opens, put the cursor in its filter box if it has one.
   document.addEventListener("toggle", function (event) {
     if (event.target.id === "switcher" && event.target.open) {
