@@ -227,7 +227,6 @@ def test_cannot_add_someone_from_another_account(client, auth, agency):
     assert db.session.get(GroupUser, (agency["maya"].id, stranger.id)) is None
 
 
-
 # --- end dates on the Users tab ------------------------------------------------------------------
 
 

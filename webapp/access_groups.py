@@ -33,7 +33,8 @@ class AccessGroupError(ValueError):
     """A change to an access group that cannot be made, with the reason to show."""
 
 
-def normalized_name(name: str) -> str:
+def normalized_name(name: str | None) -> str:
+    """A name as people mean it: outer spaces dropped, inner runs of spaces made one."""
     return " ".join((name or "").split())
 
 

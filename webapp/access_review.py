@@ -11,7 +11,6 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
@@ -22,7 +21,7 @@ from .invitations import ROLE_LABELS
 from .models import AccessGroup, Account, GroupUser, Membership, User, UserGroup, UserGroupMember, utcnow
 from .members import is_live
 from .policy import ENTER, RIGHTS, Grounds
-from .zones import account_zone
+from .zones import local_day, today_in
 from .rights import areas, label
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
@@ -35,11 +34,6 @@ ENTRY_LABELS = {policy.VIA_OWNER: "Owner", policy.VIA_USERS_TAB: "Users tab"}
 
 
 # --- names and dates -----------------------------------------------------------------------------
-
-
-def last_day(moment: datetime | None, zone: ZoneInfo) -> date | None:
-    """The last day of access ending at `moment`, in the account's time zone."""
-    return None if moment is None else moment.astimezone(zone).date()
 
 
 def day_text(day: date) -> str:
@@ -192,7 +186,7 @@ class Review:
 
 
 def _row(membership: Membership, group: AccessGroup, grounds: Grounds, ends: EndDates,
-         zone: ZoneInfo) -> ReviewRow | None:
+         account: Account) -> ReviewRow | None:
     """The review row of one member in one group, or None when they may not enter it."""
     entry = policy.explain(grounds, ENTER, group)
     if not entry.allowed:
@@ -207,7 +201,7 @@ def _row(membership: Membership, group: AccessGroup, grounds: Grounds, ends: End
         else:
             end = ends.users_tab.get((user_id, group.id)) if reason.kind == policy.VIA_USERS_TAB else None
             name = ENTRY_LABELS[reason.kind]
-        paths.append(Path(name, last_day(end, zone)))
+        paths.append(Path(name, local_day(account, end) if end else None))
         if end:
             moments.append(end)
 
@@ -235,14 +229,14 @@ def _row(membership: Membership, group: AccessGroup, grounds: Grounds, ends: End
         name=membership.user.name,
         email=membership.user.email,
         role=entry.role or membership.role,
-        member_until=last_day(membership.expires_at, zone),
+        member_until=local_day(account, membership.expires_at) if membership.expires_at else None,
         access_group_id=group.id,
         access_group=group.name,
         paths=tuple(paths),
         rights=tuple(rights),
         beyond_role=tuple((source, tuple(granted))
                           for (_, source), granted in sorted(beyond.items(), key=lambda item: item[0])),
-        ends_on=last_day(min(moments), zone) if moments else None,
+        ends_on=local_day(account, min(moments)) if moments else None,
     )
 
 
@@ -261,7 +255,6 @@ def review(account: Account, groups: list[AccessGroup], access_group_id: int | N
     number of members and groups.
     """
     now = now or utcnow()
-    zone = account_zone(account)
     everyone = memberships(account)
     live = [membership for membership in everyone if is_live(membership, now)]
     shown = [membership for membership in live if matches(membership, person)]
@@ -272,7 +265,7 @@ def review(account: Account, groups: list[AccessGroup], access_group_id: int | N
         row
         for membership in shown
         for group in chosen
-        if (row := _row(membership, group, grounds[membership.user_id], ends, zone)) is not None
+        if (row := _row(membership, group, grounds[membership.user_id], ends, account)) is not None
     ]
     return Review(rows=rows, members=everyone, not_listed=len(everyone) - len(live), live_count=len(live))
 
@@ -294,7 +287,7 @@ def csv_text(rows: list[ReviewRow]) -> str:
 
 def csv_filename(account: Account, now: datetime | None = None) -> str:
     """access-review-<day>.csv, dated in the account's time zone."""
-    today = (now or utcnow()).astimezone(account_zone(account)).date()
+    today = today_in(account, now)
     return f"access-review-{today.isoformat()}.csv"
 
 
@@ -315,18 +308,18 @@ class WhyAnswer:
     notes: tuple[str, ...]
 
 
-def _until(end: datetime | None, zone: ZoneInfo) -> str:
-    return f" (until {day_text(last_day(end, zone))})" if end else ""
+def _until(end: datetime | None, account: Account) -> str:
+    return f" (until {day_text(local_day(account, end))})" if end else ""
 
 
-def _not_live(membership: Membership, name: str, account: Account, now: datetime, zone: ZoneInfo) -> str:
+def _not_live(membership: Membership, name: str, account: Account, now: datetime) -> str:
     if not membership.user.active:
         return f"{name}'s user account is deactivated, so they cannot sign in or do anything."
     if membership.deactivated_at is not None:
         return f"{name} is not a live member of {account.name}: their membership is deactivated."
     if membership.expires_at is not None and membership.expires_at <= now:
         return (f"{name} is not a live member of {account.name}: "
-                f"their access ended after {day_text(last_day(membership.expires_at, zone))}.")
+                f"their access ended after {day_text(local_day(account, membership.expires_at))}.")
     return f"{name} is not a live member of {account.name}."
 
 
@@ -334,7 +327,6 @@ def explain_access(account: Account, membership: Membership, group: AccessGroup,
                    now: datetime | None = None) -> WhyAnswer:
     """May this member take `action` (entering the group, or a right) in `group`, and why."""
     now = now or utcnow()
-    zone = account_zone(account)
     user_id = membership.user_id
     name = membership.user.name
     grounds = policy.load_grounds([user_id], now)[user_id]
@@ -361,7 +353,7 @@ def explain_access(account: Account, membership: Membership, group: AccessGroup,
         elif reason.kind == "user_group":
             end = ends.user_groups.get((user_id, reason.user_group_id))
             grants.append(f"User group {user_group(reason.user_group_id)} gives “{right_label}”; "
-                          f"{name} is in it{_until(end, zone)}.")
+                          f"{name} is in it{_until(end, account)}.")
 
     entries: list[str] = []
     for reason in explanation.entry:
@@ -369,15 +361,15 @@ def explain_access(account: Account, membership: Membership, group: AccessGroup,
             entries.append(f"{name} is the owner, who may enter every access group.")
         elif reason.kind == policy.VIA_USERS_TAB:
             end = ends.users_tab.get((user_id, group.id))
-            entries.append(f"{name} is on the Users tab of “{group.name}”{_until(end, zone)}.")
+            entries.append(f"{name} is on the Users tab of “{group.name}”{_until(end, account)}.")
         elif reason.kind == policy.VIA_USER_GROUP:
             end = ends.user_groups.get((user_id, reason.user_group_id))
-            entries.append(f"{name} is in user group {user_group(reason.user_group_id)}{_until(end, zone)}, "
+            entries.append(f"{name} is in user group {user_group(reason.user_group_id)}{_until(end, account)}, "
                            f"which is granted on “{group.name}”.")
 
     missing: list[str] = []
     if explanation.role is None:
-        missing.append(_not_live(membership, name, account, now, zone))
+        missing.append(_not_live(membership, name, account, now))
     elif not explanation.entry:
         missing.append(f"{name} cannot enter “{group.name}”: they are not on its Users tab, "
                        "and no user group of theirs is granted on it.")
@@ -387,7 +379,7 @@ def explain_access(account: Account, membership: Membership, group: AccessGroup,
 
     notes: list[str] = []
     if explanation.role is not None and membership.expires_at is not None:
-        notes.append(f"{name} is a member until {day_text(last_day(membership.expires_at, zone))}; "
+        notes.append(f"{name} is a member until {day_text(local_day(account, membership.expires_at))}; "
                      "all of this ends then.")
 
     if explanation.allowed:

@@ -6,6 +6,7 @@ from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Optional, V
 
 from .accounts import MIN_PASSWORD_LENGTH
 
+
 def email_address(form, field) -> None:
     """A well-formed address; agencies on private domains may use them, so no DNS or TLD checks."""
     try:

@@ -56,3 +56,12 @@ def current_account() -> Account:
     if account is None:
         abort(404)
     return account
+
+
+def account_for(action: str) -> Account:
+    """The current account, once the policy agreed the user may do `action` on it (or stop)."""
+    from .policy import authorize
+
+    account = current_account()
+    authorize(action, account)
+    return account

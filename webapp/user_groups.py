@@ -15,6 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, case, delete, func, or_, select
 
 from . import audit, plans, policy
+from .access_groups import normalized_name
 from .extensions import db
 from .models import (
     AccessGroup,
@@ -28,8 +29,8 @@ from .models import (
     UserGroupRight,
     utcnow,
 )
-from .zones import end_of_day, local_day
 from .rights import SEAT_RIGHTS
+from .zones import end_of_day, local_day
 
 # The icons a user group may show, drawn by templates/user_groups/_icon.html.
 ICONS: dict[str, str] = {
@@ -53,11 +54,6 @@ class UserGroupError(ValueError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
-
-
-def normalized_name(name: str | None) -> str:
-    """The name as people mean it: outer spaces dropped, inner runs of spaces made one."""
-    return " ".join((name or "").split())
 
 
 def _live(now: datetime):

@@ -24,7 +24,7 @@ from ..models import (
     UserGroupMember,
     utcnow,
 )
-from ..shell import current_account
+from ..shell import account_for
 from ..zones import today_in
 
 bp = Blueprint("access_groups", __name__, url_prefix="/settings/access-groups")
@@ -109,16 +109,14 @@ def _index_context(account: Account, form: GroupNameForm | None = None) -> dict:
 @bp.get("")
 def index():
     """Every access group this user manages, with its social sets, slots and user count."""
-    account = current_account()
-    policy.authorize("groups.manage", account)
+    account = account_for("groups.manage")
     return render("access_groups/index.html", block="main", **_index_context(account))
 
 
 @bp.post("")
 def create():
     """Create an access group (owner only), within the plan's limits."""
-    account = current_account()
-    policy.authorize("groups.create", account)
+    account = account_for("groups.create")
     form = GroupNameForm()
     if form.validate_on_submit():
         try:

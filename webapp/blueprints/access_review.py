@@ -14,7 +14,7 @@ from .. import policy
 from ..extensions import db
 from ..htmx import render
 from ..models import AccessGroup, Account, Membership
-from ..shell import current_account
+from ..shell import account_for
 
 # The prefix is /settings, not /settings/access-review, so the download sits beside the page as
 # /settings/access-review.csv (a blueprint prefix always adds a slash before the rule).
@@ -59,13 +59,6 @@ class Filters:
         return query
 
 
-def _reviewed_account() -> Account:
-    """The account under review: the one the user works in, if they are its owner or an admin."""
-    account = current_account()
-    policy.authorize("access.review", account)
-    return account
-
-
 def _groups(account: Account) -> list[AccessGroup]:
     """The account's access groups the reviewer may enter (the owner: every one), by name."""
     return list(db.session.scalars(
@@ -108,7 +101,7 @@ def _why_choices(groups: list[AccessGroup] | None, members: list[Membership] | N
 @bp.get("/access-review")
 def index():
     """Every live member in every access group they may enter, with their rights and how they get them."""
-    account = _reviewed_account()
+    account = account_for("access.review")
     review, filters, groups = _review(account)
     return render(
         "access_review/index.html", block="review", refresh_shell=False,
@@ -123,7 +116,7 @@ def index():
 @bp.get("/access-review.csv")
 def csv():
     """The access review as a CSV file: the rows the page shows with the same filters."""
-    account = _reviewed_account()
+    account = account_for("access.review")
     review, _filters_used, _groups_seen = _review(account)
     response = make_response(rules.csv_text(review.rows))
     response.mimetype = "text/csv"
@@ -161,7 +154,7 @@ def _why_form() -> WhyForm:
 @bp.get("/access-review/why")
 def why():
     """Yes or no for one member, access group and action, with every path behind it and what is missing."""
-    account = _reviewed_account()
+    account = account_for("access.review")
     form = _why_form()
     groups = _groups(account)
     membership = _member(account, form.user_id.data) if form.user_id.data is not None else None
@@ -182,7 +175,7 @@ def why():
 @bp.get("/access-review/why/form")
 def why_form():
     """The explainer's form for one member (pick a group) or one access group (pick a member)."""
-    account = _reviewed_account()
+    account = account_for("access.review")
     form = _why_form()
     groups = _groups(account)
     fixed_user = fixed_group = None

@@ -11,11 +11,11 @@ from wtforms.validators import Optional
 from .. import invitations, plans, policy
 from .. import members as rules
 from .. import rights
-from ..zones import account_zone, local_day
 from ..extensions import db
 from ..htmx import hx_redirect, is_htmx, render
 from ..models import Account, Membership, Role, utcnow
-from ..shell import current_account
+from ..shell import account_for
+from ..zones import account_zone, local_day
 
 bp = Blueprint("members", __name__, url_prefix="/settings/team/members")
 
@@ -51,13 +51,6 @@ def _editor():
 
 def _editor_role(account: Account) -> str | None:
     return policy.current_permissions().role_in(account.id)
-
-
-def _gate() -> Account:
-    """The account whose members the current user manages (owner and admins), or stop."""
-    account = current_account()
-    policy.authorize("members.manage", account)
-    return account
 
 
 def _membership(account: Account, user_id: int) -> Membership:
@@ -115,7 +108,7 @@ def _member_page(account: Account, membership: Membership, status: int = 200, **
 @bp.get("/<int:user_id>")
 def show(user_id: int):
     """One member: role, own rights or client grants, approver duty, end date, and why they can do what."""
-    account = _gate()
+    account = account_for("members.manage")
     membership = _membership(account, user_id)
     return render("members/show.html", block="main", **_member_context(account, membership))
 
@@ -142,7 +135,7 @@ def _refused(account: Account, user_id: int, section: str, problem: Exception, *
 @bp.post("/<int:user_id>/role")
 def change_role(user_id: int):
     """Give a member another role, within what the editor may give; seats are counted again."""
-    account = _gate()
+    account = account_for("members.manage")
     membership = _membership(account, user_id)
     form = RoleForm()
     if not form.validate_on_submit() or not form.role.data:
@@ -158,7 +151,7 @@ def change_role(user_id: int):
 @bp.post("/<int:user_id>/transfer-ownership")
 def transfer_ownership(user_id: int):
     """Make another active member the owner; the owner becomes an admin. Only the owner may."""
-    account = _gate()
+    account = account_for("members.manage")
     policy.authorize("owner.transfer", account)
     membership = _membership(account, user_id)
     if not TransferForm().validate_on_submit():
@@ -181,7 +174,7 @@ def transfer_ownership(user_id: int):
 @bp.post("/<int:user_id>/rights")
 def change_rights(user_id: int):
     """Replace a member's own rights (a client's grants); giving a client Publish takes a team seat."""
-    account = _gate()
+    account = account_for("members.manage")
     membership = _membership(account, user_id)
     form = RightsForm()
     if not form.validate_on_submit():
@@ -200,7 +193,7 @@ def change_rights(user_id: int):
 @bp.post("/<int:user_id>/approver")
 def change_approver(user_id: int):
     """Choose the profiles whose posts a client approves, among those they can see."""
-    account = _gate()
+    account = account_for("members.manage")
     membership = _membership(account, user_id)
     form = ApproverForm()
     if not form.validate_on_submit():
@@ -215,7 +208,7 @@ def change_approver(user_id: int):
 @bp.post("/<int:user_id>/expiry")
 def change_expiry(user_id: int):
     """Set the last day of a member's access (in the account's time zone), or remove it."""
-    account = _gate()
+    account = account_for("members.manage")
     membership = _membership(account, user_id)
     form = ExpiryForm()
     if not form.validate_on_submit():

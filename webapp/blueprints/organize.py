@@ -14,7 +14,7 @@ from .. import policy
 from ..extensions import db
 from ..htmx import is_htmx, render
 from ..models import AccessGroup, Account, SocialSet
-from ..shell import current_account
+from ..shell import account_for
 
 bp = Blueprint("organize", __name__, url_prefix="/settings/organize")
 
@@ -29,12 +29,6 @@ class StagedMovesForm(FlaskForm):
 
 class UndoForm(FlaskForm):
     """Undo carries nothing but its CSRF token; the change is in the URL."""
-
-
-def _account() -> Account:
-    account = current_account()
-    policy.authorize("organize", account)
-    return account
 
 
 def _organizable(account: Account) -> list[int]:
@@ -86,13 +80,13 @@ def _plan(account: Account, form: StagedMovesForm) -> rules.Plan:
 @bp.get("")
 def index():
     """Every group the user may organize as a column, its sets as cards, their profiles as chips."""
-    return _board(_account())
+    return _board(account_for("organize"))
 
 
 @bp.post("/preview")
 def preview():
     """What saving the staged moves would do, for the confirmation dialog."""
-    account = _account()
+    account = account_for("organize")
     form = StagedMovesForm()
     try:
         plan = _plan(account, form)
@@ -108,7 +102,7 @@ def preview():
 @bp.post("/apply")
 def apply():
     """Apply the confirmed moves in one transaction, or nothing if anything changed since the preview."""
-    account = _account()
+    account = account_for("organize")
     form = StagedMovesForm()
     try:
         plan = _plan(account, form)
@@ -137,7 +131,7 @@ def _summary(impact: rules.Impact) -> str:
 @bp.post("/undo/<int:event_id>")
 def undo(event_id: int):
     """Revert one applied change, within its Undo window, if nothing newer touched the same objects."""
-    account = _account()
+    account = account_for("organize")
     form = UndoForm()
     try:
         if not form.validate_on_submit():

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..forms import email_address
 from ..htmx import is_htmx, render
 from ..models import Account, Invitation, Role
-from ..shell import current_account
+from ..shell import account_for
 
 bp = Blueprint("team", __name__, url_prefix="/settings/team")
 
@@ -73,16 +73,14 @@ def _team_page(account: Account, status: int = 200, **context):
 @bp.get("")
 def index():
     """Members with their roles and seats, pending invitations, and the invite form."""
-    account = current_account()
-    policy.authorize("team.invite", account)
+    account = account_for("team.invite")
     return render("team/index.html", block="main", **_team_context(account))
 
 
 @bp.post("/invitations")
 def invite():
     """Invite someone by email, with a role and access groups; the email goes out with the change."""
-    account = current_account()
-    policy.authorize("team.invite", account)
+    account = account_for("team.invite")
     form = _invite_form(account, InviteForm())
     offer = None
     if form.validate_on_submit():
@@ -124,8 +122,7 @@ def _after_change(account: Account, problem: rules.InvitationError | None):
 @bp.post("/invitations/<int:invitation_id>/resend")
 def resend(invitation_id: int):
     """Send a new link with a new expiry; the link in the earlier email stops working."""
-    account = current_account()
-    policy.authorize("team.invite", account)
+    account = account_for("team.invite")
     invitation = _invitation(account, invitation_id)
     try:
         rules.resend(invitation, current_user._get_current_object())
@@ -139,8 +136,7 @@ def resend(invitation_id: int):
 @bp.post("/invitations/<int:invitation_id>/revoke")
 def revoke(invitation_id: int):
     """Withdraw an invitation; its link stops working at once."""
-    account = current_account()
-    policy.authorize("team.invite", account)
+    account = account_for("team.invite")
     invitation = _invitation(account, invitation_id)
     try:
         rules.revoke(invitation, current_user._get_current_object())

@@ -16,7 +16,7 @@ from ..htmx import is_htmx, render
 from ..invitations import ROLE_LABELS
 from ..models import AccessGroup, Account, User, UserGroup
 from ..rights import areas
-from ..shell import current_account
+from ..shell import account_for
 from .team import CheckboxListField
 
 bp = Blueprint("user_groups", __name__, url_prefix="/settings/user-groups")
@@ -66,13 +66,6 @@ def _actor() -> User:
     return current_user._get_current_object()
 
 
-def _account() -> Account:
-    """The account being managed, once the policy agreed this user manages its members."""
-    account = current_account()
-    policy.authorize("members.manage", account)
-    return account
-
-
 def _user_group(account: Account, user_group_id: int) -> UserGroup:
     """A user group of this account; any other is not found."""
     user_group = rules.find(account, user_group_id)
@@ -115,14 +108,14 @@ def _index_context(account: Account, form: NameForm | None = None) -> dict:
 @bp.get("")
 def index():
     """Every user group of the account with its member count, and the form to add one."""
-    account = _account()
+    account = account_for("members.manage")
     return render("user_groups/index.html", block="main", **_index_context(account))
 
 
 @bp.post("")
 def create():
     """Add a user group by name; the name is unique in the account."""
-    account = _account()
+    account = account_for("members.manage")
     form = NameForm()
     if form.validate_on_submit():
         try:
@@ -170,7 +163,7 @@ def _show_context(account: Account, user_group: UserGroup, grants_form: GrantsFo
 @bp.get("/<int:user_group_id>")
 def show(user_group_id: int):
     """A user group's details: description, dates, rights, members and the groups it lets them into."""
-    account = _account()
+    account = account_for("members.manage")
     user_group = _user_group(account, user_group_id)
     return render("user_groups/show.html", block="main", **_show_context(account, user_group))
 
@@ -178,7 +171,7 @@ def show(user_group_id: int):
 @bp.post("/<int:user_group_id>/access-groups")
 def save_grants(user_group_id: int):
     """Grant the user group on exactly the ticked access groups: its members may enter them."""
-    account = _account()
+    account = account_for("members.manage")
     user_group = _user_group(account, user_group_id)
     form = GrantsForm()
     offered_ids = [group.id for group in _offered_groups(account)]
@@ -204,7 +197,7 @@ def save_grants(user_group_id: int):
 @bp.post("/<int:user_group_id>/delete")
 def delete(user_group_id: int):
     """Delete a user group: its members lose its rights and the entries it gave."""
-    account = _account()
+    account = account_for("members.manage")
     user_group = _user_group(account, user_group_id)
     name = user_group.name
     rules.delete_user_group(user_group, _actor())
@@ -235,7 +228,7 @@ def _edit_context(account: Account, user_group: UserGroup, form: DetailsForm | N
 @bp.get("/<int:user_group_id>/edit")
 def edit(user_group_id: int):
     """Edit Group: the title, description and icon, and who is in the group."""
-    account = _account()
+    account = account_for("members.manage")
     user_group = _user_group(account, user_group_id)
     return render("user_groups/edit.html", block="main", **_edit_context(account, user_group))
 
@@ -243,7 +236,7 @@ def edit(user_group_id: int):
 @bp.post("/<int:user_group_id>/edit")
 def update(user_group_id: int):
     """Save the title, description and icon."""
-    account = _account()
+    account = account_for("members.manage")
     user_group = _user_group(account, user_group_id)
     form = DetailsForm()
     if form.validate_on_submit():
@@ -272,7 +265,7 @@ def _members_answer(account: Account, user_group: UserGroup, status: int = 200, 
 @bp.get("/<int:user_group_id>/members/candidates")
 def candidates(user_group_id: int):
     """Active members who may be added, filtered as the user types."""
-    account = _account()
+    account = account_for("members.manage")
     user_group = _user_group(account, user_group_id)
     form = CandidateFilterForm(request.args)
     text = (form.q.data or "") if form.validate() else ""
@@ -284,7 +277,7 @@ def candidates(user_group_id: int):
 @bp.post("/<int:user_group_id>/members")
 def add_member(user_group_id: int):
     """Add a member, until the end of a day if one is given."""
-    account = _account()
+    account = account_for("members.manage")
     user_group = _user_group(account, user_group_id)
     form = AddMemberForm()
     problem = None
@@ -312,7 +305,7 @@ def add_member(user_group_id: int):
 @bp.post("/<int:user_group_id>/members/<int:user_id>/remove")
 def remove_member(user_group_id: int, user_id: int):
     """Take one member out; they lose what the group gave them on their next request."""
-    account = _account()
+    account = account_for("members.manage")
     user_group = _user_group(account, user_group_id)
     try:
         user = rules.remove_member(user_group, user_id, _actor())
@@ -328,7 +321,7 @@ def remove_member(user_group_id: int, user_id: int):
 @bp.post("/<int:user_group_id>/members/clear")
 def clear_members(user_group_id: int):
     """Take everyone out of the group at once."""
-    account = _account()
+    account = account_for("members.manage")
     user_group = _user_group(account, user_group_id)
     removed = rules.clear_members(user_group, _actor())
     _changed()
@@ -356,7 +349,7 @@ def _rights_context(account: Account, user_group: UserGroup, form: RightsForm | 
 @bp.get("/<int:user_group_id>/rights")
 def rights(user_group_id: int):
     """Edit User Rights: the rights every member of the group inherits."""
-    account = _account()
+    account = account_for("members.manage")
     user_group = _user_group(account, user_group_id)
     return render("user_groups/rights.html", block="main", **_rights_context(account, user_group))
 
@@ -364,7 +357,7 @@ def rights(user_group_id: int):
 @bp.post("/<int:user_group_id>/rights")
 def save_rights(user_group_id: int):
     """Replace the group's rights with the ticked ones, within the plan's team seats."""
-    account = _account()
+    account = account_for("members.manage")
     user_group = _user_group(account, user_group_id)
     form = RightsForm()
     if form.validate_on_submit():
