@@ -107,3 +107,10 @@ def test_owner_reviews_access_downloads_the_same_rows_and_asks_why(page: Page):
     why.get_by_label("Can they").select_option(label="Manage the social inbox")
     expect(answer).to_contain_text("No: Jonah Reed cannot manage the social inbox in “Maya Lopez”.")
     expect(answer).to_contain_text("No path grants “Manage the social inbox”")
+
+    # Each row of the table asks why on its own page: Jonah enters Maya Lopez's group through Creators.
+    table.get_by_role("link", name="Why can Jonah Reed enter Maya Lopez?").click()
+    expect(page.get_by_role("heading", name="Why?", level=1)).to_be_visible()
+    answer = page.get_by_role("region", name="Ask why").get_by_role("status")
+    expect(answer).to_contain_text("Yes: Jonah Reed can enter “Maya Lopez”.")
+    expect(answer).to_contain_text("Jonah Reed is in user group “Creators”, which is granted on “Maya Lopez”.")

@@ -6,6 +6,7 @@ import csv
 import io
 import re
 from datetime import datetime, timedelta, timezone
+from html import unescape as html_unescape
 from html.parser import HTMLParser
 
 import pytest
@@ -108,7 +109,7 @@ class ReviewTable(HTMLParser):
 
 def table_rows(html: str) -> list[list[str]]:
     rows = ReviewTable(html).rows
-    return [row for row in rows if len(row) == 7]  # the empty state is one wide cell
+    return [row[:7] for row in rows if len(row) == 8]  # the empty state is one wide cell; the last is Why?
 
 
 def csv_rows(body: str) -> tuple[list[str], list[list[str]]]:
@@ -159,6 +160,20 @@ def test_the_owner_sees_every_member_in_every_group_they_may_enter(client, auth,
     assert rows[(carl, "Leo Park")][3] == f"User group Creators (until {soon})"
     assert rows[(carl, "Leo Park")][5] == "user group Creators: View the media library, Upload media, View analytics"
     assert rows[(carl, "Leo Park")][6] == soon
+
+
+def test_each_row_asks_why_its_person_may_enter_its_group(client, auth, agency):
+    auth.login(agency["owner"])
+    html = client.get(PAGE).get_data(as_text=True)
+    links = re.findall(r'<a href="([^"]+)"\s+aria-label="Why can ([^"]+) enter ([^"]+)\?">Why\?</a>', html)
+    assert len(links) == len(table_rows(html)) == 9
+    href = next(href for href, person, group in links if (person, group) == ("Carl Client", "Leo Park"))
+    response = client.get(html_unescape(href))
+    assert response.status_code == 200
+    text = answer_text(response)
+    assert "Yes: Carl Client can enter “Leo Park”." in text
+    assert f"Carl Client is in user group “Creators” (until {rules.day_text(agency['soon'].date())}), " \
+           "which is granted on “Leo Park”." in text
 
 
 def test_ended_and_deactivated_members_and_ended_entries_are_left_out(client, auth, agency):

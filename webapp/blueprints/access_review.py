@@ -107,7 +107,7 @@ def index():
         "access_review/index.html", block="review", refresh_shell=False,
         page_title="Access review", account=account, review=review, filters=filters, groups=groups,
         sees_every_group=policy.current_permissions().is_owner(account.id),
-        why_scope="review", why=None, fixed_user=None, fixed_group=None,
+        why_scope="review", why=None, fixed_user=None, fixed_group=None, enter=policy.ENTER,
         chosen_user_id=None, chosen_group_id=None, chosen_action=None,
         **_why_choices(groups, review.members),
     )
