@@ -2,6 +2,7 @@
 approver duty, end dates, and who may reach any of it."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -19,8 +20,14 @@ from webapp.models import (
     ProfileApprover,
     Role,
     User,
+    UserGroup,
+    UserGroupGrant,
+    UserGroupMember,
+    UserGroupRight,
+    utcnow,
 )
 from webapp.policy import load_permissions
+from webapp.zones import local_day
 
 from . import factories
 
@@ -545,3 +552,33 @@ def test_member_page_queries_do_not_grow_with_profiles_and_groups(client, auth, 
     large = measure(wide)
     assert "Approver for" in client.get(member_url(wide)).get_data(as_text=True)
     assert small == large <= 16, (small, large)
+
+
+# --- the member's user groups --------------------------------------------------------------------
+
+
+def test_the_member_page_lists_their_user_groups_with_what_each_gives(client, auth, agency):
+    account = agency["account"]
+    editors = UserGroup(account_id=account.id, name="Editors")
+    interns = UserGroup(account_id=account.id, name="interns")
+    db.session.add_all([editors, interns])
+    db.session.flush()
+    soon = utcnow() + timedelta(days=3)
+    db.session.add_all([
+        UserGroupRight(user_group_id=editors.id, name="media.upload"),
+        UserGroupRight(user_group_id=editors.id, name="media.view"),
+        UserGroupGrant(user_group_id=editors.id, access_group_id=agency["maya"].id),
+        UserGroupMember(user_group_id=editors.id, user_id=agency["creator"].id),
+        UserGroupMember(user_group_id=interns.id, user_id=agency["creator"].id, expires_at=soon),
+    ])
+    db.session.commit()
+    auth.login(agency["owner"])
+
+    text = " ".join(re.sub(r"<[^>]+>", " ", client.get(member_url(agency["creator"])).get_data(as_text=True)).split())
+    assert ("Editors · no end date Gives: View the media library, Upload media. Enters: "
+            f"{agency['maya'].name}.") in text
+    assert (f"interns · until {local_day(account, soon).strftime('%d %b %Y')} Gives: no rights. "
+            "Enters: no access group.") in text
+    # Someone in no user group says so.
+    text = client.get(member_url(agency["manager"])).get_data(as_text=True)
+    assert "is in no user group." in text

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import DateField, RadioField, SelectMultipleField, SubmitField
 from wtforms.validators import Optional
 
-from .. import invitations, plans, policy
+from .. import invitations, plans, policy, user_groups
 from .. import members as rules
 from .. import rights
 from ..extensions import db
@@ -90,6 +90,8 @@ def _member_context(account: Account, membership: Membership, problems: dict[str
         "other_rights": sorted(rights.label(name) for name in held - rights.CLIENT_GRANT_RIGHTS) if is_client else [],
         "admin_sentence": ADMIN_SENTENCE,
         "approver_choices": rules.approver_choices(account, member) if is_client else [],
+        "belongings": user_groups.groups_of(account, member.id),
+        "right_label": rights.label,
         "seats": invitations.seats(account) if is_client else None,
         "zone": zone,
         "ends_on": ends_on,
