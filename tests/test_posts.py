@@ -137,6 +137,37 @@ def test_profiles_and_media_of_another_group_are_refused(agency, auth, client):
     assert db.session.scalars(select(Post)).all() == []
 
 
+def test_a_refused_composer_shows_no_item_of_another_account_or_group(agency, auth, client):
+    """The refused form comes back with what was chosen, but only of this group's library."""
+    rival_item = factories.make_media(factories.default_group(factories.make_account("Rival")),
+                                      "rival-secret-plan.png")
+    leo_item = factories.make_media(agency["leo"], "leo-private.png")
+    db.session.commit()
+    auth.login(agency["owner"])
+    for item in (rival_item, leo_item):
+        response = client.post(f"/g/{agency['maya'].id}/posts", data=tomorrow_form(
+            profiles=[agency["x"].id], media=[agency["photo"].id, item.id], schedule="y"))
+        assert response.status_code == 422
+        body = response.get_data(as_text=True)
+        assert "Attach items from this group" in body
+        assert item.name not in body
+        assert "beach.png" in body  # the group's own choice stays chosen
+    assert db.session.scalars(select(Post)).all() == []
+
+
+def test_editing_keeps_showing_an_attachment_that_moved_to_another_group(agency, auth, client):
+    post = Post(social_profile_id=agency["x"].id, access_group_id=agency["maya"].id, caption="Moved",
+                status=PostStatus.DRAFT.value)
+    post.media_items = [agency["photo"]]
+    db.session.add(post)
+    db.session.flush()
+    agency["photo"].access_group_id = agency["leo"].id
+    db.session.commit()
+    auth.login(agency["admin"])
+    body = client.get(f"/g/{agency['maya'].id}/posts/{post.id}/edit").get_data(as_text=True)
+    assert "beach.png" in body
+
+
 def test_clients_without_publish_rights_cannot_compose(agency, auth, client):
     auth.login(agency["creator"])
     assert client.get(f"/g/{agency['maya'].id}/posts/new").status_code == 403
@@ -292,6 +323,12 @@ def test_approval_needs_an_approver_who_is_a_client_seeing_the_profile(agency, a
     for outsider in (agency["leo_creator"], agency["manager"]):
         refused = client.post(url, data={"needs_approval": "on", "approvers": [outsider.id]})
         assert refused.status_code == 422 and "cannot." in refused.get_data(as_text=True)
+    # Someone of another account is refused without being named.
+    stranger = factories.owner_of(factories.make_account("Rival"))
+    db.session.commit()
+    refused = client.post(url, data={"needs_approval": "on", "approvers": [stranger.id]})
+    assert refused.status_code == 422 and "That person cannot." in refused.get_data(as_text=True)
+    assert stranger.name not in refused.get_data(as_text=True)
     assert db.session.get(type(agency["x"]), agency["x"].id).needs_approval is False
     assert client.post(url, data={"needs_approval": "on", "approvers": [agency["creator"].id]}).status_code == 303
     assert approvals.approver_ids(agency["x"]) == [agency["creator"].id]

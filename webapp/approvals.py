@@ -53,7 +53,10 @@ def set_approval(profile: SocialProfile, needs_approval: bool, chosen: list[int]
         raise ApprovalError("Choose at least one approver: posts that need approval need someone to approve them.")
     refused = [user_id for user_id in chosen if user_id not in allowed]
     if refused:
-        names = db.session.scalars(select(User.name).where(User.id.in_(refused)).order_by(User.name)).all()
+        account_id = db.session.scalar(select(AccessGroup.account_id).where(AccessGroup.id == profile.access_group_id))
+        names = db.session.scalars(  # only the account's own people are named
+            select(User.name).join(Membership, Membership.user_id == User.id)
+            .where(User.id.in_(refused), Membership.account_id == account_id).order_by(User.name)).all()
         who = ", ".join(names) if names else "That person"
         raise ApprovalError(f"Only clients who can see @{profile.handle} can approve its posts; {who} cannot.")
     if not needs_approval:

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms import DateField, SearchField, SelectMultipleField, SubmitField, TextAreaField, TimeField
@@ -111,6 +111,20 @@ def _chosen_media(group: AccessGroup, ids: list[int]) -> list[MediaItem]:
     return [found[item_id] for item_id in dict.fromkeys(ids)]
 
 
+def _shown_media(group: AccessGroup, ids: list[int], post: Post | None) -> list[MediaItem]:
+    """The chosen items the composer shows again: the group's own, and the post's attachments (which
+    may have moved on). Ids of anything else, sent back by a refused form, name nothing here."""
+    if not ids:
+        return []
+    attached = [item.id for item in post.media_items] if post else []
+    found = {item.id: item for item in db.session.scalars(
+        select(MediaItem).where(
+            MediaItem.id.in_(ids[:rules.ATTACHMENT_LIMIT]),
+            or_(MediaItem.access_group_id == group.id, MediaItem.id.in_(attached)),
+        ))}
+    return [found[item_id] for item_id in dict.fromkeys(ids) if item_id in found]
+
+
 def _when(group: AccessGroup, form: ComposeForm) -> datetime | None:
     """The chosen date and time, read in the account's time zone, as UTC."""
     if form.date.data is None and form.time.data is None:
@@ -135,8 +149,7 @@ def _draft(group: AccessGroup, form: ComposeForm, profiles: list[SocialProfile])
 def _composer(group: AccessGroup, form: ComposeForm, post: Post | None = None, status: int = 200,
               problem: rules.PostError | None = None) -> Response:
     profiles = [post.social_profile] if post else _group_profiles(group)
-    chosen_media = [item for item in db.session.scalars(
-        select(MediaItem).where(MediaItem.id.in_(form.media.data or [])))] if form.media.data else []
+    chosen_media = _shown_media(group, form.media.data or [], post)
     limits = {network.value: rules.CAPTION_LIMITS[network.value] for network in Network}
     return render(
         "posts/compose.html", status=status, page_title="Edit post" if post else "New post", group=group,
