@@ -6,6 +6,7 @@ except the storage keys of the one media item whose file and thumbnail are reall
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import random
 import time
@@ -24,8 +25,12 @@ from webapp.plans import install_reference_plans
 from webapp.models import (
     AccessGroup,
     Account,
+    ApprovalDecision,
+    AuditEvent,
     Campaign,
     CampaignProfile,
+    Comment,
+    Decision,
     GroupUser,
     MediaItem,
     MemberRight,
@@ -35,6 +40,8 @@ from webapp.models import (
     PostMedia,
     PostStatus,
     ProfileApprover,
+    ReviewLink,
+    ReviewLinkPost,
     Role,
     SocialProfile,
     SocialSet,
@@ -44,6 +51,7 @@ from webapp.models import (
     UserGroupMember,
     UserGroupRight,
 )
+from webapp.posts import HISTORY_LABELS
 from webapp.storage import media_storage
 
 PASSWORD = "bench password 1234"
@@ -63,6 +71,9 @@ CLIENT_RIGHTS = [["posts.approve"], ["posts.create", "posts.edit", "posts.publis
 MEDIA_WORDS = ["launch", "studio", "backstage", "giveaway"]
 VIDEO_EVERY = 5  # every fifth item is a video (never the newest, whose file is really stored)
 ATTACHED_NEWEST = 40  # posts carry one of their group's newest items, so the first grid page shows uses
+# One post in this many has comments, this many each (the measured post has its scale's thread).
+COMMENTED_EVERY = 4
+COMMENTS_PER_POST = 2
 # The set the Organize measurement moves: its profiles (one per network), and which of its posts carry media.
 ORGANIZED_PROFILES = 4
 ORGANIZED_MEDIA_EVERY = 2
@@ -83,6 +94,8 @@ class Scale:
     media_per_group: int  # in each other group's library
     posts: int
     organized_posts: int  # of the profiles in the set the Organize measurement moves
+    campaigns_per_group: int
+    thread: int  # comments, approval decisions, review links and history events of the measured post
 
     def __post_init__(self) -> None:
         if self.profiles_per_group > self.sets_per_group * len(NETWORKS):
@@ -91,12 +104,14 @@ class Scale:
             raise ValueError("the benchmark needs HQ, three client groups and media in each")
         if self.organized_posts < ORGANIZED_PROFILES:
             raise ValueError("every profile of the organized set needs a post")
+        if self.profiles_per_group < 1:
+            raise ValueError("the measured post needs a profile in the measured group")
 
 
 BIG = Scale("big", access_groups=100, sets_per_group=2, profiles_per_group=10, library_items=50_000,
-            media_per_group=500, posts=100_000, organized_posts=5_000)
+            media_per_group=500, posts=100_000, organized_posts=5_000, campaigns_per_group=50, thread=500)
 SMALL = Scale("small", access_groups=5, sets_per_group=2, profiles_per_group=2, library_items=10,
-              media_per_group=2, posts=10, organized_posts=10)
+              media_per_group=2, posts=10, organized_posts=10, campaigns_per_group=2, thread=5)
 
 
 @dataclass(frozen=True)
@@ -126,13 +141,15 @@ class Dataset:
     manager_groups: int  # how many groups the measured manager may enter
     user_group_id: int  # the user group whose pages are measured (members, rights, grants)
     member_id: int  # the client whose member page is measured (grants, approver ticks)
+    post_id: int  # the measured post: upcoming, waiting for approval, with its thread
+    campaign_id: int  # the measured group's first campaign
     rows: Counter = field(default_factory=Counter)
     seconds: float = 0.0
 
     def summary(self) -> str:
         """One line naming the row counts that matter."""
         shown = ["access_groups", "social_sets", "social_profiles", "media_items", "posts", "post_media",
-                 "campaigns", "users", "group_users", "user_groups"]
+                 "comments", "campaigns", "users", "group_users", "user_groups"]
         return ", ".join(f"{self.rows[name]:,} {name}" for name in shown)
 
 
@@ -270,6 +287,67 @@ def _organized_set(out: _Writer, scale: Scale, rng: random.Random, now: datetime
     )
 
 
+def _campaigns(out: _Writer, scale: Scale, now: datetime, group_ids: list[int], profile_ids: list[int],
+               profile_group: list[int]) -> dict[int, int]:
+    """Each group's campaigns, past, running and coming (one in five undated), each linked to one to three
+    of its profiles; returns each group index's first campaign."""
+    profiles_of: dict[int, list[int]] = {}
+    for profile_id, i in zip(profile_ids, profile_group):
+        profiles_of.setdefault(i, []).append(profile_id)
+    rows, places = [], []
+    for i in range(len(group_ids)):
+        for j in range(scale.campaigns_per_group):
+            starts_on = now.date() + timedelta(days=14 * j - 7 * scale.campaigns_per_group)
+            dated = j % 5 != 4
+            rows.append({"access_group_id": group_ids[i], "name": f"Campaign {j + 1:03d}",
+                         "starts_on": starts_on if dated else None,
+                         "ends_on": starts_on + timedelta(days=7 * (1 + j % 4)) if dated else None})
+            places.append((i, j))
+    campaign_ids = out.insert_ids(Campaign, rows)
+    links, first = [], {}
+    for campaign_id, (i, j) in zip(campaign_ids, places):
+        first.setdefault(i, campaign_id)
+        profiles = profiles_of.get(i, [])
+        links += [{"campaign_id": campaign_id, "social_profile_id": profiles[k]}
+                  for k in _ring(j, 1 + j % 3, len(profiles))]
+    out.insert(CampaignProfile, links)
+    return first
+
+
+def _thread(out: _Writer, scale: Scale, now: datetime, account_id: int, post_id: int, author_id: int,
+            approvers: list[int], people: list[int | None]) -> None:
+    """The measured post's comments, approval decisions, review links and history: `scale.thread` of each,
+    by `people` in turn (None: someone whose user was deleted); the decisions and links are the approvers',
+    the links sent by the post's author."""
+    reviewers = approvers or people
+    count = scale.thread
+    at = [now - timedelta(minutes=count - n) for n in range(count)]
+    out.insert(Comment, [
+        {"post_id": post_id, "author_id": people[n % len(people)], "body": f"Thread comment {n + 1}",
+         "created_at": at[n]} for n in range(count)
+    ])
+    link_ids = out.insert_ids(ReviewLink, [
+        {"reviewer_id": reviewers[n % len(reviewers)], "created_by_id": author_id,
+         "token_hash": hashlib.sha256(f"bench-review-{post_id}-{n}".encode()).hexdigest(), "created_at": at[n],
+         "expires_at": at[n] + timedelta(days=1 if n % 3 == 0 else 7), "revoked_at": now if n % 5 == 0 else None}
+        for n in range(count)
+    ])
+    out.insert(ReviewLinkPost, [{"review_link_id": link_id, "post_id": post_id} for link_id in link_ids])
+    decisions = list(Decision)
+    out.insert(ApprovalDecision, [
+        {"post_id": post_id, "reviewer_id": reviewers[n % len(reviewers)],
+         "review_link_id": link_ids[n] if n % 2 else None, "decision": decisions[n % len(decisions)].value,
+         "note": "" if decisions[n % len(decisions)] is Decision.APPROVE else f"Note {n + 1}", "created_at": at[n]}
+        for n in range(count)
+    ])
+    verbs = list(HISTORY_LABELS)
+    out.insert(AuditEvent, [
+        {"account_id": account_id, "actor_id": people[n % len(people)], "verb": verbs[n % len(verbs)],
+         "object_type": "post", "object_id": post_id, "after": {"event": n + 1}, "created_at": at[n]}
+        for n in range(count)
+    ])
+
+
 def build(scale: Scale, now: datetime | None = None) -> Dataset:
     """Fill the (empty, schema-created) database of the current app; commits. Needs an app context."""
     started = time.perf_counter()
@@ -348,7 +426,12 @@ def build(scale: Scale, now: datetime | None = None) -> Dataset:
         for team_id, (_, _, _, granted, _) in zip(team_ids, teams) for i in granted
     ])
 
-    # Social sets, and profiles filling their slots network by network.
+    # The measured group: manager0's first client group (not HQ); moved media goes to another one.
+    bench = next(i for i in tabs["manager0"] if i != 0)
+    other = next(i for i in range(1, n) if i != bench)
+
+    # Social sets, and profiles filling their slots network by network; the measured group's first
+    # profile needs client approval (the measured post is one of its posts).
     set_ids = out.insert_ids(SocialSet, [
         {"access_group_id": group_ids[i], "name": f"Set {s + 1}", "position": s}
         for i in range(n) for s in range(scale.sets_per_group)
@@ -366,13 +449,14 @@ def build(scale: Scale, now: datetime | None = None) -> Dataset:
                 "handle": f"client{i:03d}_{network.value}",
                 "access_token": f"bench-token-{i}-{k}",
                 "connected_by_id": client_of.get(i, uid["owner"]),
+                "needs_approval": i == bench and k == 0,
             })
             profile_group.append(i)
     profile_ids = out.insert_ids(SocialProfile, profile_rows)
-
-    # The measured group: manager0's first client group (not HQ); moved media goes to another one.
-    bench = next(i for i in tabs["manager0"] if i != 0)
-    other = next(i for i in range(1, n) if i != bench)
+    approval_profile = profile_ids[profile_group.index(bench)]
+    approvers = [uid[f"client{c}"] for c in range(CLIENTS) if bench in tabs[f"client{c}"]]
+    out.insert(ProfileApprover, [{"social_profile_id": approval_profile, "user_id": user_id} for user_id in approvers])
+    campaign_id = _campaigns(out, scale, now, group_ids, profile_ids, profile_group)[bench]
 
     # Media: the measured group's library at its scale, a smaller one in every other group. Only the
     # measured library's newest item has its files stored (the file and thumbnail routes serve it).
@@ -393,7 +477,26 @@ def build(scale: Scale, now: datetime | None = None) -> Dataset:
         post_rows.append(_post_row(p, profile_ids[profile], group_ids[profile_group[profile]],
                                    uid[f"manager{p % MANAGERS}"], rng, now))
         post_group.append(profile_group[profile])
+    # The measured post: the first upcoming one of the profile that needs approval, waiting for it.
+    measured = next((p for p, row in enumerate(post_rows)
+                     if row["social_profile_id"] == approval_profile and row["status"] != PostStatus.PUBLISHED.value
+                     and row["scheduled_at"] is not None and row["scheduled_at"] > now), None)
+    if measured is None:
+        raise RuntimeError(f"{scale.label}: the measured group's approval profile has no upcoming post")
+    post_rows[measured]["status"] = PostStatus.PENDING_APPROVAL.value
     post_ids = out.insert_ids(Post, post_rows)
+
+    # Some posts have a few comments, by their author and the group's client in turn; the measured one its thread.
+    comments = []
+    for p, (post_id, row, i) in enumerate(zip(post_ids, post_rows, post_group)):
+        if p % COMMENTED_EVERY == COMMENTED_EVERY - 1 and p != measured:
+            authors = [row["author_id"], client_of.get(i, uid["owner"])]
+            comments += [{"post_id": post_id, "author_id": authors[c % 2], "body": f"Comment {c + 1} on post {p}",
+                          "created_at": now - timedelta(hours=COMMENTS_PER_POST - c)}
+                         for c in range(COMMENTS_PER_POST)]
+    out.insert(Comment, comments)
+    _thread(out, scale, now, account_id, post_ids[measured], post_rows[measured]["author_id"], approvers,
+            [uid["owner"], uid["manager0"], *approvers, None])
 
     # One in four posts, and every post of the measured group, carries one of its group's newest items.
     carried: Counter = Counter()
@@ -433,6 +536,8 @@ def build(scale: Scale, now: datetime | None = None) -> Dataset:
         manager_groups=len(_entered("manager0", tabs, teams)),
         user_group_id=team_ids[0],
         member_id=uid["client0"],
+        post_id=post_ids[measured],
+        campaign_id=campaign_id,
         rows=out.rows,
         seconds=time.perf_counter() - started,
     )

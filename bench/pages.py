@@ -17,7 +17,9 @@ from werkzeug.test import TestResponse
 
 from webapp.extensions import db
 from webapp.media import PAGE_SIZE, encode_cursor
-from webapp.models import MediaItem
+from webapp.models import AccessGroup, MediaItem, Post
+from webapp.posts import ATTACHMENT_LIMIT
+from webapp.zones import account_zone
 
 from .dataset import MEDIA_WORDS, PASSWORD, Dataset
 from .report import percentile
@@ -37,9 +39,14 @@ class Targets:
     selection: str  # "item=..&item=..": the library's first page of items, selected
     user_group: int  # a user group with members, rights and grants
     member: int  # a client of the account
+    post: int  # an upcoming post waiting for approval, with comments, decisions, review links and history
+    post_day: str  # that post's day in the account's time zone, "2024-06-01": its month and week have posts
+    campaign: int  # a campaign of the group
+    attachments: str  # "media=..&media=..": as many of the library's newest items as a post may carry
 
 
-PLACEHOLDERS = Targets(group=1, item=1, cursor="", selection="", user_group=1, member=1)
+PLACEHOLDERS = Targets(group=1, item=1, cursor="", selection="", user_group=1, member=1, post=1, post_day="",
+                       campaign=1, attachments="")
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,7 @@ class Page:
     """One GET page as one kind of visitor asks for it."""
 
     name: str
-    path: str  # "{group}", "{item}", "{cursor}" and "{selection}" stand for the fields of Targets
+    path: str  # "{group}", "{item}", "{post}" and the like stand for the fields of Targets
     htmx: bool = False
     anonymous: bool = False
     staff_only: bool = False  # a settings page for the owner and admins: managers get 403
@@ -95,6 +102,17 @@ PAGES = [
     Page("media thumbnail", "/media/{item}/thumbnail"),
     Page("media move dialog (htmx)", "/g/{group}/media/move?{selection}", htmx=True),
     Page("media delete dialog (htmx)", "/g/{group}/media/delete?{selection}", htmx=True),
+    Page("calendar month", "/g/{group}/calendar?view=month&date={post_day}"),
+    Page("calendar week (htmx)", "/g/{group}/calendar?view=week&date={post_day}", htmx=True),
+    Page("calendar list", "/g/{group}/calendar?view=list"),
+    Page("campaigns", "/g/{group}/campaigns"),
+    Page("campaign edit", "/g/{group}/campaigns/{campaign}/edit"),
+    Page("composer", "/g/{group}/posts/new?date={post_day}"),
+    Page("media picker (htmx)", "/g/{group}/posts/media-picker", htmx=True),
+    Page("media picker, search with attachments (htmx)",
+         f"/g/{{group}}/posts/media-picker?q={MEDIA_WORDS[2]}&{{attachments}}", htmx=True),
+    Page("post", "/g/{group}/posts/{post}"),
+    Page("post edit", "/g/{group}/posts/{post}/edit"),
     Page("login", "/login", anonymous=True),
 ]
 SIGNED_IN_VISITORS = ("owner", "manager")
@@ -275,9 +293,12 @@ def _measure(
 
 
 def _targets(dataset: Dataset) -> Targets:
-    """The measured group, its stored item, a cursor halfway down its library, its first page selected."""
+    """The measured group, its stored item, a cursor halfway down its library, its first page selected,
+    the measured post and its day, the group's first campaign, and attachments for the media picker."""
     library = dataset.library_ids
     middle = db.session.get_one(MediaItem, library[len(library) // 2])
+    post = db.session.get_one(Post, dataset.post_id)
+    zone = account_zone(db.session.get_one(AccessGroup, dataset.bench_group_id).account)
     return Targets(
         group=dataset.bench_group_id,
         item=library[0],
@@ -285,6 +306,10 @@ def _targets(dataset: Dataset) -> Targets:
         selection=urlencode([("item", item_id) for item_id in library[:PAGE_SIZE]]),
         user_group=dataset.user_group_id,
         member=dataset.member_id,
+        post=post.id,
+        post_day=post.scheduled_at.astimezone(zone).date().isoformat(),
+        campaign=dataset.campaign_id,
+        attachments=urlencode([("media", item_id) for item_id in library[:ATTACHMENT_LIMIT]]),
     )
 
 

@@ -5,10 +5,29 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from webapp.extensions import db
-from webapp.models import Campaign, CampaignProfile, MediaItem, Network, Post, PostMedia, PostStatus, Role
+from webapp.models import (
+    ApprovalDecision,
+    AuditEvent,
+    Campaign,
+    CampaignProfile,
+    Comment,
+    Decision,
+    MediaItem,
+    Membership,
+    Network,
+    Post,
+    PostMedia,
+    PostStatus,
+    ProfileApprover,
+    ReviewLink,
+    ReviewLinkPost,
+    Role,
+    SocialProfile,
+)
+from webapp.posts import HISTORY_LABELS
 
 from . import factories
 
@@ -16,7 +35,8 @@ HTMX = {"HX-Request": "true"}
 
 
 def grow(group, social_set, items: int) -> None:
-    """Give the group `items` media items, posts, campaigns and extra groups, in bulk."""
+    """Give the group `items` media items, posts, campaigns and extra groups, in bulk, and its oldest
+    post `items` comments, decisions, review links and history events."""
     profiles = [factories.make_profile(social_set, network) for network in list(Network)[:3]]
     media_ids = db.session.scalars(insert(MediaItem).returning(MediaItem.id), [
         {"access_group_id": group.id, "name": f"m{n}.png", "kind": "image", "content_type": "image/png",
@@ -46,7 +66,62 @@ def grow(group, social_set, items: int) -> None:
         grown = factories.make_group(group.account, f"Grown {group.id}-{n}")
         factories.make_social_set(grown)
         factories.add_to_group(factories.make_member(group.account, Role.CLIENT), group)
+    # The measured post carries four more items of each batch: 5, then 9 (of the 10 allowed).
+    grow_post_activity(group, media_ids[1:5], items)
     db.session.commit()
+
+
+def grow_post_activity(group, media_ids: list[int], items: int) -> None:
+    """The group's oldest post waits for approval, carries `media_ids` too, and gets `items` comments,
+    decisions, review links and history events; its profile's approvers are the account's clients."""
+    post_id = first_post(group)
+    profile_id = db.session.scalar(select(Post.social_profile_id).where(Post.id == post_id))
+    db.session.execute(update(Post).where(Post.id == post_id).values(status=PostStatus.PENDING_APPROVAL.value))
+    db.session.execute(update(SocialProfile).where(SocialProfile.id == profile_id).values(needs_approval=True))
+    db.session.execute(insert(PostMedia), [{"post_id": post_id, "media_item_id": media_id} for media_id in media_ids])
+    people = db.session.scalars(
+        select(Membership.user_id).where(Membership.account_id == group.account_id).order_by(Membership.user_id)
+    ).all()
+    clients = db.session.scalars(
+        select(Membership.user_id).where(Membership.account_id == group.account_id,
+                                         Membership.role == Role.CLIENT.value).order_by(Membership.user_id)
+    ).all()
+    approvers = set(db.session.scalars(
+        select(ProfileApprover.user_id).where(ProfileApprover.social_profile_id == profile_id)))
+    new_approvers = [user_id for user_id in clients if user_id not in approvers]
+    if new_approvers:
+        db.session.execute(insert(ProfileApprover), [
+            {"social_profile_id": profile_id, "user_id": user_id} for user_id in new_approvers
+        ])
+    # Every few rows a deleted person (SET NULL): the page names them "Someone".
+    by_whom = [None, *people]
+    reviewers = [None, *clients]
+    now = datetime.now(timezone.utc)
+    db.session.execute(insert(Comment), [
+        {"post_id": post_id, "author_id": by_whom[n % len(by_whom)], "body": f"comment {n}",
+         "created_at": now - timedelta(minutes=items - n)} for n in range(items)
+    ])
+    decisions = list(Decision)
+    link_ids = db.session.scalars(insert(ReviewLink).returning(ReviewLink.id), [
+        {"reviewer_id": clients[n % len(clients)], "token_hash": uuid.uuid4().hex,
+         "expires_at": now + timedelta(days=n % 3 - 1), "revoked_at": now if n % 5 == 0 else None}
+        for n in range(items)
+    ]).all()
+    db.session.execute(insert(ReviewLinkPost), [
+        {"review_link_id": link_id, "post_id": post_id} for link_id in link_ids
+    ])
+    db.session.execute(insert(ApprovalDecision), [
+        {"post_id": post_id, "reviewer_id": reviewers[n % len(reviewers)],
+         "review_link_id": link_ids[n] if n % 2 else None, "decision": decisions[n % len(decisions)].value,
+         "note": f"note {n}" if n % 3 else "", "created_at": now - timedelta(minutes=items - n)}
+        for n in range(items)
+    ])
+    verbs = [*HISTORY_LABELS, "post.unlabelled"]
+    db.session.execute(insert(AuditEvent), [
+        {"account_id": group.account_id, "actor_id": by_whom[n % len(by_whom)], "verb": verbs[n % len(verbs)],
+         "object_type": "post", "object_id": post_id, "after": {"n": n},
+         "created_at": now - timedelta(minutes=items - n)} for n in range(items)
+    ])
 
 
 def first_item(group) -> int:
@@ -54,6 +129,20 @@ def first_item(group) -> int:
     return db.session.scalar(
         select(MediaItem.id).where(MediaItem.access_group_id == group.id).order_by(MediaItem.id).limit(1)
     )
+
+
+def first_post(group) -> int:
+    """The group's oldest post, the one the post pages show."""
+    return db.session.scalar(
+        select(Post.id).where(Post.access_group_id == group.id).order_by(Post.id).limit(1)
+    )
+
+
+def attached(post_id: int) -> str:
+    """The post's attachments as the composer's media picker sends them: "media=..&media=.."."""
+    media_ids = db.session.scalars(
+        select(PostMedia.media_item_id).where(PostMedia.post_id == post_id).order_by(PostMedia.media_item_id))
+    return "&".join(f"media={media_id}" for media_id in media_ids)
 
 
 def first_campaign(group) -> int:
@@ -70,7 +159,8 @@ GROWN_DAY = (datetime.now(timezone.utc) + timedelta(days=1)).date().isoformat()
 BEFORE_ALL = "2000-01-01T00:00:00%2B00:00~1"
 
 # page: (path, headers, budget, who visits it); {item} is the group's oldest media item,
-# {campaign} its oldest campaign
+# {campaign} its oldest campaign, {post} its oldest post and {attached} that post's attachments as
+# the media picker's query. The post pages render the whole page for htmx too (no block of theirs).
 PAGES = {
     "group home": ("/g/{group}/", {}, 8, ("owner", "manager")),
     "group home fragment": ("/g/{group}/", HTMX, 8, ("owner", "manager")),
@@ -95,6 +185,13 @@ PAGES = {
     "calendar week": ("/g/{group}/calendar?view=week&date=" + GROWN_DAY, HTMX, 6, ("owner", "manager")),
     "calendar list": ("/g/{group}/calendar?view=list", {}, 6, ("owner", "manager")),
     "calendar list next page": ("/g/{group}/calendar?view=list&cursor=" + BEFORE_ALL, HTMX, 6, ("owner", "manager")),
+    "post": ("/g/{group}/posts/{post}", {}, 13, ("owner", "manager", "approver")),
+    "post edit": ("/g/{group}/posts/{post}/edit", {}, 8, ("owner", "manager")),
+    "composer": ("/g/{group}/posts/new", {}, 5, ("owner", "manager")),
+    "composer on a day": ("/g/{group}/posts/new?date=" + GROWN_DAY, {}, 5, ("owner", "manager")),
+    "media picker": ("/g/{group}/posts/media-picker", HTMX, 5, ("owner", "manager")),
+    "media picker search": ("/g/{group}/posts/media-picker?q=m1", HTMX, 5, ("owner", "manager")),
+    "media picker with chosen": ("/g/{group}/posts/media-picker?q=m&{attached}", HTMX, 5, ("owner", "manager")),
 }
 
 
@@ -108,12 +205,15 @@ def test_query_count_does_not_grow_with_data(client, auth, count_queries, page):
         "owner": factories.owner_of(account),
         "manager": factories.make_member(account, Role.MANAGER, groups=[group]),
         "admin": factories.make_member(account, Role.ADMIN, groups=[group]),
+        "approver": factories.make_member(account, Role.CLIENT, groups=[group]),  # of the measured post
     }
     db.session.commit()
     path, headers, budget, who = PAGES[page]
 
     def measure(user) -> int:
-        url = path.format(group=group.id, item=first_item(group), campaign=first_campaign(group))
+        post = first_post(group)
+        url = path.format(group=group.id, item=first_item(group), campaign=first_campaign(group), post=post,
+                          attached=attached(post))
         auth.login(user)
         client.get(url, headers=headers)  # the first visit remembers the group; later ones do not write
         with count_queries() as counter:
