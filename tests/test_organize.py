@@ -138,6 +138,17 @@ def test_the_preview_says_exactly_what_a_profile_move_does(agency):
     assert impact.change_count == 1 and impact.post_total == 3
 
 
+def test_the_preview_does_not_name_media_in_groups_the_user_cannot_enter(agency):
+    """A post's item that sits in a group the mover cannot enter is counted, not named."""
+    agency["photo"].access_group_id = agency["closed"].id
+    db.session.commit()
+    plan = plan_for(agency, profile_move(agency["instagram"], agency["empty_set"]))
+    [item] = rules.preview(plan, agency["account"].id, [agency["maya"].id, agency["leo"].id]).media
+    assert (item.hidden, item.name, item.group, item.posts) == (True, "", "", 1)
+    [item] = rules.preview(plan, agency["account"].id, [agency["closed"].id]).media
+    assert (item.hidden, item.name, item.group) == (False, "beach.png", "Closed")
+
+
 def test_a_move_within_a_group_has_no_effects_beyond_the_set(agency):
     other = factories.make_social_set(agency["maya"], "Maya Deals")
     db.session.commit()
@@ -161,10 +172,15 @@ def test_a_set_move_carries_all_its_profiles(agency):
     ("closed_source", rules.OrganizeError, "may not organize"),
     ("closed_target", rules.OrganizeError, "may not organize"),
     ("foreign_group", rules.OrganizeError, "may not organize"),
+    ("stale_closed_source", rules.OrganizeError, "may not organize"),
+    ("foreign_set", rules.Conflict, "no longer exists"),
+    ("foreign_profile", rules.Conflict, "no longer exists"),
 ])
 def test_bad_plans_are_refused(agency, case, error, message):
     other = factories.make_account("Rival")
     foreign = factories.default_group(other)
+    foreign_set = factories.make_social_set(foreign, "Rival secret set")
+    foreign_profile = factories.make_profile(foreign_set, Network.YOUTUBE, handle="rivalsecret")
     db.session.commit()
     move = {
         "clash": profile_move(agency["instagram"], agency["leo_set"]),
@@ -177,9 +193,15 @@ def test_bad_plans_are_refused(agency, case, error, message):
         "closed_source": set_move(agency["closed_set"], agency["leo"]),
         "closed_target": set_move(agency["maya_set"], agency["closed"]),
         "foreign_group": set_move(agency["maya_set"], foreign),
+        # Stale versions of rows the user may not organize name nothing: another account's rows
+        # answer as a made-up id does.
+        "stale_closed_source": set_move(agency["closed_set"], agency["leo"], version=99),
+        "foreign_set": set_move(foreign_set, agency["leo"], version=99),
+        "foreign_profile": profile_move(foreign_profile, agency["empty_set"], version=99),
     }[case]
-    with pytest.raises(error, match=message):
+    with pytest.raises(error, match=message) as refused:
         plan_for(agency, move)
+    assert "Closed set" not in str(refused.value) and "rival" not in str(refused.value).lower()
 
 
 def test_swapping_networks_between_sets_in_one_plan_is_checked_on_the_final_layout(agency):

@@ -160,12 +160,16 @@ def build_plan(moves: list[StagedMove], account_id: int, organizable: Iterable[i
     set_moves = {move.id: move for move in moves if move.kind == "set"}
     profile_moves = {move.id: move for move in moves if move.kind == "profile"}
     set_ids = set(set_moves) | {move.to for move in profile_moves.values()}
+    # Only the account's rows are read: another account's answer as if they did not exist.
     profiles = {profile.id: profile for profile in db.session.scalars(
-        select(SocialProfile).where(SocialProfile.id.in_(profile_moves))
+        select(SocialProfile).join(AccessGroup, AccessGroup.id == SocialProfile.access_group_id)
+        .where(SocialProfile.id.in_(profile_moves), AccessGroup.account_id == account_id)
     )}
     set_ids |= {profile.social_set_id for profile in profiles.values()}
     sets = {social_set.id: social_set for social_set in db.session.scalars(
-        select(SocialSet).where(SocialSet.id.in_(set_ids)).options(selectinload(SocialSet.profiles))
+        select(SocialSet).join(AccessGroup, AccessGroup.id == SocialSet.access_group_id)
+        .where(SocialSet.id.in_(set_ids), AccessGroup.account_id == account_id)
+        .options(selectinload(SocialSet.profiles))
     )}
     group_ids = {move.to for move in set_moves.values()} | {s.access_group_id for s in sets.values()}
     groups = {group.id: group for group in db.session.scalars(
@@ -180,6 +184,10 @@ def build_plan(moves: list[StagedMove], account_id: int, organizable: Iterable[i
 
     if len(profiles) != len(profile_moves) or not set_ids <= set(sets):
         raise Conflict("A profile or set you staged no longer exists.")
+    # Every group touched must be organizable before anything of them is named.
+    final_group_of_set = {set_id: organizable_group(s.access_group_id) for set_id, s in sets.items()}
+    for move in set_moves.values():
+        organizable_group(move.to)
     for move in set_moves.values():
         if sets[move.id].version != move.version:
             raise Conflict(f"“{sets[move.id].name}” was changed by someone else since you loaded the page.")
@@ -189,7 +197,6 @@ def build_plan(moves: list[StagedMove], account_id: int, organizable: Iterable[i
             raise Conflict(f"@{profile.handle} or “{destination.name}” was changed by someone else "
                            "since you loaded the page.")
 
-    final_group_of_set = {set_id: organizable_group(s.access_group_id) for set_id, s in sets.items()}
     set_changes = []
     for move in set_moves.values():
         social_set = sets[move.id]
@@ -327,6 +334,7 @@ class StayingMedia:
     name: str
     group: str
     posts: int
+    hidden: bool = False  # in a group the user may not enter: neither its name nor its group is shown
 
 
 @dataclass
@@ -351,7 +359,7 @@ def _final_group_case(leaving: list[ProfileChange]):
     return case({change.profile.id: change.to_group.id for change in leaving}, value=Post.social_profile_id)
 
 
-def preview(plan: Plan, account_id: int) -> Impact:
+def preview(plan: Plan, account_id: int, enterable: Iterable[int] | None = None) -> Impact:
     """Exactly what applying the plan does, in a fixed number of queries."""
     leaving = plan.leaving
     ids = [change.profile.id for change in leaving]
@@ -392,32 +400,38 @@ def preview(plan: Plan, account_id: int) -> Impact:
                 impact.approvers_left += 1
             else:
                 impact.approvers_losing.append(users[user_id])
-    media, media_total = _staying_media(leaving)
+    media, media_total = _staying_media(leaving, None if enterable is None else set(enterable))
     return Impact(plan=plan, profiles=list(impacts.values()),
                   within_group=[c for c in plan.profiles if not c.changes_group],
                   media=media, media_total=media_total)
 
 
-def _staying_media(leaving: list[ProfileChange]) -> tuple[list[StayingMedia], int]:
-    """Library items that moving posts use but that stay in their group, and how many posts use each."""
+def _staying_media(leaving: list[ProfileChange], enterable: set[int] | None) -> tuple[list[StayingMedia], int]:
+    """Library items that moving posts use but that stay in their group, and how many posts use each.
+
+    Items in groups outside `enterable` (when given) are counted but not named."""
     if not leaving:
         return [], 0
     staying = (
-        select(MediaItem.id, MediaItem.name, AccessGroup.name.label("group_name"),
+        select(MediaItem.id, MediaItem.name, MediaItem.access_group_id, AccessGroup.name.label("group_name"),
                func.count(func.distinct(Post.id)).label("posts"))
         .join(PostMedia, PostMedia.media_item_id == MediaItem.id)
         .join(Post, Post.id == PostMedia.post_id)
         .join(AccessGroup, AccessGroup.id == MediaItem.access_group_id)
         .where(Post.social_profile_id.in_([c.profile.id for c in leaving]),
                MediaItem.access_group_id != _final_group_case(leaving))
-        .group_by(MediaItem.id, MediaItem.name, AccessGroup.name)
+        .group_by(MediaItem.id, MediaItem.name, MediaItem.access_group_id, AccessGroup.name)
     ).subquery()
     rows = db.session.execute(
-        select(staying.c.name, staying.c.group_name, staying.c.posts, func.count().over())
+        select(staying.c.name, staying.c.access_group_id, staying.c.group_name, staying.c.posts, func.count().over())
         .order_by(staying.c.posts.desc(), staying.c.name).limit(MEDIA_SHOWN)
     ).all()
-    total = rows[0][3] if rows else 0
-    return [StayingMedia(name, group, posts) for name, group, posts, _ in rows], total
+    total = rows[0][4] if rows else 0
+    return [
+        StayingMedia(name, group, posts) if enterable is None or group_id in enterable
+        else StayingMedia("", "", posts, hidden=True)
+        for name, group_id, group, posts, _ in rows
+    ], total
 
 
 # --- applying -------------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ def preview():
         return _conflict(account, problem)
     except rules.OrganizeError as problem:
         return _problem(account, str(problem))
-    impact = rules.preview(plan, account.id)
+    impact = rules.preview(plan, account.id, policy.current_permissions().groups)
     return render("organize/preview.html", block="preview", refresh_shell=False, page_title="Organize", impact=impact,
                   moves=rules.encode_moves(plan.moves), save_form=form)
 
@@ -106,7 +106,7 @@ def apply():
     form = StagedMovesForm()
     try:
         plan = _plan(account, form)
-        impact = rules.preview(plan, account.id)
+        impact = rules.preview(plan, account.id, policy.current_permissions().groups)
         event = rules.apply_plan(plan, impact, current_user, account.id)
     except rules.Conflict as problem:
         return _conflict(account, problem)
@@ -138,7 +138,7 @@ def undo(event_id: int):
             raise rules.OrganizeError("The form expired. Reload the page and try again.")
         event = rules.undoable(event_id, current_user, account.id)
         plan = rules.build_plan(rules.inverse_moves(event), account.id, _organizable(account))
-        impact = rules.preview(plan, account.id)
+        impact = rules.preview(plan, account.id, policy.current_permissions().groups)
         undo_event = rules.apply_plan(plan, impact, current_user, account.id)
         rules.restore_links(event)
         rules.mark_undone(event, current_user, undo_event)
