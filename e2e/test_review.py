@@ -22,7 +22,7 @@ from sqlalchemy import select
 from webapp import review
 from webapp.extensions import db
 from webapp.mail import send_pending
-from webapp.models import ApprovalDecision, MediaItem, Post, PostStatus, ReviewLink, SocialProfile, User
+from webapp.models import ApprovalDecision, MediaItem, Membership, Post, PostStatus, ReviewLink, SocialProfile, User
 from webapp.storage import media_storage
 
 AGENT = "sam@northstar.example"
@@ -74,7 +74,9 @@ class ReviewWorld:
     def send_review_link(self) -> int:
         """Email Jonah a review link, as scheduling a post does, and deliver it now; returns its id."""
         with self.app.test_request_context(base_url=self.server.url):
-            link = review.send_review_link(self._user(APPROVER), self._user(AGENT))
+            jonah = self._user(APPROVER)
+            account_id = db.session.scalar(select(Membership.account_id).where(Membership.user_id == jonah.id))
+            link = review.send_review_link(jonah, self._user(AGENT), account_id)
             db.session.commit()
             link_id = link.id
             send_pending()

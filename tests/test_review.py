@@ -62,7 +62,8 @@ def agency():
 def issue(agency, posts=None, reviewer="maya") -> tuple[ReviewLink, str]:
     """A link for the reviewer covering `posts` (all their pending posts by default), committed."""
     who = agency[reviewer]
-    link, token = review.issue_link(who, review.pending_posts_for(who) if posts is None else posts, agency["sam"])
+    posts = review.pending_posts_for(who, agency["account"].id) if posts is None else posts
+    link, token = review.issue_link(who, posts, agency["sam"])
     db.session.commit()
     return link, token
 
@@ -105,7 +106,7 @@ def decide(browser, post: Post, decision: str, note: str = ""):
 def test_the_emailed_link_covers_all_pending_posts_and_its_token_is_kept_only_hashed(app, agency, smtp_server):
     """One email per approver with one link; once sent, the token is nowhere in the database."""
     with app.test_request_context():
-        link = review.send_review_link(agency["maya"], agency["sam"])
+        link = review.send_review_link(agency["maya"], agency["sam"], agency["account"].id)
     db.session.commit()
     assert {post.id for post in link.posts} == {agency["first"].id, agency["second"].id}
     send_pending()
@@ -126,10 +127,37 @@ def test_the_emailed_link_covers_all_pending_posts_and_its_token_is_kept_only_ha
     assert tables_holding(token) == set()
 
 
+def test_an_approver_for_two_agencies_gets_one_link_from_each(app, agency, auth, client):
+    """A link covers one account's posts: another agency's never ride along, nor does a revoke reach them."""
+    rival = factories.make_account("Rival")
+    rival_group = factories.default_group(rival)
+    factories.make_member(rival, Role.CLIENT, groups=[rival_group], user=agency["maya"])
+    rival_profile = factories.make_profile(factories.make_social_set(rival_group), Network.X, "rivalbrand")
+    rival_profile.needs_approval = True
+    db.session.add(ProfileApprover(social_profile_id=rival_profile.id, user_id=agency["maya"].id))
+    rival_post = factories.make_post(rival_profile, PostStatus.PENDING_APPROVAL, caption="Rival launch")
+    db.session.commit()
+
+    with app.test_request_context():
+        ours = review.send_review_link(agency["maya"], agency["sam"], agency["account"].id)
+        theirs = review.send_review_link(agency["maya"], factories.owner_of(rival), rival.id)
+    db.session.commit()
+    assert {post.id for post in ours.posts} == {agency["first"].id, agency["second"].id}
+    assert {post.id for post in theirs.posts} == {rival_post.id}
+
+    # Sam revokes his agency's link from one of its posts: the event is his agency's, the other link stays.
+    auth.login(agency["sam"])
+    response = client.post(f"/g/{agency['group'].id}/posts/{agency['first'].id}/review-links/{ours.id}/revoke")
+    assert response.status_code == 303
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.verb == "review_link.revoked"))
+    assert event.account_id == agency["account"].id
+    assert fresh(ReviewLink, theirs.id).revoked_at is None
+
+
 def test_no_link_is_sent_when_nothing_waits(app, agency):
     """An approver with no pending post gets no email and no link."""
     with app.test_request_context():
-        assert review.send_review_link(agency["sam"], agency["sam"]) is None
+        assert review.send_review_link(agency["sam"], agency["sam"], agency["account"].id) is None
     assert db.session.scalar(select(func.count(ReviewLink.id))) == 0
 
 
@@ -237,7 +265,7 @@ def make_dead(agency, state: str) -> str:
     if state == "expired":
         link.expires_at = utcnow() - timedelta(seconds=1)
     elif state == "revoked":
-        review.revoke(link, agency["sam"])
+        review.revoke(link, agency["sam"], agency["account"].id)
     elif state == "used":
         for post in (agency["first"], agency["second"]):
             post.status = PostStatus.APPROVED.value
@@ -277,7 +305,7 @@ def test_a_link_that_dies_while_open_refuses_the_page_and_decisions(app, agency,
     if state == "expired":
         link.expires_at = utcnow() - timedelta(seconds=1)
     elif state == "revoked":
-        review.revoke(link, agency["sam"])
+        review.revoke(link, agency["sam"], agency["account"].id)
     else:
         agency["first"].version += 1
         agency["second"].version += 1

@@ -278,12 +278,15 @@ def notify_approvers(posts: list[Post], actor: User) -> None:
     """Email each approver of these posts a review link covering all their pending posts."""
     from . import review
 
-    reviewers: dict[int, User] = {}
+    reviewers: dict[tuple[int, int], User] = {}  # (account, approver): one link per account
+    accounts = dict(db.session.execute(
+        select(AccessGroup.id, AccessGroup.account_id)
+        .where(AccessGroup.id.in_({post.access_group_id for post in posts}))).all())
     for post in posts:
         for user in approvers_of(post.social_profile):
-            reviewers[user.id] = user
-    for reviewer in reviewers.values():
-        review.send_review_link(reviewer, actor)
+            reviewers[(accounts[post.access_group_id], user.id)] = user
+    for (account_id, _), reviewer in reviewers.items():
+        review.send_review_link(reviewer, actor, account_id)
 
 
 def decide(post: Post, reviewer: User, decision: str, note: str = "", review_link_id: int | None = None) -> ApprovalDecision:

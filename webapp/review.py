@@ -23,7 +23,6 @@ from .models import (
     ProfileApprover,
     ReviewLink,
     ReviewLinkPost,
-    SocialProfile,
     User,
     utcnow,
 )
@@ -37,11 +36,13 @@ class LinkState(str, enum.Enum):
     USED = "used"  # every post it covered was decided or changed since
 
 
-def pending_posts_for(reviewer: User) -> list[Post]:
-    """The posts waiting for this approver's decision, soonest first."""
+def pending_posts_for(reviewer: User, account_id: int) -> list[Post]:
+    """The posts of one account waiting for this approver's decision, soonest first."""
     return list(db.session.scalars(
         select(Post).join(ProfileApprover, ProfileApprover.social_profile_id == Post.social_profile_id)
-        .where(ProfileApprover.user_id == reviewer.id, Post.status == PostStatus.PENDING_APPROVAL.value)
+        .join(AccessGroup, AccessGroup.id == Post.access_group_id)
+        .where(ProfileApprover.user_id == reviewer.id, Post.status == PostStatus.PENDING_APPROVAL.value,
+               AccessGroup.account_id == account_id)
         .options(selectinload(Post.social_profile))
         .order_by(Post.scheduled_at, Post.id)
     ))
@@ -62,9 +63,11 @@ def issue_link(reviewer: User, posts: list[Post], created_by: User | None) -> tu
     return link, token
 
 
-def send_review_link(reviewer: User, actor: User | None) -> ReviewLink | None:
-    """Email the approver one link for all their pending posts (none when nothing waits)."""
-    posts = pending_posts_for(reviewer)
+def send_review_link(reviewer: User, actor: User | None, account_id: int) -> ReviewLink | None:
+    """Email the approver one link for all their pending posts in the account (none when nothing waits).
+
+    A link never spans accounts: an approver working for two agencies gets one link from each."""
+    posts = pending_posts_for(reviewer, account_id)
     if not posts:
         return None
     link, token = issue_link(reviewer, posts, actor)
@@ -118,16 +121,9 @@ def links_for_post(post: Post) -> list[tuple[ReviewLink, User]]:
     ).all())
 
 
-def revoke(link: ReviewLink, actor: User) -> None:
-    """End a link now; it opens nothing afterwards."""
+def revoke(link: ReviewLink, actor: User, account_id: int) -> None:
+    """End a link now, recorded in the account of the post it was revoked from; it opens nothing afterwards."""
     if link.revoked_at is None:
         link.revoked_at = utcnow()
-        account_id = db.session.scalar(
-            select(AccessGroup.account_id).join(SocialProfile, SocialProfile.access_group_id == AccessGroup.id)
-            .join(Post, Post.social_profile_id == SocialProfile.id)
-            .join(ReviewLinkPost, ReviewLinkPost.post_id == Post.id)
-            .where(ReviewLinkPost.review_link_id == link.id).limit(1)
-        )
-        if account_id is not None:
-            audit.record(account_id, actor.id, "review_link.revoked", "review_link", link.id,
-                         after={"reviewer_id": link.reviewer_id})
+        audit.record(account_id, actor.id, "review_link.revoked", "review_link", link.id,
+                     after={"reviewer_id": link.reviewer_id})

@@ -264,7 +264,7 @@ def revoke(group_id: int, post_id: int, link_id: int):
     if found is None:
         abort(404)
     link, reviewer = found
-    rules.revoke(link, current_user)
+    rules.revoke(link, current_user, policy.current_permissions().groups[post.access_group_id])
     db.session.commit()
     flash(f"The review link sent to {reviewer.name} was revoked; it no longer opens anything.", "success")
     return redirect(url_for("posts.show", group_id=group_id, post_id=post.id), 303)
