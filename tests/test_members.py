@@ -437,6 +437,23 @@ def test_a_profile_the_client_cannot_see_is_refused(client, auth, agency):
     assert snapshot() == before
 
 
+def test_an_admin_sees_and_changes_approver_duty_only_in_groups_they_enter(client, auth, agency):
+    """Alex (HQ and Maya's) neither sees nor changes the creator's duty in Leo's group."""
+    creator, leo_youtube, instagram = agency["creator"], agency["leo_youtube"], agency["instagram"]
+    factories.add_to_group(creator, agency["leo"])
+    db.session.add(ProfileApprover(social_profile_id=leo_youtube.id, user_id=creator.id))
+    db.session.commit()
+    auth.login(agency["admin"])
+    page = client.get(member_url(creator)).get_data(as_text=True)
+    assert "@mayalopez" in page and "@leopark" not in page and "Leo Park" not in page
+
+    response = client.post(member_url(creator, "approver"), data={"profiles": [leo_youtube.id]}, headers=HTMX)
+    assert response.status_code == 422 and approvers(leo_youtube) == {creator.id}
+    # Saving what Alex sees leaves the duty Alex cannot see as it was.
+    assert client.post(member_url(creator, "approver"), data={"profiles": [instagram.id]}).status_code == 303
+    assert approvers(instagram) == {creator.id} and approvers(leo_youtube) == {creator.id}
+
+
 def test_the_last_approver_of_a_profile_needing_approval_cannot_be_unticked(client, auth, agency):
     instagram, creator, sister = agency["instagram"], agency["creator"], agency["sister"]
     instagram.needs_approval = True
@@ -579,6 +596,14 @@ def test_the_member_page_lists_their_user_groups_with_what_each_gives(client, au
             f"{agency['maya'].name}.") in text
     assert (f"interns · until {local_day(account, soon).strftime('%d %b %Y')} Gives: no rights. "
             "Enters: no access group.") in text
+    # An admin who cannot enter Leo's group reads of it as a count, not by name.
+    db.session.add(UserGroupGrant(user_group_id=editors.id, access_group_id=agency["leo"].id))
+    db.session.commit()
+    auth.login(agency["admin"])
+    text = " ".join(re.sub(r"<[^>]+>", " ", client.get(member_url(agency["creator"])).get_data(as_text=True)).split())
+    assert f"Enters: {agency['maya'].name} and 1 group you cannot enter." in text
+    assert "Leo Park" not in text
+    auth.login(agency["owner"])
     # Someone in no user group says so.
     text = client.get(member_url(agency["manager"])).get_data(as_text=True)
     assert "is in no user group." in text

@@ -7,6 +7,7 @@ refused with the plan's message, and nothing is changed (the caller rolls back).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -143,10 +144,14 @@ class ApproverChoice:
         return self.approver and self.profile.needs_approval and self.other_approvers == 0
 
 
-def approver_choices(account: Account, member: User) -> list[ApproverChoice]:
-    """The profiles `member` can see in `account` (the ones they may approve), in three queries."""
+def approver_choices(account: Account, member: User, within: Iterable[int] | None = None) -> list[ApproverChoice]:
+    """The profiles `member` can see in `account` (the ones they may approve), in three queries.
+
+    `within`, when given, narrows them to those groups: the ones the editor may enter."""
     perms = policy.permissions_for(member)
     group_ids = [group_id for group_id, account_id in perms.groups.items() if account_id == account.id]
+    if within is not None:
+        group_ids = sorted(set(group_ids) & set(within))
     if not group_ids:
         return []
     statement = (
@@ -216,13 +221,16 @@ def _drop_approver_duty(account: Account, member: User, because: str) -> list[in
 
 
 def set_approver(account: Account, membership: Membership, profile_ids: list[int], actor: User,
-                 actor_role: str | None) -> None:
-    """Make the client the approver of exactly the chosen profiles among those they can see."""
+                 actor_role: str | None, within: Iterable[int] | None = None) -> None:
+    """Make the client the approver of exactly the chosen profiles among those they can see.
+
+    With `within` (the groups the editor may enter), profiles of other groups are neither offered
+    nor changed."""
     _check_editable(actor, actor_role, membership)
     member = membership.user
     if membership.role != Role.CLIENT.value:
         raise MemberError("Only clients approve posts.")
-    choices = {choice.profile.id: choice for choice in approver_choices(account, member)}
+    choices = {choice.profile.id: choice for choice in approver_choices(account, member, within)}
     chosen = set(profile_ids)
     if chosen - set(choices):
         raise MemberError(f"{member.name} can only approve posts for profiles they can see.")

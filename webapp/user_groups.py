@@ -142,10 +142,14 @@ class Belonging:
     access_groups: tuple[str, ...]  # the names of the access groups it lets its members enter
     ends_on: date | None  # the membership's last day, in the account's time zone
     ended: bool
+    unseen_access_groups: int = 0  # more it lets them enter, outside the groups the viewer may see
 
 
-def groups_of(account: Account, user_id: int, now: datetime | None = None) -> list[Belonging]:
-    """The user groups a member is in, by name, with their rights and grants, in three queries."""
+def groups_of(account: Account, user_id: int, now: datetime | None = None,
+              within: Iterable[int] | None = None) -> list[Belonging]:
+    """The user groups a member is in, by name, with their rights and grants, in three queries.
+
+    With `within` (the groups the viewer may enter), other access groups are counted, not named."""
     now = now or utcnow()
     rows = db.session.execute(
         select(UserGroup, UserGroupMember.expires_at)
@@ -156,17 +160,22 @@ def groups_of(account: Account, user_id: int, now: datetime | None = None) -> li
     ids = [user_group.id for user_group, _ in rows]
     rights: dict[int, set[str]] = {}
     entries: dict[int, list[str]] = {}
+    unseen: dict[int, int] = {}
+    seen = None if within is None else set(within)
     if ids:
         for user_group_id, name in db.session.execute(
                 select(UserGroupRight.user_group_id, UserGroupRight.name)
                 .where(UserGroupRight.user_group_id.in_(ids))):
             rights.setdefault(user_group_id, set()).add(name)
-        for user_group_id, name in db.session.execute(
-                select(UserGroupGrant.user_group_id, AccessGroup.name)
+        for user_group_id, group_id, name in db.session.execute(
+                select(UserGroupGrant.user_group_id, AccessGroup.id, AccessGroup.name)
                 .join(AccessGroup, AccessGroup.id == UserGroupGrant.access_group_id)
                 .where(UserGroupGrant.user_group_id.in_(ids), AccessGroup.account_id == account.id)
                 .order_by(func.lower(AccessGroup.name), AccessGroup.id)):
-            entries.setdefault(user_group_id, []).append(name)
+            if seen is None or group_id in seen:
+                entries.setdefault(user_group_id, []).append(name)
+            else:
+                unseen[user_group_id] = unseen.get(user_group_id, 0) + 1
     return [
         Belonging(
             user_group=user_group,
@@ -174,6 +183,7 @@ def groups_of(account: Account, user_id: int, now: datetime | None = None) -> li
             access_groups=tuple(entries.get(user_group.id, ())),
             ends_on=local_day(account, expires_at) if expires_at else None,
             ended=expires_at is not None and expires_at <= now,
+            unseen_access_groups=unseen.get(user_group.id, 0),
         )
         for user_group, expires_at in rows
     ]

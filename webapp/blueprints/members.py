@@ -53,6 +53,12 @@ def _editor_role(account: Account) -> str | None:
     return policy.current_permissions().role_in(account.id)
 
 
+def _editor_groups(account: Account) -> set[int]:
+    """The account's access groups the editor may enter: the member page shows no other."""
+    return {group_id for group_id, account_id in policy.current_permissions().groups.items()
+            if account_id == account.id}
+
+
 def _membership(account: Account, user_id: int) -> Membership:
     """The member of this account; anyone else is not found."""
     membership = rules.membership_of(account, user_id)
@@ -89,8 +95,8 @@ def _member_context(account: Account, membership: Membership, problems: dict[str
         "granted_keys": {grant.key for grant in rules.granted(held)},
         "other_rights": sorted(rights.label(name) for name in held - rights.CLIENT_GRANT_RIGHTS) if is_client else [],
         "admin_sentence": ADMIN_SENTENCE,
-        "approver_choices": rules.approver_choices(account, member) if is_client else [],
-        "belongings": user_groups.groups_of(account, member.id),
+        "approver_choices": rules.approver_choices(account, member, _editor_groups(account)) if is_client else [],
+        "belongings": user_groups.groups_of(account, member.id, within=_editor_groups(account)),
         "right_label": rights.label,
         "seats": invitations.seats(account) if is_client else None,
         "zone": zone,
@@ -201,7 +207,8 @@ def change_approver(user_id: int):
     if not form.validate_on_submit():
         return _refused(account, user_id, "approver", rules.MemberError("Choose among the profiles listed."))
     try:
-        rules.set_approver(account, membership, form.profiles.data or [], _editor(), _editor_role(account))
+        rules.set_approver(account, membership, form.profiles.data or [], _editor(), _editor_role(account),
+                           _editor_groups(account))
     except rules.MemberError as problem:
         return _refused(account, user_id, "approver", problem)
     return _done(account, user_id, f"{membership.user.name}'s approvals were saved.")
