@@ -160,7 +160,7 @@ def build_plan(moves: list[StagedMove], account_id: int, organizable: Iterable[i
     set_moves = {move.id: move for move in moves if move.kind == "set"}
     profile_moves = {move.id: move for move in moves if move.kind == "profile"}
     set_ids = set(set_moves) | {move.to for move in profile_moves.values()}
-    # Only the account's rows are read: another account's answer as if they did not exist.
+    # Only the account's rows are read: another account's rows answer as if they did not exist.
     profiles = {profile.id: profile for profile in db.session.scalars(
         select(SocialProfile).join(AccessGroup, AccessGroup.id == SocialProfile.access_group_id)
         .where(SocialProfile.id.in_(profile_moves), AccessGroup.account_id == account_id)

@@ -77,6 +77,7 @@ def _member_context(account: Account, membership: Membership, problems: dict[str
     is_client = membership.role == Role.CLIENT.value
     refusal = rules.refusal(editor, editor_role, membership)
     ends_on = local_day(account, membership.expires_at) if membership.expires_at else None
+    seen = _editor_groups(account)
     return {
         "page_title": f"{member.name} · Team",
         "account": account,
@@ -95,8 +96,8 @@ def _member_context(account: Account, membership: Membership, problems: dict[str
         "granted_keys": {grant.key for grant in rules.granted(held)},
         "other_rights": sorted(rights.label(name) for name in held - rights.CLIENT_GRANT_RIGHTS) if is_client else [],
         "admin_sentence": ADMIN_SENTENCE,
-        "approver_choices": rules.approver_choices(account, member, _editor_groups(account)) if is_client else [],
-        "belongings": user_groups.groups_of(account, member.id, within=_editor_groups(account)),
+        "approver_choices": rules.approver_choices(account, member, seen) if is_client else [],
+        "belongings": user_groups.groups_of(account, member.id, within=seen),
         "right_label": rights.label,
         "seats": invitations.seats(account) if is_client else None,
         "zone": zone,
