@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import Page, expect
 
+from .conftest import BrowserProblems
 from .helpers import GROUP_URL, sign_in, sign_out, submit_sign_in
 
 
@@ -38,3 +39,26 @@ def test_wrong_password_is_refused(page: Page, browser_problems):
     expect(page.get_by_label("Email")).to_have_value("owner@northstar.example")
     expect(page.get_by_label("Password", exact=True)).to_have_value("")
     expect(page).not_to_have_url(GROUP_URL)
+
+
+def test_sign_out_everywhere_else_signs_the_other_browser_out(new_context, browser_problems: BrowserProblems):
+    laptop, phone = new_context().new_page(), new_context().new_page()
+    for page in (laptop, phone):
+        browser_problems.watch(page)
+        sign_in(page, "jonah@northstar.example")
+    group_path = urlsplit(laptop.url).path
+
+    laptop.goto("/settings/account")
+    laptop.get_by_role("button", name="Sign out everywhere else…").click()
+    dialog = laptop.get_by_role("dialog", name="Sign out everywhere else?")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Sign out everywhere else").click()
+    expect(laptop.get_by_text(re.compile(r"Signed out of \d+ other sessions?\."))).to_be_visible()
+
+    # The other browser's next page load asks it to sign in; this one carries on.
+    phone.reload()
+    expect(phone).to_have_url(re.compile(r"/login\?next="))
+    expect(phone.get_by_role("heading", name="Sign in to Roster")).to_be_visible()
+    laptop.goto(group_path)
+    expect(laptop).to_have_url(re.compile(re.escape(group_path) + "$"))
+    expect(laptop.get_by_role("navigation", name="Main")).to_be_visible()

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
+from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import func, select
 
+from webapp.auth_session import SEEN_EVERY
+from webapp.crypto import token_hash
 from webapp.extensions import db
-from webapp.models import AccessGroup, Account, Membership, User
+from webapp.models import AccessGroup, Account, AuditEvent, Membership, User, UserSession, utcnow
 
 from . import factories
 
@@ -135,7 +139,95 @@ def test_sign_in_starts_a_fresh_session(client, owner):
     client.post("/login", data={"email": owner.email, "password": factories.PASSWORD})
     with client.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"] == f"{owner.id}:{owner.session_version}"
+        session_id, secret = session["_user_id"].split(":")
+    record = db.session.get(UserSession, int(session_id))
+    assert record.user_id == owner.id and record.ended_at is None
+    assert record.secret_hash == token_hash(secret)  # the secret itself is kept only in the cookie
+
+
+def sign_in(browser, user) -> None:
+    response = browser.post("/login", data={"email": user.email, "password": factories.PASSWORD})
+    assert response.status_code == 303
+
+
+def copy_cookie(source, target) -> None:
+    """Give `target` the session cookie `source` holds, as someone copying it out of a browser would."""
+    domain = source.application.config["SERVER_NAME"]
+    target.set_cookie("session", source.get_cookie("session", domain=domain).value, domain=domain)
+
+
+def home_path(user) -> str:
+    group_id = db.session.scalar(
+        select(AccessGroup.id).join(Membership, Membership.account_id == AccessGroup.account_id)
+        .where(Membership.user_id == user.id, AccessGroup.is_default)
+    )
+    return f"/g/{group_id}/"
+
+
+def sessions_of(user) -> list[UserSession]:
+    return db.session.scalars(select(UserSession).where(UserSession.user_id == user.id).order_by(UserSession.id)).all()
+
+
+def test_a_cookie_copied_before_sign_out_opens_nothing_after_it(app, owner):
+    """Signing out ends the session on the server: a copy of its cookie no longer opens the group."""
+    laptop, copy = app.test_client(), app.test_client()
+    sign_in(laptop, owner)
+    copy_cookie(laptop, copy)
+    assert copy.get(home_path(owner)).status_code == 200
+
+    assert laptop.post("/logout").status_code == 303
+    response = copy.get(home_path(owner))
+    assert response.status_code == 303 and response.location.startswith("/login")
+    assert copy.get("/settings/account").location.startswith("/login")
+    [record] = sessions_of(owner)
+    assert record.ended_at is not None
+
+
+def test_signing_out_leaves_other_devices_signed_in(app, owner):
+    """Signing out on the laptop ends the laptop's session only; the phone carries on."""
+    laptop, phone = app.test_client(), app.test_client()
+    sign_in(laptop, owner)
+    sign_in(phone, owner)
+    laptop.post("/logout")
+    assert phone.get(home_path(owner)).status_code == 200
+    assert laptop.get(home_path(owner)).location.startswith("/login")
+    assert [record.ended_at is None for record in sessions_of(owner)] == [False, True]
+
+
+def test_signing_in_again_ends_the_browsers_earlier_session(app, owner):
+    """A new sign-in on the same browser ends the session it replaces, even another user's."""
+    other = factories.make_member(db.session.get(Account, owner.memberships[0].account_id), "manager")
+    db.session.commit()
+    browser, copy = app.test_client(), app.test_client()
+    sign_in(browser, owner)
+    copy_cookie(browser, copy)
+    sign_in(browser, other)
+    assert copy.get("/settings/account").location.startswith("/login")
+    assert browser.get("/settings/account").status_code == 200
+
+
+def test_sign_out_everywhere_else_ends_the_others_and_keeps_this_one(app, owner):
+    """The button ends every other session of the user, says how many, and is audited in each account."""
+    second_account = factories.make_account("Beta", owner=owner)
+    db.session.commit()
+    laptop, phone, tablet = app.test_client(), app.test_client(), app.test_client()
+    for browser in (laptop, phone, tablet):
+        sign_in(browser, owner)
+
+    response = laptop.post("/settings/account/sign-out-elsewhere")
+    assert response.status_code == 303 and response.location.endswith("/settings/account")
+    page = laptop.get(response.location)
+    assert page.status_code == 200
+    assert "Signed out of 2 other sessions." in page.get_data(as_text=True)
+    assert laptop.get(home_path(owner)).status_code == 200
+    for browser in (phone, tablet):
+        assert browser.get(home_path(owner)).location.startswith("/login")
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.verb == "user.signed_out_elsewhere")).all()
+    assert sorted(event.account_id for event in events) == sorted([owner.memberships[0].account_id, second_account.id])
+    assert all(event.actor_id == owner.id and event.after == {"sessions_ended": 2} for event in events)
+
+    again = laptop.post("/settings/account/sign-out-elsewhere", follow_redirects=True)
+    assert "You were not signed in anywhere else." in again.get_data(as_text=True)
 
 
 def test_password_change_ends_other_sessions(app, owner):
@@ -152,6 +244,52 @@ def test_password_change_ends_other_sessions(app, owner):
     assert phone.get("/settings/account").location.startswith("/login")
     assert phone.post("/login", data={"email": owner.email, "password": factories.PASSWORD}).status_code == 422
     assert phone.post("/login", data={"email": owner.email, "password": "a brand new password"}).status_code == 303
+
+
+def test_a_session_unused_for_longer_than_its_cookie_lasts_has_lapsed(app, owner):
+    """A forgotten session lapses on the server as its cookie would, and is cleared at the next sign-in."""
+    laptop, phone = app.test_client(), app.test_client()
+    sign_in(laptop, owner)
+    [record] = sessions_of(owner)
+    record.last_seen_at = utcnow() - app.permanent_session_lifetime - timedelta(minutes=1)
+    db.session.commit()
+    assert laptop.get("/settings/account").location.startswith("/login")
+    sign_in(phone, owner)
+    [phones] = sessions_of(owner)  # the lapsed one is gone
+    assert utcnow() - phones.last_seen_at < timedelta(minutes=1)
+
+
+def test_sign_in_clears_out_the_users_long_over_sessions(app, owner):
+    """Sessions ended or unused for longer than a cookie lasts are deleted when the user signs in."""
+    long_ago = utcnow() - app.permanent_session_lifetime - timedelta(days=1)
+    yesterday = utcnow() - timedelta(days=1)
+    kept = UserSession(user_id=owner.id, secret_hash="x" * 64, ended_at=yesterday)
+    db.session.add_all([
+        UserSession(user_id=owner.id, secret_hash="x" * 64, created_at=long_ago, last_seen_at=long_ago),
+        UserSession(user_id=owner.id, secret_hash="x" * 64, ended_at=long_ago),
+        kept,
+    ])
+    db.session.commit()
+    sign_in(app.test_client(), owner)
+    remaining = sessions_of(owner)
+    assert len(remaining) == 2 and remaining[0].id == kept.id and remaining[1].ended_at is None
+
+
+def test_last_seen_is_written_every_few_minutes_not_every_request(app, owner):
+    """A request refreshes the session's last-seen time only once it is a few minutes old."""
+    laptop = app.test_client()
+    sign_in(laptop, owner)
+    [record] = sessions_of(owner)
+    a_moment_ago = utcnow() - SEEN_EVERY + timedelta(seconds=30)
+    record.last_seen_at = a_moment_ago
+    db.session.commit()
+    laptop.get("/settings/account")
+    assert sessions_of(owner)[0].last_seen_at == a_moment_ago
+    record = sessions_of(owner)[0]
+    record.last_seen_at = utcnow() - SEEN_EVERY - timedelta(seconds=1)
+    db.session.commit()
+    laptop.get("/settings/account")
+    assert utcnow() - sessions_of(owner)[0].last_seen_at < timedelta(seconds=30)
 
 
 def test_password_change_needs_the_current_password(client, auth, owner):
@@ -210,6 +348,72 @@ def test_csrf_token_required_on_every_form(client):
     signed_in_page = client.get("/settings/account").get_data(as_text=True)
     header_token = signed_in_page.split('"X-CSRFToken": "')[1].split('"')[0]
     assert client.post("/logout", headers={"X-CSRFToken": header_token}).status_code == 303
+
+
+class PageForms(HTMLParser):
+    """A page's hidden form fields, and its confirmation dialogs with the buttons that open them."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.hidden: dict[str, str] = {}
+        self.openers: dict[str, str] = {}  # a button's text -> the id of the dialog it opens
+        self.dialogs: dict[str, dict] = {}  # dialog id -> its form's action, hidden fields and submit button
+        self._dialog: str | None = None
+        self._button: dict | None = None
+        self._text: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "dialog":
+            self._dialog = attrs["id"]
+        elif tag == "form" and self._dialog:
+            self.dialogs[self._dialog] = {"action": attrs["action"], "fields": {}}
+        elif tag == "input" and attrs.get("type") == "hidden":
+            self.hidden[attrs["name"]] = attrs["value"]
+            if self._dialog:
+                self.dialogs[self._dialog]["fields"][attrs["name"]] = attrs["value"]
+        elif tag == "button":
+            self._button, self._text = attrs, []
+
+    def handle_data(self, data):
+        if self._button is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "button" and self._button is not None:
+            text = "".join(self._text).strip()
+            if "data-dialog-open" in self._button:
+                self.openers[text] = self._button["data-dialog-open"]
+            elif self._dialog and self._button.get("type") == "submit":
+                self.dialogs[self._dialog]["submit"] = text
+            self._button = None
+        elif tag == "dialog":
+            self._dialog = None
+
+
+def sign_in_through_the_form(browser, user) -> None:
+    """Sign in as a browser does with CSRF protection on: the form's token goes along."""
+    token = PageForms(browser.get("/login").get_data(as_text=True)).hidden["csrf_token"]
+    data = {"email": user.email, "password": factories.PASSWORD, "csrf_token": token}
+    assert browser.post("/login", data=data).status_code == 303
+
+
+@pytest.mark.app_config(WTF_CSRF_ENABLED=True)
+def test_sign_out_everywhere_else_is_confirmed_and_needs_the_forms_token(app, owner):
+    """The button opens a confirmation; only its form, token included, signs the other sessions out."""
+    laptop, phone = app.test_client(), app.test_client()
+    for browser in (laptop, phone):
+        sign_in_through_the_form(browser, owner)
+    page = PageForms(laptop.get("/settings/account").get_data(as_text=True))
+    dialog = page.dialogs[page.openers["Sign out everywhere else…"]]
+    assert dialog["submit"] == "Sign out everywhere else"
+
+    assert laptop.post(dialog["action"]).status_code == 400
+    assert phone.get("/settings/account").status_code == 200
+    assert laptop.post(dialog["action"], data=dialog["fields"]).status_code == 303
+    assert phone.get("/settings/account").location.startswith("/login")
+    assert laptop.get("/settings/account").status_code == 200
 
 
 def test_signed_in_visitor_skips_the_sign_in_page(client, auth, owner):

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from webapp import invitations as rules
 from webapp.extensions import db
 from webapp.models import (
-    AccessGroup, Account, AuditEvent, GroupUser, Invitation, Mail, Membership, Role, User, utcnow,
+    AccessGroup, Account, AuditEvent, GroupUser, Invitation, Mail, Membership, Role, User, UserSession, utcnow,
 )
 
 from . import factories
@@ -159,7 +159,8 @@ def test_accepting_starts_a_fresh_session(app, agency):
     assert browser.post(link(sent), data=NEW_MEMBER).status_code == 303
     with browser.session_transaction() as session:
         assert "left_over" not in session
-        assert session["_user_id"].startswith(f"{user_with('ben@example.test').id}:")
+        session_id = int(session["_user_id"].split(":")[0])
+    assert db.session.get(UserSession, session_id).user_id == user_with("ben@example.test").id
 
 
 def test_no_groups_ticked_means_the_new_member_waits_for_one(app, agency):

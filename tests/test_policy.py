@@ -479,7 +479,7 @@ def test_load_permissions_runs_one_statement(world, count_queries, who):
 def test_permissions_are_loaded_once_per_request(app, world, count_queries):
     """Many questions in one request load the user's permissions once."""
     user, post, media = world.users["manager"], world.objects["north.post"], world.objects["north.media"]
-    ids = (user.id, user.session_version, post.id, post.access_group_id, post.social_profile_id,
+    ids = (user.id, user.email, post.id, post.access_group_id, post.social_profile_id,
            media.id, media.access_group_id)  # loaded now, so that counting sees only the policy
     assert all(ids)
     with app.test_request_context():

@@ -1,14 +1,20 @@
-"""Rules about accounts and people: first-run setup, signing in, passwords, deactivation."""
+"""Rules about accounts and people: first-run setup, signing in, sessions, passwords, deactivation."""
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy.orm import contains_eager
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import audit
+from .crypto import new_token, token_hash
 from .extensions import db
-from .models import AccessGroup, Account, AuditEvent, GroupUser, Membership, Role, User
+from .models import AccessGroup, Account, AuditEvent, GroupUser, Membership, Role, User, UserSession, utcnow
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -68,13 +74,67 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def change_password(user: User, new_password: str) -> None:
-    """Set a new password and end every other session of this user."""
+def _session_lifetime() -> timedelta:
+    """As long as a session cookie lasts: a session unused for longer has lapsed."""
+    return current_app.permanent_session_lifetime
+
+
+def session_live(now: datetime) -> ColumnElement[bool]:
+    """A session is live until it is ended, or lapses unused for as long as its cookie would last."""
+    return and_(UserSession.ended_at.is_(None), UserSession.last_seen_at > now - _session_lifetime())
+
+
+def start_session(user: User) -> tuple[UserSession, str]:
+    """A new session for `user` and its secret (stored only as a hash); the user's long-over ones go."""
+    cutoff = utcnow() - _session_lifetime()
+    db.session.execute(
+        delete(UserSession).where(
+            UserSession.user_id == user.id, or_(UserSession.ended_at < cutoff, UserSession.last_seen_at < cutoff)
+        )
+    )
+    secret = new_token()
+    record = UserSession(user_id=user.id, secret_hash=token_hash(secret))
+    db.session.add(record)
+    db.session.flush()
+    return record, secret
+
+
+def live_session(session_id: int, secret: str) -> UserSession | None:
+    """The live session with this id and secret, of an active user (loaded with it), or None."""
+    record = db.session.scalar(
+        select(UserSession)
+        .join(UserSession.user)
+        .options(contains_eager(UserSession.user))
+        .where(UserSession.id == session_id, session_live(utcnow()), User.active)
+    )
+    if record is None or not hmac.compare_digest(record.secret_hash, token_hash(secret)):
+        return None
+    return record
+
+
+def end_sessions(user: User, keep: UserSession | None = None) -> int:
+    """End every live session of `user` but `keep`; how many ended."""
+    now = utcnow()
+    statement = update(UserSession).where(UserSession.user_id == user.id, session_live(now))
+    if keep is not None:
+        statement = statement.where(UserSession.id != keep.id)
+    return db.session.execute(statement.values(ended_at=now)).rowcount
+
+
+def record_own_change(user: User, verb: str, after: dict[str, Any] | None = None) -> None:
+    """Audit a change `user` made to their own login, in each account they belong to."""
+    account_ids = db.session.scalars(select(Membership.account_id).where(Membership.user_id == user.id)).all()
+    for account_id in account_ids:
+        audit.record(account_id, user.id, verb, "user", user.id, after=after)
+
+
+def change_password(user: User, new_password: str, keep: UserSession | None = None) -> int:
+    """Set a new password and end every session of this user but `keep` (the one changing it)."""
     user.password_hash = hash_password(new_password)
-    user.session_version += 1
+    return end_sessions(user, keep=keep)
 
 
 def deactivate(user: User) -> None:
     """Stop a user from signing in and end all their sessions."""
     user.active = False
-    user.session_version += 1
+    end_sessions(user)

@@ -13,4 +13,6 @@ register(RouteCase("groups.no_group", "GET", fixed("/welcome"), {
 register(RouteCase("settings.account", "GET", fixed("/settings/account"), any_signed_in(200)))
 register(RouteCase("settings.account", "POST", fixed("/settings/account"), any_signed_in(422),
                    data={"current_password": "", "new_password": "short", "confirm": "other"}))
+register(RouteCase("settings.sign_out_elsewhere", "POST", fixed("/settings/account/sign-out-elsewhere"),
+                   any_signed_in(303)))
 register(RouteCase("auth.logout", "POST", fixed("/logout"), any_signed_in(303)))

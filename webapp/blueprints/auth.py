@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
 
-from .. import accounts, policy
+from .. import accounts, auth_session, policy
 from ..extensions import db, limiter
 from ..forms import SetupForm, SignInForm
 from ..models import AccessGroup, User
@@ -23,12 +23,6 @@ def _safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
-
-
-def _sign_in(user: User) -> None:
-    """Start a fresh session for `user` (nothing from the signed-out session is carried over)."""
-    session.clear()
-    login_user(user)
 
 
 def home_for(user: User) -> str:
@@ -70,7 +64,7 @@ def setup():
             form.agency_name.data, form.owner_name.data, form.email.data, form.password.data
         )
         db.session.commit()
-        _sign_in(created.owner)
+        auth_session.sign_in(created.owner)
         flash(f"Welcome to Roster, {created.owner.name}. {created.account.name} is ready.", "success")
         return redirect(url_for("groups.home", group_id=created.default_group.id), 303)
     status = 422 if form.is_submitted() else 200
@@ -98,7 +92,7 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
-            _sign_in(user)
+            auth_session.sign_in(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("auth.index"), 303)
         current_app.logger.warning(
             "failed sign-in for %r from %s", form.email.data, request.remote_addr
@@ -110,9 +104,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out and forget the session."""
+    """Sign out: this session ends on the server too, so a copy of its cookie opens nothing."""
     policy.authorize(policy.SELF, current_user)
-    logout_user()
-    session.clear()
+    auth_session.sign_out()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"), 303)

@@ -5,14 +5,14 @@ Opening the link (GET) never changes anything, because mail scanners open links 
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from .. import auth_session, policy
 from .. import invitations as rules
-from .. import policy
 from ..accounts import MIN_PASSWORD_LENGTH
 from ..extensions import db
 from ..models import Account, Invitation, User
@@ -96,12 +96,6 @@ def show(token: str):
     return _offer_page(invitation, token)
 
 
-def _start_session(user: User) -> None:
-    """A fresh session for the new member: nothing from an earlier session is carried over."""
-    session.clear()
-    login_user(user)
-
-
 def _welcome(acceptance: rules.Acceptance, account_name: str):
     if acceptance.already_member:
         flash(f"You are already a member of {account_name}.", "info")
@@ -140,7 +134,7 @@ def accept(token: str):
         return _offer_page(invitation, token, form=form, problem=str(problem), status=422)
     db.session.commit()
     if invited_user is None:
-        _start_session(acceptance.user)
+        auth_session.sign_in(acceptance.user)
     return _welcome(acceptance, account_name)
 
 
@@ -148,6 +142,5 @@ def accept(token: str):
 @policy.public
 def sign_out(token: str):
     """Sign out whoever is signed in, and come back to the link to accept as the invited person."""
-    logout_user()
-    session.clear()
+    auth_session.sign_out()
     return redirect(url_for("invitations.show", token=token), 303)
