@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp import organize as rules
+from webapp import policy
 from webapp.extensions import db
 from webapp.models import (
     AuditEvent,
@@ -358,14 +359,14 @@ def test_only_the_person_who_moved_may_undo(agency, auth, client):
     assert fresh(agency["maya_set"]).access_group_id == agency["leo"].id
 
 
-def test_entrants_count_owners_users_tab_and_user_groups_but_not_expired_ones(agency):
+def test_policy_entrants_count_owners_users_tab_and_user_groups_but_not_expired_ones(agency):
     past = datetime.now(timezone.utc) - timedelta(days=1)
     expired = factories.make_member(agency["account"], Role.MANAGER, name="Gone Manager")
     factories.add_to_group(expired, agency["leo"], expires_at=past)
     staff = factories.make_member(agency["account"], Role.MANAGER, name="Via Group")
     factories.make_user_group(agency["account"], "Staff", members=[staff], grants=[agency["leo"]])
     db.session.commit()
-    found = rules.entrants_by_group([agency["leo"].id], agency["account"].id)[agency["leo"].id]
+    found = policy.entrants_by_group([agency["leo"].id])[agency["leo"].id]
     assert agency["owner"].id in found and agency["leo_creator"].id in found and staff.id in found
     assert expired.id not in found and agency["creator"].id not in found
 

@@ -332,12 +332,12 @@ def test_without_the_cookie_the_review_page_opens_nothing(app, agency, auth, cli
     assert fresh(Post, agency["first"].id).status == PostStatus.PENDING_APPROVAL.value
 
 
-def test_a_deactivated_reviewer_holds_a_withdrawn_link(app, agency):
+def test_a_deactivated_reviewer_holds_a_link_that_opens_nothing(app, agency):
     _link, token = issue(agency)
     agency["maya"].active = False
     db.session.commit()
     response = app.test_client().get(f"/review/{token}")
-    assert response.status_code == 410 and "This review link was withdrawn" in response.get_data(as_text=True)
+    assert response.status_code == 410 and "This link no longer opens any post" in response.get_data(as_text=True)
 
 
 # --- scope: this reviewer, these posts, as they were -------------------------------------------------

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Integer, String, and_, case, cast, func, literal, null, or_, select, union_all
+from sqlalchemy import Integer, String, and_, case, cast, func, literal, null, select, union_all
 
-from . import audit, plans
+from . import audit, plans, policy
 from .extensions import db
 from .models import (
     AccessGroup,
@@ -177,10 +177,6 @@ class GroupEntrant:
         return any(not path.ended for path in self.paths)
 
 
-def _still_live(column, now: datetime):
-    return or_(column.is_(None), column > now)
-
-
 def entrants(group: AccessGroup, now: datetime | None = None) -> list[GroupEntrant]:
     """Everyone with a path into the group, by name; paths past their end date are marked ended."""
     now = now or utcnow()
@@ -215,7 +211,7 @@ def entrants(group: AccessGroup, now: datetime | None = None) -> list[GroupEntra
             via=via,
             expires_at=expires_at,
             ends_on=None if expires_at is None else expires_at.astimezone(zone).date(),
-            ended=expires_at is not None and expires_at <= now,
+            ended=policy.has_ended(expires_at, now),
             user_group_id=user_group_id,
             user_group_name=user_group_name,
         ))
@@ -246,15 +242,14 @@ def add_user(group: AccessGroup, user_id: int, actor: User, ends_on: date | None
     member = db.session.execute(
         select(User, Membership)
         .join(Membership, Membership.user_id == User.id)
-        .where(User.id == user_id, Membership.account_id == group.account_id,
-               Membership.deactivated_at.is_(None), User.active.is_(True))
+        .where(User.id == user_id, Membership.account_id == group.account_id, policy.membership_live(now))
     ).first()
     if member is None:
         raise AccessGroupError("Only members who accepted their invitation can be added.")
     user = member[0]
     entry = db.session.get(GroupUser, (group.id, user.id))
     if entry is not None:
-        if entry.expires_at is not None and entry.expires_at <= now:
+        if policy.has_ended(entry.expires_at, now):
             raise AccessGroupError(f"{user.name} is on the Users tab but their access ended: "
                                    "give them a new end date or clear it.")
         raise AccessGroupError(f"{user.name} is already in “{group.name}”.")
@@ -308,7 +303,7 @@ class UserGroupCount:
 
 
 def _user_groups_with_counts(now: datetime):
-    live_members = func.count(case((_still_live(UserGroupMember.expires_at, now), UserGroupMember.user_id)))
+    live_members = func.count(case((policy.user_group_membership_live(now), UserGroupMember.user_id)))
     return (
         select(UserGroup, live_members)
         .outerjoin(UserGroupMember, UserGroupMember.user_group_id == UserGroup.id)
@@ -384,8 +379,7 @@ def candidates(group: AccessGroup, text: str = "", limit: int = 20, with_user_gr
     member_query = (
         select(User, Membership.role)
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.account_id == group.account_id, Membership.deactivated_at.is_(None),
-               User.active.is_(True), User.id.not_in(on_tab))
+        .where(Membership.account_id == group.account_id, policy.membership_live(now), User.id.not_in(on_tab))
         .order_by(func.lower(User.name), User.id)
         .limit(limit + 1)
     )

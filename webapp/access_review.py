@@ -19,7 +19,6 @@ from . import policy
 from .extensions import db
 from .invitations import ROLE_LABELS
 from .models import AccessGroup, Account, GroupUser, Membership, User, UserGroup, UserGroupMember, utcnow
-from .members import is_live
 from .policy import ENTER, RIGHTS, Grounds
 from .zones import local_day, today_in
 from .rights import areas, label
@@ -59,7 +58,7 @@ def member_choices(members: list[Membership], now: datetime | None = None) -> li
     now = now or utcnow()
     return [
         (membership.user_id, f"{membership.user.name} ({membership.user.email})"
-         + ("" if is_live(membership, now) else " · no access now"))
+         + ("" if policy.membership_gives_access(membership, now) else " · no access now"))
         for membership in members
     ]
 
@@ -256,7 +255,7 @@ def review(account: Account, groups: list[AccessGroup], access_group_id: int | N
     """
     now = now or utcnow()
     everyone = memberships(account)
-    live = [membership for membership in everyone if is_live(membership, now)]
+    live = [membership for membership in everyone if policy.membership_gives_access(membership, now)]
     shown = [membership for membership in live if matches(membership, person)]
     chosen = [group for group in groups if access_group_id is None or group.id == access_group_id]
     grounds = policy.load_grounds([membership.user_id for membership in shown], now)
@@ -317,7 +316,7 @@ def _not_live(membership: Membership, name: str, account: Account, now: datetime
         return f"{name}'s user account is deactivated, so they cannot sign in or do anything."
     if membership.deactivated_at is not None:
         return f"{name} is not a live member of {account.name}: their membership is deactivated."
-    if membership.expires_at is not None and membership.expires_at <= now:
+    if policy.has_ended(membership.expires_at, now):
         return (f"{name} is not a live member of {account.name}: "
                 f"their access ended after {day_text(local_day(account, membership.expires_at))}.")
     return f"{name} is not a live member of {account.name}."

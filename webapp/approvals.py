@@ -5,22 +5,25 @@ be able to enter its group and must not have removed their own access to it.
 """
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from datetime import datetime
 
-from . import audit
+from flask import url_for
+from sqlalchemy import delete, select, tuple_, update
+
+from . import audit, policy
 from .extensions import db
+from .mail import queue_mail, render_mail
 from .models import (
     AccessGroup,
     Membership,
     Post,
     PostStatus,
-    ProfileAccessRemoval,
     ProfileApprover,
     Role,
     SocialProfile,
     User,
+    utcnow,
 )
-from .organize import entrants_by_group
 
 
 class ApprovalError(ValueError):
@@ -28,21 +31,87 @@ class ApprovalError(ValueError):
 
 
 def candidates(profile: SocialProfile) -> list[User]:
-    """The clients who can see the profile, and so may approve its posts."""
-    account_id = db.session.scalar(select(AccessGroup.account_id).where(AccessGroup.id == profile.access_group_id))
-    entrants = entrants_by_group([profile.access_group_id], account_id)[profile.access_group_id]
-    removed = select(ProfileAccessRemoval.user_id).where(ProfileAccessRemoval.social_profile_id == profile.id)
+    """The clients who can see the profile now, and so may approve its posts."""
     return list(db.session.scalars(
         select(User).join(Membership, Membership.user_id == User.id)
-        .where(User.id.in_(entrants), User.id.not_in(removed), Membership.account_id == account_id,
-               Membership.role == Role.CLIENT.value)
+        .join(AccessGroup, AccessGroup.account_id == Membership.account_id)
+        .where(AccessGroup.id == profile.access_group_id, Membership.role == Role.CLIENT.value,
+               policy.sees_profile(User.id, profile.id, utcnow()))
         .order_by(User.name, User.id)
     ))
 
 
 def approver_ids(profile: SocialProfile) -> list[int]:
+    """The profile's approvers whose duty counts now."""
     return list(db.session.scalars(
-        select(ProfileApprover.user_id).where(ProfileApprover.social_profile_id == profile.id)))
+        select(ProfileApprover.user_id)
+        .where(ProfileApprover.social_profile_id == profile.id,
+               policy.may_approve(ProfileApprover.user_id, ProfileApprover.social_profile_id, utcnow()))
+        .order_by(ProfileApprover.user_id)))
+
+
+def without_approver(profile_ids: list[int], now: datetime | None = None) -> set[int]:
+    """Those of these profiles that need approval but have nobody whose duty counts now."""
+    if not profile_ids:
+        return set()
+    live = policy.live_approvers(now or utcnow()).subquery()
+    return set(db.session.scalars(
+        select(SocialProfile.id)
+        .where(SocialProfile.id.in_(profile_ids), SocialProfile.needs_approval.is_(True),
+               ~select(live.c.user_id).where(live.c.social_profile_id == SocialProfile.id).exists())
+    ))
+
+
+def end_lost_duties(account_id: int, actor: User | None, because: str, now: datetime | None = None) -> list[tuple[int, int]]:
+    """Clear the approver duty of everyone in the account who may no longer see its profile.
+
+    Called in the transaction of every change that can take access away, so a duty never
+    outlives the access it needs. Each ended duty is audited; a profile that needs approval and is
+    left with nobody to give it is reported once to the owner and admins. Returns the ended
+    (profile, user) pairs.
+    """
+    now = now or utcnow()
+    db.session.flush()
+    lost = db.session.execute(
+        select(ProfileApprover.social_profile_id, ProfileApprover.user_id)
+        .join(SocialProfile, SocialProfile.id == ProfileApprover.social_profile_id)
+        .join(AccessGroup, AccessGroup.id == SocialProfile.access_group_id)
+        .where(AccessGroup.account_id == account_id,
+               ~policy.may_approve(ProfileApprover.user_id, ProfileApprover.social_profile_id, now))
+        .order_by(ProfileApprover.social_profile_id, ProfileApprover.user_id)
+    ).all()
+    if not lost:
+        return []
+    pairs = [tuple(row) for row in lost]
+    db.session.execute(delete(ProfileApprover).where(
+        tuple_(ProfileApprover.social_profile_id, ProfileApprover.user_id).in_(pairs)))
+    for profile_id, user_id in pairs:
+        audit.record(account_id, actor.id if actor else None, "profile.approver_removed", "social_profile",
+                     profile_id, before={"approver_id": user_id}, after={"because": because})
+    stranded = without_approver(sorted({profile_id for profile_id, _ in pairs}), now)
+    if stranded:
+        _tell_admins_nobody_approves(account_id, sorted(stranded))
+    return pairs
+
+
+def _tell_admins_nobody_approves(account_id: int, profile_ids: list[int]) -> None:
+    """Email the owner and admins that these profiles need approval and nobody can give it."""
+    profiles = list(db.session.scalars(
+        select(SocialProfile).where(SocialProfile.id.in_(profile_ids)).order_by(SocialProfile.handle)))
+    admins = db.session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.account_id == account_id, Membership.role.in_(policy.ADMIN_ROLES),
+               policy.membership_live(utcnow()))
+        .order_by(User.id)
+    ).all()
+    links = {profile.id: url_for("posts.approval", group_id=profile.access_group_id, profile_id=profile.id,
+                                 _external=True) for profile in profiles}
+    count = len(profiles)
+    subject = (f"No one can approve posts for @{profiles[0].handle}" if count == 1
+               else f"No one can approve posts for {count} profiles")
+    for admin in admins:
+        text_body, html_body = render_mail("approver_needed", recipient=admin, profiles=profiles, links=links)
+        queue_mail(admin.email, subject, text_body, html_body)
 
 
 def set_approval(profile: SocialProfile, needs_approval: bool, chosen: list[int], actor: User) -> None:

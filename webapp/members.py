@@ -63,11 +63,8 @@ def own_rights(membership: Membership) -> set[str]:
 
 
 def is_live(membership: Membership, now: datetime | None = None) -> bool:
-    """The membership gives access now: not deactivated, not past its end date, the user active."""
-    now = now or utcnow()
-    return (membership.deactivated_at is None
-            and (membership.expires_at is None or membership.expires_at > now)
-            and membership.user.active)
+    """The membership gives access now, as the policy defines it."""
+    return policy.membership_gives_access(membership, now or utcnow())
 
 
 # --- who may change whom -------------------------------------------------------------------------

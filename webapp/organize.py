@@ -16,31 +16,26 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, tuple_, union, update
+from sqlalchemy import and_, case, delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from . import audit
+from . import audit, policy
 from .extensions import db
 from .models import (
     AccessGroup,
     AuditEvent,
     Campaign,
     CampaignProfile,
-    GroupUser,
     MediaItem,
-    Membership,
     Network,
     Post,
     PostMedia,
     PostStatus,
     ProfileApprover,
-    Role,
     SocialProfile,
     SocialSet,
     User,
-    UserGroupGrant,
-    UserGroupMember,
 )
 
 MOVE_LIMIT = 200
@@ -270,43 +265,6 @@ def _check_slots(sets: dict[int, SocialSet], changes: dict[int, ProfileChange]) 
                                     f"holds one profile of each network. Nothing was moved.")
 
 
-# --- who may enter which group --------------------------------------------------------------------
-
-
-def entrants_by_group(group_ids: Iterable[int], account_id: int, now: datetime | None = None) -> dict[int, set[int]]:
-    """The users who may enter each group: its Users tab, user groups granted on it, and owners."""
-    ids = list(group_ids)
-    now = now or datetime.now(timezone.utc)
-    live_member = and_(Membership.account_id == account_id, Membership.deactivated_at.is_(None),
-                       or_(Membership.expires_at.is_(None), Membership.expires_at > now))
-    direct = (
-        select(GroupUser.access_group_id.label("group_id"), GroupUser.user_id.label("user_id"))
-        .where(GroupUser.access_group_id.in_(ids), or_(GroupUser.expires_at.is_(None), GroupUser.expires_at > now))
-    )
-    granted = (
-        select(UserGroupGrant.access_group_id, UserGroupMember.user_id)
-        .join(UserGroupMember, UserGroupMember.user_group_id == UserGroupGrant.user_group_id)
-        .where(UserGroupGrant.access_group_id.in_(ids),
-               or_(UserGroupMember.expires_at.is_(None), UserGroupMember.expires_at > now))
-    )
-    owners = (
-        select(AccessGroup.id, Membership.user_id)
-        .join(Membership, Membership.account_id == AccessGroup.account_id)
-        .where(AccessGroup.id.in_(ids), Membership.role == Role.OWNER.value)
-    )
-    entries = union(direct, granted, owners).subquery()
-    rows = db.session.execute(
-        select(entries.c.group_id, entries.c.user_id)
-        .join(Membership, Membership.user_id == entries.c.user_id)
-        .join(User, User.id == entries.c.user_id)
-        .where(live_member, User.active.is_(True))
-    )
-    found: dict[int, set[int]] = {group_id: set() for group_id in ids}
-    for group_id, user_id in rows:
-        found[group_id].add(user_id)
-    return found
-
-
 # --- the preview ----------------------------------------------------------------------------------
 
 
@@ -376,10 +334,9 @@ def preview(plan: Plan, account_id: int, enterable: Iterable[int] | None = None)
             .where(CampaignProfile.social_profile_id.in_(ids)).order_by(Campaign.name)
         ):
             impacts[profile_id].campaigns.append(name)
-        entrants = entrants_by_group(plan.groups, account_id)
+        entrants = policy.entrants_by_group(sorted(plan.groups))
         approvers = db.session.execute(
-            select(ProfileApprover.social_profile_id, ProfileApprover.user_id)
-            .where(ProfileApprover.social_profile_id.in_(ids))
+            policy.live_approvers(datetime.now(timezone.utc)).where(ProfileApprover.social_profile_id.in_(ids))
         ).all()
         shifted: set[int] = set()
         for impact in impacts.values():

@@ -21,6 +21,7 @@ from typing import Any, Callable, TypeVar
 from flask import abort, current_app, g, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import Integer, Select, String, and_, bindparam, cast, literal, null, or_, select, union_all
+from sqlalchemy.orm import aliased
 
 from .extensions import db, login_manager
 from .models import (
@@ -31,6 +32,7 @@ from .models import (
     Membership,
     Post,
     ProfileAccessRemoval,
+    ProfileApprover,
     Role,
     SocialProfile,
     User,
@@ -158,14 +160,170 @@ class Permissions:
 NO_PERMISSIONS = Permissions(user_id=None)
 
 
-def _not_expired(column: Any, now: Any) -> Any:
+# --- who is live, and who may enter: each path written once --------------------------------------
+#
+# DESIGN.md: every path to access is live only while it is active and not past its end date. These
+# SQL expressions are the only definitions; the permission statement below, the Users-tab counts,
+# seats, approver duty, review links and Organize's preview all read them.
+
+
+def not_ended(column: Any, now: Any) -> Any:
+    """SQL: an end date that has not come (no end date, or one after `now`)."""
     return or_(column.is_(None), column > now)
 
 
-# Where an entry into a group comes from, as the statement below labels its "enter" rows.
+def has_ended(expires_at: datetime | None, now: datetime) -> bool:
+    """The same test on a loaded end date, for pages that show it."""
+    return expires_at is not None and expires_at <= now
+
+
+def membership_live(now: Any, membership: Any = Membership) -> Any:
+    """SQL: a membership that gives access: not deactivated, not ended, its person may sign in."""
+    person = aliased(User)
+    return and_(
+        membership.deactivated_at.is_(None),
+        not_ended(membership.expires_at, now),
+        select(person.id).where(person.id == membership.user_id, person.active.is_(True)).exists(),
+    )
+
+
+def users_tab_entry_live(now: Any, entry: Any = GroupUser) -> Any:
+    """SQL: a Users-tab entry that has not ended."""
+    return not_ended(entry.expires_at, now)
+
+
+def user_group_membership_live(now: Any, member: Any = UserGroupMember) -> Any:
+    """SQL: a user-group membership that has not ended."""
+    return not_ended(member.expires_at, now)
+
+
+def membership_gives_access(membership: Membership, now: datetime) -> bool:
+    """`membership_live` on a loaded membership (with its user)."""
+    return (membership.deactivated_at is None and not has_ended(membership.expires_at, now)
+            and membership.user.active)
+
+
+# Where an entry into a group comes from, as the statements below label it.
 VIA_OWNER = "owner"
 VIA_USERS_TAB = "users_tab"
 VIA_USER_GROUP = "user_group"
+
+
+def _entry_branches(now: Any) -> list[tuple[Select, Any, Any]]:
+    """Each live way into an access group, as (select, its user column, its group column).
+
+    Every select yields (user_id, account_id, access_group_id, via, user_group_id) and demands a
+    live membership in the group's own account. The tables are fresh aliases, so a branch used
+    inside another query correlates only with the columns it is compared to.
+    """
+    group, tab, member = aliased(AccessGroup), aliased(GroupUser), aliased(Membership)
+    grant, team, team_member = aliased(UserGroupGrant), aliased(UserGroup), aliased(UserGroupMember)
+
+    def live_member_of(user_column: Any) -> Any:
+        return and_(member.user_id == user_column, member.account_id == group.account_id,
+                    membership_live(now, member))
+
+    by_users_tab = (
+        select(tab.user_id.label("user_id"), group.account_id.label("account_id"),
+               group.id.label("access_group_id"), literal(VIA_USERS_TAB).label("via"),
+               cast(null(), Integer).label("user_group_id"))
+        .select_from(group)
+        .join(tab, tab.access_group_id == group.id)
+        .join(member, live_member_of(tab.user_id))
+        .where(users_tab_entry_live(now, tab))
+    )
+    by_user_group = (
+        select(team_member.user_id, group.account_id, group.id, literal(VIA_USER_GROUP), team.id)
+        .select_from(group)
+        .join(grant, grant.access_group_id == group.id)
+        # Only a user group of the group's own account opens it.
+        .join(team, and_(team.id == grant.user_group_id, team.account_id == group.account_id))
+        .join(team_member, team_member.user_group_id == team.id)
+        .join(member, live_member_of(team_member.user_id))
+        .where(user_group_membership_live(now, team_member))
+    )
+    as_owner = (
+        select(member.user_id, group.account_id, group.id, literal(VIA_OWNER), cast(null(), Integer))
+        .select_from(group)
+        .join(member, and_(member.account_id == group.account_id, membership_live(now, member)))
+        .where(member.role == Role.OWNER.value)
+    )
+    # Inside another query a branch correlates with whatever it is compared to, at any depth.
+    return [
+        (by_users_tab.correlate_except(group, tab, member), tab.user_id, group.id),
+        (by_user_group.correlate_except(group, grant, team, team_member, member), team_member.user_id, group.id),
+        (as_owner.correlate_except(group, member), member.user_id, group.id),
+    ]
+
+
+def entry_paths(now: Any, user_ids: Any = None, group_ids: Any = None) -> Any:
+    """SQL: every live way into a group (user_id, account_id, access_group_id, via, user_group_id),
+    for these people and groups when given (lists, subqueries or expanding parameters)."""
+    selects = []
+    for statement, user_column, group_column in _entry_branches(now):
+        if user_ids is not None:
+            statement = statement.where(user_column.in_(user_ids))
+        if group_ids is not None:
+            statement = statement.where(group_column.in_(group_ids))
+        selects.append(statement)
+    return union_all(*selects)
+
+
+def may_enter(user_id: Any, access_group_id: Any, now: Any) -> Any:
+    """SQL: the person may enter the group at `now` (columns of the enclosing query, or values)."""
+    return or_(*(
+        statement.where(user_column == user_id, group_column == access_group_id).exists()
+        for statement, user_column, group_column in _entry_branches(now)
+    ))
+
+
+def sees_profile(user_id: Any, social_profile_id: Any, now: Any) -> Any:
+    """SQL: the person may see the profile: they may enter its group and did not remove it."""
+    profile, removal = aliased(SocialProfile), aliased(ProfileAccessRemoval)
+    return and_(
+        select(profile.id).where(profile.id == social_profile_id,
+                                 may_enter(user_id, profile.access_group_id, now))
+        .correlate_except(profile).exists(),
+        ~select(removal.user_id).where(removal.user_id == user_id,
+                                       removal.social_profile_id == social_profile_id)
+        .correlate_except(removal).exists(),
+    )
+
+
+def may_approve(user_id: Any, social_profile_id: Any, now: Any) -> Any:
+    """SQL: approval duty counts: the person is a client of the profile's account who sees it now.
+
+    A stored `ProfileApprover` row is a duty only while this holds; every reader of approvers asks it."""
+    profile, group, client = aliased(SocialProfile), aliased(AccessGroup), aliased(Membership)
+    return and_(
+        select(profile.id)
+        .join(group, group.id == profile.access_group_id)
+        .join(client, and_(client.account_id == group.account_id, client.user_id == user_id,
+                           client.role == Role.CLIENT.value))
+        .where(profile.id == social_profile_id).correlate_except(profile, group, client).exists(),
+        sees_profile(user_id, social_profile_id, now),
+    )
+
+
+def live_approvers(now: Any) -> Select:
+    """SQL: the approver rows whose duty counts now (social_profile_id, user_id)."""
+    return select(ProfileApprover.social_profile_id, ProfileApprover.user_id).where(
+        may_approve(ProfileApprover.user_id, ProfileApprover.social_profile_id, now))
+
+
+def entrants_by_group(group_ids: list[int], now: datetime | None = None,
+                      include_owner: bool = True) -> dict[int, set[int]]:
+    """The people who may enter each group now, in one query."""
+    found: dict[int, set[int]] = {group_id: set() for group_id in group_ids}
+    if not group_ids:
+        return found
+    paths = entry_paths(now or datetime.now(timezone.utc), group_ids=list(group_ids)).subquery()
+    statement = select(paths.c.access_group_id, paths.c.user_id).distinct()
+    if not include_owner:
+        statement = statement.where(paths.c.via != VIA_OWNER)
+    for group_id, user_id in db.session.execute(statement):
+        found[group_id].add(user_id)
+    return found
 
 
 @functools.cache
@@ -178,11 +336,7 @@ def _permissions_statement() -> Any:
     """
     user_ids = bindparam("user_ids", expanding=True, type_=Integer)
     now = bindparam("now", type_=UTCDateTime)
-    membership_live = and_(
-        Membership.user_id.in_(user_ids),
-        Membership.deactivated_at.is_(None),
-        _not_expired(Membership.expires_at, now),
-    )
+    live = and_(Membership.user_id.in_(user_ids), membership_live(now))
     # Typed NULLs, so PostgreSQL can line up the columns of the union.
     no_account = cast(null(), Integer).label("account_id")
     no_group = cast(null(), Integer).label("access_group_id")
@@ -193,54 +347,28 @@ def _permissions_statement() -> Any:
     ).where(User.id.in_(user_ids), User.active.is_(True))
     roles = select(
         Membership.user_id, literal("role"), Membership.account_id, no_group, Membership.role, no_user_group
-    ).where(membership_live)
+    ).where(live)
     own_rights = (
         select(Membership.user_id, literal("right"), Membership.account_id, no_group, MemberRight.name,
                no_user_group)
         .join(MemberRight, MemberRight.membership_id == Membership.id)
-        .where(membership_live)
-    )
-    live_user_groups = and_(
-        UserGroupMember.user_id.in_(user_ids), _not_expired(UserGroupMember.expires_at, now)
+        .where(live)
     )
     inherited_rights = (
         select(UserGroupMember.user_id, literal("right"), UserGroup.account_id, no_group, UserGroupRight.name,
                UserGroup.id)
         .join(UserGroupMember, UserGroupMember.user_group_id == UserGroup.id)
         .join(UserGroupRight, UserGroupRight.user_group_id == UserGroup.id)
-        .where(live_user_groups)
+        .where(UserGroupMember.user_id.in_(user_ids), user_group_membership_live(now))
     )
-    entry_by_users_tab = (
-        select(GroupUser.user_id, literal("enter"), AccessGroup.account_id, AccessGroup.id,
-               literal(VIA_USERS_TAB), no_user_group)
-        .join(GroupUser, GroupUser.access_group_id == AccessGroup.id)
-        .where(GroupUser.user_id.in_(user_ids), _not_expired(GroupUser.expires_at, now))
-    )
-    entry_by_user_group = (
-        select(UserGroupMember.user_id, literal("enter"), AccessGroup.account_id, AccessGroup.id,
-               literal(VIA_USER_GROUP), UserGroup.id)
-        .join(UserGroupGrant, UserGroupGrant.access_group_id == AccessGroup.id)
-        .join(UserGroup, and_(
-            UserGroup.id == UserGroupGrant.user_group_id,
-            UserGroup.account_id == AccessGroup.account_id,
-        ))
-        .join(UserGroupMember, UserGroupMember.user_group_id == UserGroup.id)
-        .where(live_user_groups)
-    )
-    entry_as_owner = (
-        select(Membership.user_id, literal("enter"), AccessGroup.account_id, AccessGroup.id,
-               literal(VIA_OWNER), no_user_group)
-        .join(Membership, Membership.account_id == AccessGroup.account_id)
-        .where(membership_live, Membership.role == Role.OWNER.value)
-    )
+    entries = entry_paths(now, user_ids=user_ids).subquery()
+    entry_rows = select(entries.c.user_id, literal("enter"), entries.c.account_id, entries.c.access_group_id,
+                        entries.c.via, entries.c.user_group_id)
     removed_profiles = select(
         ProfileAccessRemoval.user_id, literal("removed"), no_account, ProfileAccessRemoval.social_profile_id,
         no_name, no_user_group,
     ).where(ProfileAccessRemoval.user_id.in_(user_ids))
-    return union_all(
-        user_active, roles, own_rights, inherited_rights,
-        entry_by_users_tab, entry_by_user_group, entry_as_owner, removed_profiles,
-    )
+    return union_all(user_active, roles, own_rights, inherited_rights, entry_rows, removed_profiles)
 
 
 @dataclass(frozen=True)

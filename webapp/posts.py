@@ -16,7 +16,7 @@ from typing import Iterable
 from flask import url_for
 from sqlalchemy import select
 
-from . import audit
+from . import audit, policy
 from .extensions import db
 from .mail import queue_mail, render_mail
 from .models import (
@@ -264,14 +264,22 @@ def history(post: Post) -> list[tuple[AuditEvent, User | None]]:
 
 
 def approvers_of(profile: SocialProfile) -> list[User]:
+    """The profile's approvers whose duty counts now (they may still see it), by name."""
     return list(db.session.scalars(
         select(User).join(ProfileApprover, ProfileApprover.user_id == User.id)
-        .where(ProfileApprover.social_profile_id == profile.id, User.active.is_(True)).order_by(User.name)
+        .where(ProfileApprover.social_profile_id == profile.id,
+               policy.may_approve(ProfileApprover.user_id, ProfileApprover.social_profile_id, utcnow()))
+        .order_by(User.name)
     ))
 
 
 def is_approver(user: User, post: Post) -> bool:
-    return db.session.get(ProfileApprover, (post.social_profile_id, user.id)) is not None
+    """The person approves the post's profile now, asked of the policy at this moment."""
+    return db.session.scalar(
+        select(ProfileApprover.user_id)
+        .where(ProfileApprover.social_profile_id == post.social_profile_id, ProfileApprover.user_id == user.id,
+               policy.may_approve(ProfileApprover.user_id, ProfileApprover.social_profile_id, utcnow()))
+    ) is not None
 
 
 def notify_approvers(posts: list[Post], actor: User) -> None:
@@ -356,8 +364,8 @@ def _notify_author(post: Post, actor: User, kind: str, decision: str | None = No
     if post.author_id is None or post.author_id == actor.id:
         return
     author = db.session.get(User, post.author_id)
-    if author is None or not author.active:
-        return
+    if author is None or not policy.can(author, "posts.view", post):
+        return  # an author who may no longer see the post hears nothing more of it
     profile = post.social_profile
     link = url_for("posts.show", group_id=post.access_group_id, post_id=post.id, _external=True)
     text_body, html_body = render_mail("post_activity", kind=kind, decision=decision, actor=actor, note=note,

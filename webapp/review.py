@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from . import audit, crypto
+from . import audit, crypto, policy
 from .extensions import db
 from .mail import queue_mail, render_mail
 from .models import (
@@ -34,6 +35,7 @@ class LinkState(str, enum.Enum):
     EXPIRED = "expired"
     REVOKED = "revoked"
     USED = "used"  # every post it covered was decided or changed since
+    NO_ACCESS = "no_access"  # its reviewer may no longer see any post it covered
 
 
 def pending_posts_for(reviewer: User, account_id: int) -> list[Post]:
@@ -42,7 +44,8 @@ def pending_posts_for(reviewer: User, account_id: int) -> list[Post]:
         select(Post).join(ProfileApprover, ProfileApprover.social_profile_id == Post.social_profile_id)
         .join(AccessGroup, AccessGroup.id == Post.access_group_id)
         .where(ProfileApprover.user_id == reviewer.id, Post.status == PostStatus.PENDING_APPROVAL.value,
-               AccessGroup.account_id == account_id)
+               AccessGroup.account_id == account_id,
+               policy.may_approve(ProfileApprover.user_id, ProfileApprover.social_profile_id, utcnow()))
         .options(selectinload(Post.social_profile))
         .order_by(Post.scheduled_at, Post.id)
     ))
@@ -87,21 +90,29 @@ def find(token: str | None) -> ReviewLink | None:
     return db.session.scalar(select(ReviewLink).where(ReviewLink.token_hash == crypto.token_hash(token)))
 
 
+def reviewer_may_approve(link: ReviewLink) -> Any:
+    """SQL: the link's reviewer still approves the post's profile, asked of the policy now."""
+    return policy.may_approve(link.reviewer_id, Post.social_profile_id, utcnow())
+
+
 def open_posts(link: ReviewLink) -> list[Post]:
-    """The link's posts that still wait for a decision and were not changed since it was made."""
+    """The link's posts that still wait for this reviewer's decision and were not changed since."""
     return list(db.session.scalars(
         select(Post).join(ReviewLinkPost, ReviewLinkPost.post_id == Post.id)
         .join(ProfileApprover, (ProfileApprover.social_profile_id == Post.social_profile_id)
               & (ProfileApprover.user_id == link.reviewer_id))
         .where(ReviewLinkPost.review_link_id == link.id, ReviewLinkPost.post_version == Post.version,
-               Post.status == PostStatus.PENDING_APPROVAL.value)
+               Post.status == PostStatus.PENDING_APPROVAL.value, reviewer_may_approve(link))
         .options(selectinload(Post.social_profile), selectinload(Post.media_items))
         .order_by(Post.scheduled_at, Post.id)
     ))
 
 
 def state(link: ReviewLink | None, now: datetime | None = None) -> LinkState:
-    """Whether the link still opens anything (without looking at its posts: see `open_posts`)."""
+    """Whether the link still opens anything (its open posts are `open_posts`).
+
+    A reviewer who may no longer see any post the link covered (removed from the group, ended,
+    deactivated, or who removed the profile) holds a link that opens nothing."""
     now = now or utcnow()
     if link is None:
         return LinkState.UNKNOWN
@@ -109,6 +120,11 @@ def state(link: ReviewLink | None, now: datetime | None = None) -> LinkState:
         return LinkState.REVOKED
     if link.expires_at <= now:
         return LinkState.EXPIRED
+    still_sees = db.session.scalar(
+        select(ReviewLinkPost.post_id).join(Post, Post.id == ReviewLinkPost.post_id)
+        .where(ReviewLinkPost.review_link_id == link.id, reviewer_may_approve(link)).limit(1))
+    if still_sees is None:
+        return LinkState.NO_ACCESS
     return LinkState.OPEN
 
 

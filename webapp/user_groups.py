@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, delete, func, or_, select
+from sqlalchemy import and_, case, delete, func, select
 
 from . import audit, plans, policy
 from .access_groups import normalized_name
@@ -56,11 +56,6 @@ class UserGroupError(ValueError):
         self.field = field
 
 
-def _live(now: datetime):
-    """A user group membership that has not ended at `now`."""
-    return or_(UserGroupMember.expires_at.is_(None), UserGroupMember.expires_at > now)
-
-
 # --- reading -------------------------------------------------------------------------------------
 
 
@@ -83,8 +78,8 @@ class UserGroupSummary:
 def summaries(account: Account, now: datetime | None = None) -> list[UserGroupSummary]:
     """Every user group of the account with its member counts, by name, in one query."""
     now = now or utcnow()
-    live = func.count(case((_live(now), UserGroupMember.user_id)))
-    ended = func.count(case((UserGroupMember.expires_at <= now, UserGroupMember.user_id)))
+    live = func.count(case((policy.user_group_membership_live(now), UserGroupMember.user_id)))
+    ended = func.count(case((~policy.user_group_membership_live(now), UserGroupMember.user_id)))
     rows = db.session.execute(
         select(UserGroup, live, ended)
         .outerjoin(UserGroupMember, UserGroupMember.user_group_id == UserGroup.id)
@@ -127,7 +122,7 @@ def members(account: Account, user_group: UserGroup, now: datetime | None = None
         GroupMember(
             user=user, role=role, expires_at=expires_at,
             ends_on=local_day(account, expires_at) if expires_at else None,
-            ended=expires_at is not None and expires_at <= now,
+            ended=policy.has_ended(expires_at, now),
         )
         for user, role, expires_at in rows
     ]
@@ -182,7 +177,7 @@ def groups_of(account: Account, user_id: int, now: datetime | None = None,
             rights=tuple(right for right in policy.RIGHTS if right in rights.get(user_group.id, ())),
             access_groups=tuple(entries.get(user_group.id, ())),
             ends_on=local_day(account, expires_at) if expires_at else None,
-            ended=expires_at is not None and expires_at <= now,
+            ended=policy.has_ended(expires_at, now),
             unseen_access_groups=unseen.get(user_group.id, 0),
         )
         for user_group, expires_at in rows
@@ -213,14 +208,12 @@ def candidates(account: Account, user_group: UserGroup, text: str = "", limit: i
     now = now or utcnow()
     pattern = (text or "").strip().lower()
     in_group = select(UserGroupMember.user_id).where(
-        UserGroupMember.user_group_id == user_group.id, _live(now)
+        UserGroupMember.user_group_id == user_group.id, policy.user_group_membership_live(now)
     )
     query = (
         select(User, Membership.role)
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.account_id == account.id, Membership.deactivated_at.is_(None),
-               or_(Membership.expires_at.is_(None), Membership.expires_at > now),
-               User.active.is_(True), User.id.not_in(in_group))
+        .where(Membership.account_id == account.id, policy.membership_live(now), User.id.not_in(in_group))
         .order_by(func.lower(User.name), User.id)
         .limit(limit + 1)
     )
@@ -297,7 +290,7 @@ def _has_clients(account: Account, user_group: UserGroup, now: datetime) -> bool
         select(UserGroupMember.user_id)
         .join(Membership, and_(Membership.user_id == UserGroupMember.user_id,
                                Membership.account_id == account.id))
-        .where(UserGroupMember.user_group_id == user_group.id, _live(now),
+        .where(UserGroupMember.user_group_id == user_group.id, policy.user_group_membership_live(now),
                Membership.role == Role.CLIENT.value)
         .limit(1)
     ) is not None
@@ -360,10 +353,7 @@ def add_member(account: Account, user_group: UserGroup, user_id: int, expires_on
     found = db.session.execute(
         select(User, Membership.role)
         .join(Membership, Membership.user_id == User.id)
-        .where(User.id == user_id, Membership.account_id == account.id,
-               Membership.deactivated_at.is_(None),
-               or_(Membership.expires_at.is_(None), Membership.expires_at > now),
-               User.active.is_(True))
+        .where(User.id == user_id, Membership.account_id == account.id, policy.membership_live(now))
     ).first()
     if found is None:
         raise UserGroupError("Only active members of the team can be added.", field="user_id")
@@ -373,7 +363,7 @@ def add_member(account: Account, user_group: UserGroup, user_id: int, expires_on
                              "so you cannot add yourself to it.", field="user_id")
     expires_at = end_of_day(account, expires_on) if expires_on else None
     existing = db.session.get(UserGroupMember, (user_group.id, user.id))
-    if existing is not None and (existing.expires_at is None or existing.expires_at > now):
+    if existing is not None and not policy.has_ended(existing.expires_at, now):
         raise UserGroupError(f"{user.name} is already in “{user_group.name}”.", field="user_id")
     takes_seat = role == Role.CLIENT.value and bool(rights_of(user_group) & SEAT_RIGHTS)
     used = plans.seats_used(account) if takes_seat else None

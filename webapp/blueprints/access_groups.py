@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, or_, select, union_all
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from wtforms import DateField, HiddenField, SearchField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
@@ -17,12 +17,8 @@ from ..htmx import is_htmx, is_partial, render
 from ..models import (
     AccessGroup,
     Account,
-    GroupUser,
     Network,
     SocialSet,
-    UserGroupGrant,
-    UserGroupMember,
-    utcnow,
 )
 from ..shell import account_for
 from ..zones import today_in
@@ -68,26 +64,6 @@ class CandidateFilterForm(FlaskForm):
     q = SearchField("Find a member", validators=[Optional(), Length(max=120)])
 
 
-def _user_counts(group_ids: list[int]) -> dict[int, int]:
-    """How many people may enter each group now (Users tab or a granted user group), in one query."""
-    if not group_ids:
-        return {}
-    now = utcnow()
-    entries = union_all(
-        select(GroupUser.access_group_id.label("group_id"), GroupUser.user_id.label("user_id"))
-        .where(GroupUser.access_group_id.in_(group_ids),
-               or_(GroupUser.expires_at.is_(None), GroupUser.expires_at > now)),
-        select(UserGroupGrant.access_group_id, UserGroupMember.user_id)
-        .join(UserGroupMember, UserGroupMember.user_group_id == UserGroupGrant.user_group_id)
-        .where(UserGroupGrant.access_group_id.in_(group_ids),
-               or_(UserGroupMember.expires_at.is_(None), UserGroupMember.expires_at > now)),
-    ).subquery()
-    rows = db.session.execute(
-        select(entries.c.group_id, func.count(func.distinct(entries.c.user_id))).group_by(entries.c.group_id)
-    )
-    return dict(rows.all())
-
-
 def _index_context(account: Account, form: GroupNameForm | None = None) -> dict:
     groups = db.session.scalars(
         policy.visible(select(AccessGroup))
@@ -99,7 +75,8 @@ def _index_context(account: Account, form: GroupNameForm | None = None) -> dict:
         "page_title": "Social Sets & Access Groups",
         "account": account,
         "groups": groups,
-        "user_counts": _user_counts([group.id for group in groups]),
+        "user_counts": {group_id: len(people) for group_id, people in policy.entrants_by_group(
+            [group.id for group in groups], include_owner=False).items()},
         "networks": list(Network),
         "form": form or GroupNameForm(formdata=None),
         "may_create": policy.can(current_user, "groups.create", account),

@@ -102,7 +102,7 @@ def _member_context(account: Account, membership: Membership, problems: dict[str
         "seats": invitations.seats(account) if is_client else None,
         "zone": zone,
         "ends_on": ends_on,
-        "ended": membership.expires_at is not None and membership.expires_at <= utcnow(),
+        "ended": policy.has_ended(membership.expires_at, utcnow()),
         "expiry_form": expiry_form or ExpiryForm(formdata=None, expires_on=ends_on),
         "problems": problems or {},
     }
@@ -235,7 +235,7 @@ def change_expiry(user_id: int):
         message = None
     elif day is None:
         message = f"{name}'s access no longer has an end date."
-    elif membership.expires_at <= utcnow():
+    elif policy.has_ended(membership.expires_at, utcnow()):
         message = f"{name}'s access has ended."
     else:
         message = f"{name}'s access ends after {day.strftime('%d %b %Y')}."

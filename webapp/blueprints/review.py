@@ -50,6 +50,7 @@ CLOSED_STATUS = {
     rules.LinkState.EXPIRED: 410,
     rules.LinkState.REVOKED: 410,
     rules.LinkState.USED: 410,
+    rules.LinkState.NO_ACCESS: 410,
 }
 RECORDED = {
     Decision.APPROVE.value: "Approved: the post will be published at its time.",
@@ -96,18 +97,10 @@ def _keep_the_review_private(response: Response) -> Response:
 # --- the link and its cookie ---------------------------------------------------------------------
 
 
-def _state(link: ReviewLink | None) -> rules.LinkState:
-    """The link's state; a reviewer who may no longer sign in holds a link that was, in effect, revoked."""
-    state = rules.state(link)
-    if state is rules.LinkState.OPEN and not db.session.get(User, link.reviewer_id).active:
-        return rules.LinkState.REVOKED
-    return state
-
-
 def _cookie_link() -> tuple[ReviewLink | None, rules.LinkState]:
     """The link whose token the review cookie holds, and its state."""
     link = rules.find(request.cookies.get(COOKIE))
-    return link, _state(link)
+    return link, rules.state(link)
 
 
 def _closed(state: rules.LinkState):
@@ -123,7 +116,8 @@ def _reviewed(link: ReviewLink, open_ids: set[int]) -> list[Reviewed]:
         .join(ReviewLinkPost, (ReviewLinkPost.post_id == Post.id) & (ReviewLinkPost.review_link_id == link.id))
         .join(ProfileApprover, (ProfileApprover.social_profile_id == Post.social_profile_id)
               & (ProfileApprover.user_id == link.reviewer_id))
-        .where(ApprovalDecision.review_link_id == link.id, ReviewLinkPost.post_version == Post.version)
+        .where(ApprovalDecision.review_link_id == link.id, ReviewLinkPost.post_version == Post.version,
+               rules.reviewer_may_approve(link))
         .options(selectinload(Post.social_profile))
         .order_by(ApprovalDecision.created_at, ApprovalDecision.id)
     ).all()
@@ -179,7 +173,7 @@ def _page(link: ReviewLink, open_posts: list[Post], problem: Problem | None = No
 def open_link(token: str):
     """The emailed link: move its token into a cookie and go to the clean URL; a dead link says why."""
     link = rules.find(token)
-    state = _state(link)
+    state = rules.state(link)
     if state is rules.LinkState.OPEN and not rules.open_posts(link):
         state = rules.LinkState.USED
     if state is not rules.LinkState.OPEN:
