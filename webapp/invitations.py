@@ -160,7 +160,7 @@ def members(account: Account) -> list[TeamMember]:
     ).all()
     team = [TeamMember(user=user, role=role, deactivated=deactivated_at is not None,
                        ends_on=expires_at.astimezone(zone).date() if expires_at else None,
-                       ended=expires_at is not None and expires_at <= now)
+                       ended=policy.has_ended(expires_at, now))
             for user, role, deactivated_at, expires_at in rows]
     return sorted(team, key=lambda member: rank.get(member.role, len(rank)))
 
@@ -265,6 +265,7 @@ def invite(account: Account, actor: User, email: str, role: str, access_group_id
     if live is not None:
         raise InvitationError(f"{email} already has an invitation waiting. Resend it instead.",
                               field="email", pending=live)
+    plans.lock_seats(account)  # before counting the seats pending invitations hold
     _check_seat(account, role, pending=pending_seats(account))
     for expired in unanswered:  # a new invitation replaces one that ran out
         expired.revoked_at = now
@@ -300,6 +301,7 @@ def resend(invitation: Invitation, actor: User) -> SentInvitation:
     _check_role(account, actor, invitation.role)
     _chosen_groups(account, actor, [group.id for group in invitation.access_groups])
     if invitation.expires_at <= utcnow():  # an expired invitation no longer holds a seat
+        plans.lock_seats(account)
         _check_seat(account, invitation.role, pending=pending_seats(account, except_id=invitation.id))
     before = {"expires_at": invitation.expires_at.isoformat()}
     token = _issue_link(invitation)

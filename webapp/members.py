@@ -265,7 +265,7 @@ def change_role(account: Account, membership: Membership, role: str, actor: User
         raise MemberError(f"You cannot make someone {ROLE_LABELS[role].lower()}: only the owner makes admins.")
     if role == membership.role:
         return False
-    used = plans.seats_used(account)
+    used = plans.seats_before_change(account)
     rights_before = own_rights(membership)
     before = {"role": membership.role, "rights": sorted(rights_before)}
     dropped_approvals: list[int] = []
@@ -299,7 +299,7 @@ def transfer_ownership(account: Account, membership: Membership, actor: User) ->
     if not is_live(membership):
         raise MemberError(f"{membership.user.name} has no access to {account.name} any more: "
                           f"ownership goes to an active member.")
-    used = plans.seats_used(account)
+    used = plans.seats_before_change(account)
     new_owner = membership.user
     before = {"owner_id": actor.id, "new_owner_role": membership.role}
     if membership.role == Role.CLIENT.value:
@@ -350,7 +350,7 @@ def set_rights(account: Account, membership: Membership, chosen: set[str], actor
     after = set(chosen) | kept
     if after == before:
         return False
-    used = plans.seats_used(account)
+    used = plans.seats_before_change(account)
     _replace_rights(membership, after)
     plans.check_seats_after_change(account, used)
     audit.record(account.id, actor.id, "member.rights_changed", "user", membership.user_id,

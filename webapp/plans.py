@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from typing import Any
 
-from sqlalchemy import func, or_, select, union
+from sqlalchemy import func, select, union, update
 
 from .extensions import db
 from .models import (
@@ -25,6 +25,7 @@ from .models import (
     UserGroupRight,
     utcnow,
 )
+from .policy import membership_live, user_group_membership_live
 
 REFERENCE_PLANS: tuple[dict, ...] = (
     {"code": "self_hosted", "name": "Self-hosted", "max_access_groups": None, "max_social_sets": None, "max_seats": None},
@@ -87,11 +88,7 @@ def _seat_holders(account: Account) -> Any:
     from .rights import SEAT_RIGHTS
 
     now = utcnow()
-    live = (
-        Membership.account_id == account.id,
-        Membership.deactivated_at.is_(None),
-        or_(Membership.expires_at.is_(None), Membership.expires_at > now),
-    )
+    live = (Membership.account_id == account.id, membership_live(now))
     staff = select(Membership.id).where(*live, Membership.role != Role.CLIENT.value)
     own = (
         select(Membership.id)
@@ -103,8 +100,7 @@ def _seat_holders(account: Account) -> Any:
         .join(UserGroupMember, UserGroupMember.user_id == Membership.user_id)
         .join(UserGroup, (UserGroup.id == UserGroupMember.user_group_id) & (UserGroup.account_id == account.id))
         .join(UserGroupRight, UserGroupRight.user_group_id == UserGroup.id)
-        .where(*live, UserGroupRight.name.in_(SEAT_RIGHTS),
-               or_(UserGroupMember.expires_at.is_(None), UserGroupMember.expires_at > now))
+        .where(*live, UserGroupRight.name.in_(SEAT_RIGHTS), user_group_membership_live(now))
     )
     return union(staff, own, inherited).subquery()
 
@@ -114,21 +110,54 @@ def seats_used(account: Account) -> int:
     return db.session.scalar(select(func.count()).select_from(_seat_holders(account)))
 
 
+def lock_seats(account: Account) -> None:
+    """Hold the account's team seats until the transaction ends, so a seat is counted and taken at once.
+
+    Whoever counts next waits here for this transaction to end, then counts what it committed.
+    Nothing to hold on a plan without a seat limit.
+    """
+    if account.plan.max_seats is None:
+        return
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLite has one writer at a time: a write that changes nothing takes that lock now, waiting
+        # for the writer before it to commit, and reads from then on see every committed row.
+        db.session.execute(
+            update(Account).where(Account.id == account.id).values(name=Account.name)
+            .execution_options(synchronize_session=False)
+        )
+    else:
+        # NO KEY UPDATE queues seat counters like FOR UPDATE, but leaves alone the KEY SHARE locks
+        # that rows added with a foreign key to the account take (audit events, invitations,
+        # members): such writes are not held up by it and cannot deadlock with it.
+        db.session.execute(select(Account.id).where(Account.id == account.id).with_for_update(key_share=True))
+
+
+def seats_before_change(account: Account) -> int:
+    """The seats taken now, counted under the account's seat lock, to pass to `check_seats_after_change`."""
+    lock_seats(account)
+    return seats_used(account)
+
+
 def check_seats_after_change(account: Account, used_before: int) -> None:
     """Refuse a change (already flushed) that took a seat the plan does not have.
 
-    Call with `seats_used(account)` from before the change; a change that frees seats or keeps
+    Call with `seats_before_change(account)` from before the change; a change that frees seats or keeps
     the count is always allowed, even on an account already over its limit.
     """
     limit = account.plan.max_seats
     if limit is None:
         return
     db.session.flush()
+    lock_seats(account)
     used = seats_used(account)
     if used > used_before and used > limit:
         raise PlanLimitReached(plan_name=account.plan.name, what="team seats", limit=limit)
 
 
 def check_seat_limit(account: Account, pending: int = 0) -> None:
-    """Refuse one more team seat (counting `pending` invitations that would take one)."""
+    """Refuse one more team seat (counting `pending` invitations that would take one).
+
+    Holds the seats first (`lock_seats`); a caller passing `pending` holds them before counting it.
+    """
+    lock_seats(account)
     _check(account, "team seats", account.plan.max_seats, seats_used(account) + pending)

@@ -317,7 +317,7 @@ def set_rights(account: Account, user_group: UserGroup, rights: Iterable[str], a
         return False
     now = utcnow()
     # Clients who may now publish through the group take a team seat.
-    used = (plans.seats_used(account)
+    used = (plans.seats_before_change(account)
             if (chosen - current) & SEAT_RIGHTS and _has_clients(account, user_group, now) else None)
     removed, added = current - chosen, chosen - current
     if removed:
@@ -366,7 +366,7 @@ def add_member(account: Account, user_group: UserGroup, user_id: int, expires_on
     if existing is not None and not policy.has_ended(existing.expires_at, now):
         raise UserGroupError(f"{user.name} is already in “{user_group.name}”.", field="user_id")
     takes_seat = role == Role.CLIENT.value and bool(rights_of(user_group) & SEAT_RIGHTS)
-    used = plans.seats_used(account) if takes_seat else None
+    used = plans.seats_before_change(account) if takes_seat else None
     before = None
     if existing is not None:
         before = {"user_id": user.id, "expires_at": existing.expires_at.isoformat()}
