@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Integer, String, and_, case, cast, func, literal, null, select, union_all
 
-from . import audit, plans, policy
+from . import approvals, audit, plans, policy
 from .extensions import db
 from .models import (
     AccessGroup,
@@ -288,6 +288,7 @@ def remove_user(group: AccessGroup, user_id: int, actor: User) -> User:
     db.session.delete(entry)
     audit.record(group.account_id, actor.id, "access_group.user_removed", "access_group", group.id,
                  before={"user_id": user.id, "email": user.email})
+    approvals.end_lost_duties(group.account_id, actor, f"{user.name} was removed from “{group.name}”")
     return user
 
 
@@ -350,6 +351,8 @@ def revoke_user_group(group: AccessGroup, user_group: UserGroup, actor: User) ->
     db.session.delete(grant)
     audit.record(group.account_id, actor.id, "access_group.user_group_revoked", "access_group", group.id,
                  before={"user_group_id": user_group.id, "name": user_group.name})
+    approvals.end_lost_duties(group.account_id, actor,
+                              f"the user group “{user_group.name}” no longer opens “{group.name}”")
 
 
 # --- the Add User picker -------------------------------------------------------------------------

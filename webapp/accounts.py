@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import contains_eager
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import audit
+from . import approvals, audit
 from .crypto import new_token, token_hash
 from .extensions import db
 from .models import AccessGroup, Account, AuditEvent, GroupUser, Membership, Role, User, UserSession, utcnow
@@ -135,6 +135,8 @@ def change_password(user: User, new_password: str, keep: UserSession | None = No
 
 
 def deactivate(user: User) -> None:
-    """Stop a user from signing in and end all their sessions."""
+    """Stop a user from signing in, end all their sessions, and the approver duty that needed them."""
     user.active = False
     end_sessions(user)
+    for membership in user.memberships:
+        approvals.end_lost_duties(membership.account_id, None, f"{user.name} was deactivated")

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import aliased, contains_eager, selectinload
 
-from . import audit, plans, policy
+from . import approvals, audit, plans, policy
 from .extensions import db
 from .invitations import ROLE_LABELS, roles_to_offer
 from .models import (
@@ -374,4 +374,5 @@ def set_expiry(account: Account, membership: Membership, day: date | None, actor
                  after={"expires_at": expires_at.isoformat() if expires_at else None,
                         "last_day": day.isoformat() if day else None})
     db.session.flush()
+    approvals.end_lost_duties(account.id, actor, f"{membership.user.name}'s access ended")
     return True

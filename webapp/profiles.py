@@ -23,7 +23,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from flask import current_app
 from sqlalchemy import delete, func, select
 
-from . import audit, policy
+from . import approvals, audit, policy
 from .extensions import db
 from .models import (
     AccessGroup,
@@ -521,6 +521,7 @@ def remove_profile(profile: SocialProfile, actor: User) -> str:
         db.session.add(ProfileAccessRemoval(social_profile_id=profile.id, user_id=actor.id))
         audit.record(account_id, actor.id, "profile.access_removed", "social_profile", profile.id,
                      before=details)
+        approvals.end_lost_duties(account_id, actor, f"removed @{profile.handle} from their own view")
     else:
         raise ProfileProblem("Not allowed", "Only an owner or admin, or the client who connected it, "
                              "can remove this profile.", status=403)

@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from sqlalchemy import and_, case, delete, func, select
 
-from . import audit, plans, policy
+from . import approvals, audit, plans, policy
 from .access_groups import normalized_name
 from .extensions import db
 from .models import (
@@ -395,6 +395,7 @@ def remove_member(user_group: UserGroup, user_id: int, actor: User) -> User:
     db.session.flush()
     audit.record(user_group.account_id, actor.id, "user_group.member_removed", "user_group", user_group.id,
                  before=before)
+    approvals.end_lost_duties(user_group.account_id, actor, f"{user.name} left the user group “{user_group.name}”")
     return user
 
 
@@ -410,6 +411,7 @@ def clear_members(user_group: UserGroup, actor: User) -> int:
     db.session.flush()
     audit.record(user_group.account_id, actor.id, "user_group.members_cleared", "user_group", user_group.id,
                  before={"user_ids": user_ids}, after={"user_ids": []})
+    approvals.end_lost_duties(user_group.account_id, actor, f"the user group “{user_group.name}” was emptied")
     return len(user_ids)
 
 
@@ -439,6 +441,9 @@ def set_grants(user_group: UserGroup, access_group_ids: Iterable[int], offered_i
     db.session.flush()
     audit.record(user_group.account_id, actor.id, "user_group.grants_changed", "user_group", user_group.id,
                  before={"access_group_ids": sorted(current)}, after={"access_group_ids": sorted(wanted)})
+    if removed:
+        approvals.end_lost_duties(user_group.account_id, actor,
+                                  f"the user group “{user_group.name}” no longer opens some access groups")
     return True
 
 
@@ -458,3 +463,4 @@ def delete_user_group(user_group: UserGroup, actor: User) -> None:
         db.session.execute(delete(model).where(model.user_group_id == user_group.id))
     db.session.delete(user_group)
     db.session.flush()
+    approvals.end_lost_duties(user_group.account_id, actor, f"the user group “{user_group.name}” was deleted")

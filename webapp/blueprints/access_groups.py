@@ -11,7 +11,7 @@ from wtforms import DateField, HiddenField, SearchField, StringField, SubmitFiel
 from wtforms.validators import DataRequired, Length, Optional
 
 from .. import access_groups as rules
-from .. import policy
+from .. import approvals, policy
 from ..extensions import db
 from ..htmx import is_htmx, is_partial, render
 from ..models import (
@@ -75,6 +75,9 @@ def _index_context(account: Account, form: GroupNameForm | None = None) -> dict:
         "page_title": "Social Sets & Access Groups",
         "account": account,
         "groups": groups,
+        "unapproved": approvals.without_approver([profile.id for group in groups
+                                                  for social_set in group.social_sets
+                                                  for profile in social_set.profiles]),
         "user_counts": {group_id: len(people) for group_id, people in policy.entrants_by_group(
             [group.id for group in groups], include_owner=False).items()},
         "networks": list(Network),
@@ -137,6 +140,8 @@ def edit_context(group: AccessGroup, tab: str, **extra) -> dict:
             select(SocialSet).where(SocialSet.access_group_id == group.id)
             .options(selectinload(SocialSet.profiles)).order_by(SocialSet.position, SocialSet.id)
         ).all()
+        context["unapproved"] = approvals.without_approver(
+            [profile.id for social_set in context["social_sets"] for profile in social_set.profiles])
     context.update(extra)
     return context
 
