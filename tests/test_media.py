@@ -3,15 +3,19 @@ from __future__ import annotations
 
 import io
 import re
+import struct
+import zlib
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from bench import upload_memory
+from webapp import images
 from webapp import media as rules
 from webapp.extensions import db
-from webapp.models import AuditEvent, MediaItem, PostMedia, Role
+from webapp.models import AuditEvent, GroupUser, MediaItem, PostMedia, Role
 from webapp.storage import media_storage
 
 from . import factories
@@ -19,16 +23,15 @@ from . import factories
 HTMX = {"HX-Request": "true"}
 
 
-def image_bytes(kind: str = "PNG", size: tuple[int, int] = (64, 48), exif: bool = False) -> bytes:
+def image_bytes(kind: str = "PNG", size: tuple[int, int] = (64, 48), exif: bool = False, **options) -> bytes:
     image = Image.new("RGB", size, (200, 40, 90))
     out = io.BytesIO()
     if exif:
         tags = Image.Exif()
         tags[0x010F] = "SecretCam"  # Make
         tags[0x0112] = 6  # Orientation: rotate 90° to show upright
-        image.save(out, kind, exif=tags.tobytes())
-    else:
-        image.save(out, kind)
+        options["exif"] = tags.tobytes()
+    image.save(out, kind, **options)
     return out.getvalue()
 
 
@@ -181,12 +184,159 @@ def test_a_request_over_the_size_limit_says_so(agency, auth, client):
     assert "too large" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("kind, options", [
+    ("PNG", {}), ("JPEG", {}), ("GIF", {}),
+    ("WEBP", {}), ("WEBP", {"lossless": True}), ("WEBP", {"exif": True}),  # each WebP header kind
+])
 @pytest.mark.app_config(MEDIA_MAX_IMAGE_PIXELS=10_000)
-def test_an_image_with_too_many_pixels_is_refused(agency, auth, client):
+def test_an_image_with_too_many_pixels_is_refused(agency, auth, client, kind, options):
     auth.login(agency["creator"])
-    response = upload(client, agency["maya"], ("wide.png", image_bytes("PNG", (200, 100))), headers=HTMX)
+    response = upload(client, agency["maya"], ("wide.img", image_bytes(kind, (200, 100), **options)), headers=HTMX)
     assert response.status_code == 422
-    assert "200 × 100 pixels" in response.get_data(as_text=True)
+    assert "“wide.img” is 200 × 100 pixels; images may have up to 0.01 million pixels." in response.get_data(
+        as_text=True)
+
+
+@pytest.mark.parametrize("kind, patch, message", [
+    # Pillow refuses this GIF on opening it, before anything of ours can measure it.
+    ("GIF", lambda gif: gif[:6] + struct.pack("<HH", 20_000, 20_000) + gif[10:],
+     "“huge.img” has too many pixels; images may have up to 50 million pixels."),
+    ("PNG", lambda png: png[:16] + struct.pack(">II", 20_000, 20_000) + png[24:],
+     "“huge.img” is 20000 × 20000 pixels; images may have up to 50 million pixels."),
+])
+def test_a_decompression_bomb_is_refused_saying_why(agency, auth, client, kind, patch, message):
+    auth.login(agency["creator"])
+    response = upload(client, agency["maya"], ("huge.img", patch(image_bytes(kind))), headers=HTMX)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert items_of(agency["maya"]) == []
+
+
+def exif_after_pixels(png: bytes) -> bytes:
+    """The PNG with its eXIf chunk moved after the pixels (where a reader meets it only at the end)."""
+    chunks, position = [], 8
+    while position < len(png):
+        length = struct.unpack(">I", png[position:position + 4])[0]
+        chunks.append(png[position:position + 12 + length])
+        position += 12 + length
+    exif = [chunk for chunk in chunks if chunk[4:8] == b"eXIf"]
+    rest = [chunk for chunk in chunks if chunk[4:8] != b"eXIf"]
+    return png[:8] + b"".join(rest[:-1] + exif + rest[-1:])
+
+
+@pytest.mark.parametrize("kind, arrange", [
+    ("PNG", lambda png: png), ("PNG", exif_after_pixels), ("WEBP", lambda webp: webp),
+])
+def test_other_formats_are_turned_upright_by_their_exif_too(agency, auth, client, kind, arrange):
+    auth.login(agency["creator"])
+    upload(client, agency["maya"], ("turned.img", arrange(image_bytes(kind, (1200, 800), exif=True))))
+    item = items_of(agency["maya"])[0]
+    assert (item.width, item.height) == (800, 1200)
+    with Image.open(io.BytesIO(media_storage().read(item.thumbnail_key))) as thumbnail:
+        assert thumbnail.size[1] == rules.THUMBNAIL_SIZE and thumbnail.size[1] > thumbnail.size[0]
+        assert not thumbnail.getexif() and "exif" not in thumbnail.info
+
+
+# --- reading images within a memory budget -------------------------------------------------------
+
+
+@pytest.mark.app_config(MEDIA_MAX_DECODE_BYTES=5 * 1024 * 1024)
+def test_images_read_whole_are_refused_beyond_the_memory_they_may_take(agency, auth, client):
+    """A baseline JPEG is read at a reduced scale; a progressive JPEG or a WebP of as many pixels is not."""
+    auth.login(agency["creator"])
+    response = upload(client, agency["maya"], ("standard.jpg", image_bytes("JPEG", (1000, 800))),
+                      ("progressive.jpg", image_bytes("JPEG", (1000, 800), progressive=True)),
+                      ("poster.webp", image_bytes("WEBP", (1000, 800))))
+    assert response.status_code == 303
+    assert [item.name for item in items_of(agency["maya"])] == ["standard.jpg"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "“progressive.jpg” is 1000 × 800 pixels; a progressive JPEG may have up to 0.7 million pixels " \
+           "(a standard JPEG, up to 50 million)." in page
+    assert "“poster.webp” is 1000 × 800 pixels; a WebP image may have up to 0.3 million pixels" in page
+
+
+def noisy(mode: str, size: tuple[int, int]) -> Image.Image:
+    """Gradients and noise in every band, so that every PNG filter has something to do."""
+    bands = [Image.blend(Image.linear_gradient("L").rotate(90 * number).resize(size), Image.effect_noise(size, 60), 0.5)
+             for number in range(len(mode))]
+    return Image.merge(mode, bands)
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+
+
+def filtered_row(kind: int, row: bytes, above: bytes, step: int) -> bytes:
+    """A row under one of PNG's five filters (`step`: bytes a pixel)."""
+    out = bytearray([kind])
+    for index, value in enumerate(row):
+        left = row[index - step] if index >= step else 0
+        upper_left = above[index - step] if index >= step else 0
+        up = above[index]
+        guess = left + up - upper_left
+        paeth = min((abs(guess - left), 0, left), (abs(guess - up), 1, up),
+                    (abs(guess - upper_left), 2, upper_left))[2]
+        out.append((value - (0, left, up, (left + up) // 2, paeth)[kind]) & 0xFF)
+    return bytes(out)
+
+
+def png_with_every_filter(image: Image.Image, transparency: bytes = b"") -> bytes:
+    """An 8-bit PNG whose rows take the five filter types in turn (Pillow's writer chooses its own)."""
+    colour = {"L": 0, "RGB": 2, "LA": 4, "RGBA": 6}[image.mode]
+    step, data = len(image.mode), image.tobytes()
+    line = image.width * step
+    rows, above = [], bytes(line)
+    for y in range(image.height):
+        row = data[y * line:(y + 1) * line]
+        rows.append(filtered_row(y % 5, row, above, step))
+        above = row
+    header = struct.pack(">IIBBBBB", image.width, image.height, 8, colour, 0, 0, 0)
+    return b"".join([b"\x89PNG\r\n\x1a\n", png_chunk(b"IHDR", header),
+                     png_chunk(b"tRNS", transparency) if transparency else b"",
+                     png_chunk(b"IDAT", zlib.compress(b"".join(rows))), png_chunk(b"IEND", b"")])
+
+
+@pytest.mark.parametrize("mode, transparency", [
+    ("RGB", b""), ("RGBA", b""), ("L", b""), ("LA", b""), ("RGB", b"\x00\x80\x00\x80\x00\x80"),
+])
+def test_a_png_read_in_strips_is_the_png_pillow_reads(monkeypatch, mode, transparency):
+    # Four rows a strip: the first row of a strip takes each filter type in turn.
+    monkeypatch.setattr(images, "STRIP_PIXELS", 90 * 4)
+    png = png_with_every_filter(noisy(mode, (90, 71)), transparency)
+    width, height, read = images.read_thumbnail(io.BytesIO(png), "PNG", 1000, 10**6, 10**8)
+    with Image.open(io.BytesIO(png)) as whole:
+        expected = whole.convert("RGBA") if transparency else whole.copy()
+    assert (width, height) == (90, 71)
+    assert (read.mode, read.size) == (expected.mode, expected.size)
+    assert read.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_a_png_shrunk_in_strips_is_the_png_pillow_shrinks(monkeypatch, mode):
+    monkeypatch.setattr(images, "STRIP_PIXELS", 1500 * 50)  # 48 rows a strip: 23 strips
+    out = io.BytesIO()
+    noisy(mode, (1500, 1100)).save(out, "PNG", compress_level=1)
+    _width, _height, thumbnail = images.read_thumbnail(io.BytesIO(out.getvalue()), "PNG", 480, 10**8, 10**9)
+    with Image.open(io.BytesIO(out.getvalue())) as whole:
+        whole.load()
+        reduced = whole.reduce(3)
+        whole.thumbnail((480, 480))
+        assert thumbnail.size == whole.size
+    # Shrunk by 3 and then left alone: each strip's share lands where reducing the whole would put it.
+    monkeypatch.setattr(images, "_reduction", lambda width, height, size: 3)
+    _width, _height, shrunk = images.read_thumbnail(io.BytesIO(out.getvalue()), "PNG", 5000, 10**8, 10**9)
+    assert shrunk.size == reduced.size == (500, 367)
+    assert shrunk.tobytes() == reduced.tobytes()
+
+
+@pytest.mark.parametrize("kind", ["png", "jpeg"])
+def test_uploading_the_largest_image_raises_a_workers_memory_by_at_most_150_mb(tmp_path, kind):
+    """A 7000 × 7000 image (49 million pixels, noisy, so the PNG is 66 MB), uploaded in a fresh process."""
+    path = upload_memory.make_image(kind, upload_memory.DEFAULT_SIDE, tmp_path)
+    measured = upload_memory.measure(path)
+    assert measured.refused is None and measured.stored
+    assert (measured.width, measured.height) == (7000, 7000)
+    assert measured.increase <= upload_memory.BUDGET_MB * upload_memory.MB
 
 
 def test_one_bad_file_does_not_stop_the_good_ones(agency, auth, client):
@@ -303,12 +453,39 @@ def test_files_are_served_typed_and_sandboxed(agency, auth, client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
     assert response.headers["Content-Disposition"] == "inline; filename=photo.png"
-    assert response.headers["Cache-Control"] == "private, max-age=3600"
+    assert response.headers["Cache-Control"] == "private, no-cache"
+    assert response.headers["ETag"] == f'"{item.storage_key}-{item.byte_size}"'
     assert response.data == image_bytes()
     ranged = client.get(f"/media/{item.id}/file", headers={"Range": "bytes=0-7"})
     assert ranged.status_code == 206 and ranged.data == b"\x89PNG\r\n\x1a\n"
     thumbnail = client.get(f"/media/{item.id}/thumbnail")
     assert thumbnail.status_code == 200 and thumbnail.headers["Content-Type"] == "image/webp"
+    assert thumbnail.headers["Cache-Control"] == "private, no-cache"
+    assert thumbnail.headers["X-Content-Type-Options"] == "nosniff"
+    assert thumbnail.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    thumbnail_size = len(media_storage().read(item.thumbnail_key))
+    assert thumbnail.headers["ETag"] == f'"{item.thumbnail_key}-{thumbnail_size}"'
+
+
+@pytest.mark.parametrize("view", ["file", "thumbnail"])
+def test_a_browser_revalidates_its_copy_and_loses_it_with_access(agency, auth, client, view):
+    auth.login(agency["manager"])
+    upload(client, agency["maya"], ("photo.png", image_bytes()))
+    item = items_of(agency["maya"])[0]
+    auth.login(agency["creator"])
+    url = f"/media/{item.id}/{view}"
+    first = client.get(url)
+    assert first.status_code == 200 and first.headers["Cache-Control"] == "private, no-cache"
+    revalidate = {"If-None-Match": first.headers["ETag"]}
+    unchanged = client.get(url, headers=revalidate)
+    assert unchanged.status_code == 304 and unchanged.data == b""
+    assert unchanged.headers["ETag"] == first.headers["ETag"]
+    assert unchanged.headers["Cache-Control"] == "private, no-cache"
+    # Removed from Maya's Users tab: the same revalidation no longer confirms the copy.
+    db.session.delete(db.session.get(GroupUser, (agency["maya"].id, agency["creator"].id)))
+    db.session.commit()
+    removed = client.get(url, headers=revalidate)
+    assert removed.status_code == 404 and removed.headers.get("ETag") is None
 
 
 def test_another_groups_files_are_not_found(agency, auth, client):

@@ -52,9 +52,11 @@ def from_environment(instance_path: Path) -> dict:
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT") or 10),
         # Seconds a sender may hold a message; a message held longer was left by a stopped sender.
         "MAIL_SENDING_TIMEOUT": int(os.environ.get("MAIL_SENDING_TIMEOUT") or 600),
-        # Media library uploads: the largest file, and the most pixels an image may have.
+        # Media library uploads: the largest file, the most pixels an image may have, and the most
+        # memory reading one image may take (what bounds images that can only be decoded whole).
         "MEDIA_MAX_BYTES": int(float(os.environ.get("MEDIA_MAX_MB") or 100) * 1024 * 1024),
         "MEDIA_MAX_IMAGE_PIXELS": int(float(os.environ.get("MEDIA_MAX_MEGAPIXELS") or 50) * 1_000_000),
+        "MEDIA_MAX_DECODE_BYTES": int(float(os.environ.get("MEDIA_MAX_DECODE_MB") or 120) * 1024 * 1024),
         # Where uploaded files are kept; None: instance/media.
         "MEDIA_ROOT": os.environ.get("MEDIA_ROOT") or None,
         "INVITATION_TTL_DAYS": int(os.environ.get("INVITATION_TTL_DAYS") or 7),

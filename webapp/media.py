@@ -6,17 +6,18 @@ one statement; posts that use them keep their attachments, wherever the posts ar
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO, Iterable
 
 from flask import current_app
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 from sqlalchemy import Select, and_, delete, func, literal, select, tuple_, update
 from sqlalchemy.orm import contains_eager
 from werkzeug.datastructures import FileStorage
 
-from . import audit
+from . import audit, images
 from .extensions import db
 from .models import AccessGroup, MediaItem, Post, PostMedia, SocialProfile, User, UTCDateTime
 from .storage import Storage
@@ -95,11 +96,13 @@ def display_name(filename: str | None) -> str:
 class UploadLimits:
     max_bytes: int
     max_pixels: int
+    max_decode_bytes: int  # memory reading one image may take
 
     @classmethod
     def from_config(cls) -> "UploadLimits":
         return cls(max_bytes=current_app.config["MEDIA_MAX_BYTES"],
-                   max_pixels=current_app.config["MEDIA_MAX_IMAGE_PIXELS"])
+                   max_pixels=current_app.config["MEDIA_MAX_IMAGE_PIXELS"],
+                   max_decode_bytes=current_app.config["MEDIA_MAX_DECODE_BYTES"])
 
 
 @dataclass(frozen=True)
@@ -131,36 +134,40 @@ def inspect_upload(stream: BinaryIO, name: str, limits: UploadLimits) -> Inspect
     kind, suffix = ACCEPTED[content_type]
     if kind != "image":
         return Inspected(content_type, kind, suffix, byte_size)
-    width, height, thumbnail = _inspect_image(stream, name, content_type, limits.max_pixels)
+    width, height, thumbnail = _inspect_image(stream, name, content_type, limits)
     stream.seek(0)
     return Inspected(content_type, kind, suffix, byte_size, width, height, thumbnail)
 
 
-def _inspect_image(stream: BinaryIO, name: str, content_type: str, max_pixels: int) -> tuple[int, int, bytes]:
+def _inspect_image(stream: BinaryIO, name: str, content_type: str, limits: UploadLimits) -> tuple[int, int, bytes]:
     """Decode the image (so a broken one is refused) into a re-encoded thumbnail without metadata."""
     try:
-        with Image.open(stream, formats=[PILLOW_FORMATS[content_type]]) as image:
-            width, height = image.size
-            if width * height > max_pixels:
-                raise MediaError(
-                    f"“{name}” is {width} × {height} pixels; images may have up to "
-                    f"{max_pixels / 1_000_000:g} million pixels."
-                )
-            image.draft("RGB", (THUMBNAIL_SIZE * 2, THUMBNAIL_SIZE * 2))  # JPEG decodes at a smaller scale
-            upright = ImageOps.exif_transpose(image)
-            if upright.size != image.size and upright.size == (height, width):
-                width, height = height, width
-            upright.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
-            has_alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
-            upright = upright.convert("RGBA" if has_alpha else "RGB")
-            # A new image saved without exif or info: location and camera data stay behind.
-            out = io.BytesIO()
-            Image.frombytes(upright.mode, upright.size, upright.tobytes()).save(out, "WEBP", quality=82)
-    except MediaError:
-        raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
+        width, height, upright = images.read_thumbnail(stream, PILLOW_FORMATS[content_type], THUMBNAIL_SIZE,
+                                                       limits.max_pixels, limits.max_decode_bytes)
+        has_alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
+        upright = upright.convert("RGBA" if has_alpha else "RGB")
+        # A new image saved without exif or info: location and camera data stay behind.
+        out = io.BytesIO()
+        Image.frombytes(upright.mode, upright.size, upright.tobytes()).save(out, "WEBP", quality=82)
+    except images.TooLarge as too_large:
+        raise MediaError(_too_many_pixels(name, too_large, limits.max_pixels)) from None
+    except Image.DecompressionBombError:
+        raise MediaError(f"“{name}” has too many pixels; images may have up to "
+                         f"{limits.max_pixels / 1_000_000:g} million pixels.") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise MediaError(f"“{name}” could not be read as an image; it may be damaged.") from None
     return width, height, out.getvalue()
+
+
+def _too_many_pixels(name: str, too_large: images.TooLarge, max_pixels: int) -> str:
+    """Why an image is refused for its pixels: over the limit, or over what its kind may have."""
+    found = f"“{name}” is {too_large.width} × {too_large.height} pixels"
+    if too_large.kind is None:
+        return f"{found}; images may have up to {max_pixels / 1_000_000:g} million pixels."
+    # Rounded down: the figure never promises more than fits.
+    fits = math.floor(too_large.limit / 100_000) / 10
+    return (f"{found}; {too_large.kind} may have up to {fits:g} million pixels "
+            f"(a standard JPEG, up to {max_pixels / 1_000_000:g} million).")
 
 
 def add_media_item(

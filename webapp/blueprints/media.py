@@ -219,7 +219,12 @@ def _servable(item_id: int) -> MediaItem:
 
 
 def _send(item: MediaItem, key: str, content_type: str, download_name: str) -> Response:
-    """A stored file, typed by what the upload check found, that the browser may not sniff or run."""
+    """A stored file, typed by what the upload check found, that the browser may not sniff or run.
+
+    The browser may keep it but must ask again before each use (no-cache), and the caller has asked
+    the policy before this runs: someone still allowed gets a bodiless 304 for the copy they hold,
+    someone who lost access a 404 on their very next look, never a copy answered from a cache.
+    """
     storage = media_storage()
     try:
         stream, size = storage.open(key), storage.size(key)
@@ -228,9 +233,10 @@ def _send(item: MediaItem, key: str, content_type: str, download_name: str) -> R
     response = send_file(stream, mimetype=content_type, download_name=download_name, conditional=False,
                          etag=False, max_age=0)
     response.content_length = size
-    response.set_etag(key)
+    # A key names one file, written once: with its size, it identifies the bytes.
+    response.set_etag(f"{key}-{size}")
     response.last_modified = item.created_at
-    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["Cache-Control"] = "private, no-cache"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
