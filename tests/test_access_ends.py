@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from webapp import accounts, approvals, policy, posts, review
+from webapp import accounts, approvals, policy, posts
 from webapp.extensions import db
 from webapp.models import (
     AuditEvent, GroupUser, Mail, Membership, Post, PostStatus, ProfileAccessRemoval, ProfileApprover, Role, utcnow,

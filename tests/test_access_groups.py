@@ -553,3 +553,20 @@ def test_users_tab_queries_do_not_grow_with_entrants_and_user_groups(client, aut
     large = measure()
     assert small == large, f"queries grew with the Users tab: {small} -> {large}"
     assert large <= 9, large
+
+
+def test_an_admin_grants_nowhere_a_user_group_that_reaches_groups_beyond_them(client, auth, agency):
+    """A user group also granted on a group the admin cannot enter is not the admin's to grant or revoke."""
+    hidden, maya = factories.make_group(agency["account"], "Leo Park"), agency["maya"]
+    wide = factories.make_user_group(agency["account"], "Wide Desk", members=[agency["manager"]], grants=[hidden])
+    wider = factories.make_user_group(agency["account"], "Wider Desk", grants=[hidden, maya])
+    db.session.commit()
+    auth.login(agency["admin"])  # enters Maya Lopez only
+    granted = client.post(f"/settings/access-groups/{maya.id}/user-groups", data={"user_group_id": wide.id},
+                          headers=HTMX)
+    assert granted.status_code == 422
+    assert "lets its members into access groups you cannot enter" in granted.get_data(as_text=True)
+    revoked = client.post(f"/settings/access-groups/{maya.id}/user-groups/{wider.id}/remove", headers=HTMX)
+    assert revoked.status_code == 422
+    assert db.session.get(UserGroupGrant, (wide.id, maya.id)) is None
+    assert db.session.get(UserGroupGrant, (wider.id, maya.id)) is not None

@@ -607,3 +607,23 @@ def test_the_member_page_lists_their_user_groups_with_what_each_gives(client, au
     # Someone in no user group says so.
     text = client.get(member_url(agency["manager"])).get_data(as_text=True)
     assert "is in no user group." in text
+
+
+def test_an_admin_changes_nothing_of_a_member_who_enters_groups_beyond_them(client, auth, agency):
+    """DESIGN.md: an admin gives nobody rights in a group the admin cannot enter. A manager who also
+    enters Leo's group (which Alex cannot) keeps their role, rights and end date as they are."""
+    manager = agency["manager"]
+    factories.add_to_group(manager, agency["leo"])
+    db.session.commit()
+    before = snapshot()
+    auth.login(agency["admin"])
+    page = client.get(member_url(manager)).get_data(as_text=True)
+    assert "can enter access groups you cannot enter, so only the owner can change" in page
+    for action, data in (("role", {"role": "client"}), ("rights", {"rights": ["inbox.manage"]}),
+                         ("expiry", {"expires_on": "2031-01-01"})):
+        response = client.post(member_url(manager, action), data=data)
+        assert response.status_code == 403, action
+        assert "only the owner can change" in response.get_data(as_text=True), action
+    assert snapshot() == before
+    auth.login(agency["owner"])
+    assert client.post(member_url(manager, "rights"), data={"rights": ["inbox.manage"]}).status_code == 303

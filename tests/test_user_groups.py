@@ -401,28 +401,52 @@ def test_grants_outside_the_account_are_refused_and_change_nothing(client, auth,
     assert [group.name for group in rules.granted_groups(user_group)] == ["Northstar HQ"]
 
 
-def test_an_admin_only_grants_groups_they_enter_and_keeps_the_others(client, auth, agency):
-    user_group = factories.make_user_group(agency["account"], "Staff", grants=[agency["leo"]])
+def test_an_admin_sees_a_user_group_that_reaches_beyond_them_but_changes_nothing_of_it(client, auth, agency):
+    """Finding: an admin added anyone (or a second account of their own) to a user group granted on a
+    group they cannot enter, and rewrote its rights, and so opened that group. Now every change is 403."""
+    user_group = factories.make_user_group(agency["account"], "Back door", rights=["media.view"],
+                                           members=[agency["manager"]], grants=[agency["leo"]])
     db.session.commit()
     auth.login(agency["admin"])  # enters HQ and Maya Lopez, not Leo Park
     page = client.get(f"{BASE}/{user_group.id}").get_data(as_text=True)
     assert "Leo Park" not in page and "1 group you cannot enter" in page
-    assert "to: 1 access group you cannot enter," in page  # the delete dialog names none of them
-    assert client.post(f"{BASE}/{user_group.id}/access-groups", headers=HTMX,
-                       data={"access_groups": [agency["leo"].id]}).status_code == 422
-    assert client.post(f"{BASE}/{user_group.id}/access-groups",
-                       data={"access_groups": [agency["maya"].id]}).status_code == 303
-    assert {group.name for group in rules.granted_groups(user_group)} == {"Leo Park", "Maya Lopez"}
+    assert "you can see it but not change it" in page and "Edit User Rights" not in page
+    before = (sorted(rules.rights_of(user_group)), [m.user.id for m in rules.members(agency["account"], user_group)],
+              [group.id for group in rules.granted_groups(user_group)])
+    attempts = {
+        "add someone": (f"{BASE}/{user_group.id}/members", {"user_id": agency["client"].id}),
+        "add oneself": (f"{BASE}/{user_group.id}/members", {"user_id": agency["admin"].id}),
+        "rewrite rights": (f"{BASE}/{user_group.id}/rights", {"rights": ["media.view", "posts.create"]}),
+        "grant more": (f"{BASE}/{user_group.id}/access-groups", {"access_groups": [agency["maya"].id]}),
+        "rename": (f"{BASE}/{user_group.id}/edit", {"name": "Front door", "icon": "users"}),
+        "remove a member": (f"{BASE}/{user_group.id}/members/{agency['manager'].id}/remove", {}),
+        "empty it": (f"{BASE}/{user_group.id}/members/clear", {}),
+        "delete it": (f"{BASE}/{user_group.id}/delete", {}),
+    }
+    for what, (url, data) in attempts.items():
+        response = client.post(url, data=data)
+        assert response.status_code == 403, what
+        assert "lets its members into access groups you cannot enter" in response.get_data(as_text=True), what
+    for page_url in (f"{BASE}/{user_group.id}/edit", f"{BASE}/{user_group.id}/rights"):
+        assert client.get(page_url).status_code == 403
+    db.session.expire_all()
+    assert (sorted(rules.rights_of(user_group)), [m.user.id for m in rules.members(agency["account"], user_group)],
+            [group.id for group in rules.granted_groups(user_group)]) == before
+    assert not load_permissions(agency["client"].id).may_enter(agency["leo"].id)
+    assert not load_permissions(agency["admin"].id).may_enter(agency["leo"].id)
+
+    auth.login(agency["owner"])  # the owner enters every group, and so may change it
+    assert client.post(f"{BASE}/{user_group.id}/members", data={"user_id": agency["client"].id}).status_code == 303
 
 
-def test_an_admin_cannot_let_themselves_into_groups_they_cannot_enter(client, auth, agency):
-    user_group = factories.make_user_group(agency["account"], "Back door", grants=[agency["leo"]])
+def test_an_admin_changes_a_user_group_granted_only_where_they_enter(client, auth, agency):
+    user_group = factories.make_user_group(agency["account"], "Staff", grants=[agency["maya"]])
     db.session.commit()
     auth.login(agency["admin"])
-    response = client.post(f"{BASE}/{user_group.id}/members", headers=HTMX, data={"user_id": agency["admin"].id})
-    assert response.status_code == 422
-    assert "you cannot add yourself" in response.get_data(as_text=True)
-    assert not load_permissions(agency["admin"].id).may_enter(agency["leo"].id)
+    assert "you can see it but not change it" not in client.get(f"{BASE}/{user_group.id}").get_data(as_text=True)
+    assert client.post(f"{BASE}/{user_group.id}/members", data={"user_id": agency["client"].id}).status_code == 303
+    assert client.post(f"{BASE}/{user_group.id}/access-groups",
+                       data={"access_groups": [agency["maya"].id]}).status_code == 303
 
 
 # --- deleting ------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import Forbidden
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -128,7 +129,9 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(403)
     def _forbidden(error):
-        return _error_page(403, "Not allowed", "You can see this, but you are not allowed to do that here.")
+        # A view may say why (abort(403, description=...)); otherwise the general words.
+        said = error.description if error.description != Forbidden.description else None
+        return _error_page(403, "Not allowed", said or "You can see this, but you are not allowed to do that here.")
 
     @app.errorhandler(CSRFError)
     def _csrf_failed(error):

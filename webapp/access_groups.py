@@ -330,11 +330,19 @@ def account_user_group(group: AccessGroup, user_group_id: int) -> UserGroup | No
     )
 
 
+def _user_group_within_reach(user_group: UserGroup, actor: User) -> None:
+    """Refuse to change the grants of a user group that lets its members into groups the actor cannot enter."""
+    if not policy.reaches_user_group(policy.permissions_for(actor), user_group):
+        raise AccessGroupError(f"“{user_group.name}” lets its members into access groups you cannot enter, "
+                               "so only someone who can enter all of them can change where it is granted.")
+
+
 def grant_user_group(group: AccessGroup, user_group_id: int, actor: User) -> UserGroup:
     """Let every member of a user group of the same account enter `group`, with the group's rights."""
     user_group = account_user_group(group, user_group_id)
     if user_group is None:
         raise AccessGroupError("Choose a user group of this account.")
+    _user_group_within_reach(user_group, actor)
     if db.session.get(UserGroupGrant, (user_group.id, group.id)) is not None:
         raise AccessGroupError(f"The user group “{user_group.name}” can already enter “{group.name}”.")
     db.session.add(UserGroupGrant(user_group_id=user_group.id, access_group_id=group.id))
@@ -345,6 +353,7 @@ def grant_user_group(group: AccessGroup, user_group_id: int, actor: User) -> Use
 
 def revoke_user_group(group: AccessGroup, user_group: UserGroup, actor: User) -> None:
     """Stop a user group letting its members in; each loses entry unless another path remains."""
+    _user_group_within_reach(user_group, actor)
     grant = db.session.get(UserGroupGrant, (user_group.id, group.id))
     if grant is None:
         raise AccessGroupError(f"The user group “{user_group.name}” is not granted on “{group.name}”.")

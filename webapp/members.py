@@ -39,6 +39,11 @@ class MemberError(ValueError):
     """A change to a member that is refused; nothing was changed. The message says why."""
 
 
+class BeyondReach(MemberError):
+    """The member enters access groups the editor may not enter, so their role, rights and end date
+    are not the editor's to change (DESIGN.md: an admin gives nobody rights in a group they cannot enter)."""
+
+
 # --- reading -------------------------------------------------------------------------------------
 
 
@@ -70,8 +75,21 @@ def is_live(membership: Membership, now: datetime | None = None) -> bool:
 # --- who may change whom -------------------------------------------------------------------------
 
 
-def refusal(editor: User, editor_role: str | None, membership: Membership) -> str | None:
-    """Why `editor` may not change this member's role, rights or end date; None when they may."""
+def _beyond_reach(editor: User, membership: Membership) -> str | None:
+    """Why the member is out of the editor's reach (they enter groups the editor cannot), or None."""
+    theirs = [group_id for group_id, account_id in policy.permissions_for(membership.user).groups.items()
+              if account_id == membership.account_id]
+    if policy.reaches(policy.permissions_for(editor), membership.account_id, theirs):
+        return None
+    return (f"{membership.user.name} can enter access groups you cannot enter, so only the owner "
+            "can change their role, rights or end date.")
+
+
+def refusal(editor: User, editor_role: str | None, membership: Membership, reach: bool = True) -> str | None:
+    """Why `editor` may not change this member's role, rights or end date; None when they may.
+
+    Without `reach`, a member who enters groups the editor cannot is not refused for that (approver
+    duty is only ever changed within the editor's groups)."""
     if membership.user_id == editor.id:
         return "Nobody can change their own role, rights or end date."
     if editor_role not in policy.ADMIN_ROLES:
@@ -80,13 +98,13 @@ def refusal(editor: User, editor_role: str | None, membership: Membership) -> st
         return "The owner's role and access change only when the owner transfers ownership."
     if membership.role == Role.ADMIN.value and editor_role != Role.OWNER.value:
         return "Only the owner can change an admin."
-    return None
+    return _beyond_reach(editor, membership) if reach else None
 
 
-def _check_editable(editor: User, editor_role: str | None, membership: Membership) -> None:
-    reason = refusal(editor, editor_role, membership)
+def _check_editable(editor: User, editor_role: str | None, membership: Membership, reach: bool = True) -> None:
+    reason = refusal(editor, editor_role, membership, reach)
     if reason:
-        raise MemberError(reason)
+        raise BeyondReach(reason) if reason == _beyond_reach(editor, membership) else MemberError(reason)
 
 
 def assignable_rights(role: str) -> frozenset[str]:
@@ -223,7 +241,7 @@ def set_approver(account: Account, membership: Membership, profile_ids: list[int
 
     With `within` (the groups the editor may enter), profiles of other groups are neither offered
     nor changed."""
-    _check_editable(actor, actor_role, membership)
+    _check_editable(actor, actor_role, membership, reach=False)
     member = membership.user
     if membership.role != Role.CLIENT.value:
         raise MemberError("Only clients approve posts.")

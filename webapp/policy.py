@@ -584,6 +584,23 @@ def current_permissions() -> Permissions:
     return permissions_for(current_user)
 
 
+def reaches(perms: Permissions, account_id: int, access_group_ids: Any) -> bool:
+    """May this person give entry or rights that reach these groups? Only if they may enter each one.
+
+    DESIGN.md: an admin can give nobody entry to, or rights in, a group the admin cannot enter.
+    The owner enters every group of the account."""
+    if perms.is_owner(account_id):
+        return True
+    return all(perms.may_enter(group_id) for group_id in access_group_ids)
+
+
+def reaches_user_group(perms: Permissions, user_group: UserGroup) -> bool:
+    """May this person change the user group? Only if they may enter every group it is granted on."""
+    granted = db.session.scalars(
+        select(UserGroupGrant.access_group_id).where(UserGroupGrant.user_group_id == user_group.id))
+    return reaches(perms, user_group.account_id, granted)
+
+
 def groups_with(right: str) -> list[int]:
     """Ids of the access groups where the current user holds `right`; counts as asking the policy."""
     if right not in RIGHTS:

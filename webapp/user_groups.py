@@ -56,6 +56,14 @@ class UserGroupError(ValueError):
         self.field = field
 
 
+class BeyondReach(UserGroupError):
+    """The user group lets its members into access groups the actor may not enter: they may not change it."""
+
+    def __init__(self, user_group: UserGroup) -> None:
+        super().__init__(f"“{user_group.name}” lets its members into access groups you cannot enter, "
+                         "so only someone who can enter all of them can change it.")
+
+
 # --- reading -------------------------------------------------------------------------------------
 
 
@@ -232,6 +240,17 @@ class DeletionImpact:
     access_groups: list[str]
 
 
+def beyond_reach(user_group: UserGroup, actor: User) -> bool:
+    """The group is granted on an access group the actor may not enter, so its members, rights,
+    grants and end dates are not the actor's to change (the owner enters every group)."""
+    return not policy.reaches_user_group(policy.permissions_for(actor), user_group)
+
+
+def _within_reach(user_group: UserGroup, actor: User) -> None:
+    if beyond_reach(user_group, actor):
+        raise BeyondReach(user_group)
+
+
 # --- changing ------------------------------------------------------------------------------------
 
 
@@ -268,6 +287,7 @@ def create_user_group(account: Account, name: str, actor: User) -> UserGroup:
 
 def update_user_group(user_group: UserGroup, name: str, description: str, icon: str, actor: User) -> bool:
     """Change the title, description and icon; returns whether anything changed."""
+    _within_reach(user_group, actor)
     name = _checked_name(user_group.account_id, name, except_id=user_group.id)
     description = (description or "").strip()
     if len(description) > DESCRIPTION_MAX:
@@ -308,6 +328,7 @@ def _check_seats(account: Account, used_before: int | None) -> None:
 
 def set_rights(account: Account, user_group: UserGroup, rights: Iterable[str], actor: User) -> bool:
     """Replace the group's rights; returns whether they changed. Refused past the plan's seats."""
+    _within_reach(user_group, actor)
     chosen = set(rights)
     unknown = chosen - set(policy.RIGHTS)
     if unknown:
@@ -332,20 +353,13 @@ def set_rights(account: Account, user_group: UserGroup, rights: Iterable[str], a
     return True
 
 
-def _entry_beyond_actor(account: Account, user_group: UserGroup, actor: User) -> bool:
-    """The group is granted on an access group the actor may not enter (the owner enters all)."""
-    perms = policy.permissions_for(actor)
-    if perms.is_owner(account.id):
-        return False
-    return any(not perms.may_enter(group.id) for group in granted_groups(user_group))
-
-
 def add_member(account: Account, user_group: UserGroup, user_id: int, expires_on: date | None,
                actor: User, today: date | None = None) -> User:
     """Put an active member of the account in the group, until the end of `expires_on` if given.
 
     A member whose membership ended is given a new one. Refused past the plan's seats.
     """
+    _within_reach(user_group, actor)
     now = utcnow()
     today = today or local_day(account, now)
     if expires_on is not None and expires_on < today:
@@ -358,9 +372,6 @@ def add_member(account: Account, user_group: UserGroup, user_id: int, expires_on
     if found is None:
         raise UserGroupError("Only active members of the team can be added.", field="user_id")
     user, role = found
-    if user.id == actor.id and _entry_beyond_actor(account, user_group, actor):
-        raise UserGroupError("This group lets its members into access groups you cannot enter, "
-                             "so you cannot add yourself to it.", field="user_id")
     expires_at = end_of_day(account, expires_on) if expires_on else None
     existing = db.session.get(UserGroupMember, (user_group.id, user.id))
     if existing is not None and not policy.has_ended(existing.expires_at, now):
@@ -384,6 +395,7 @@ def add_member(account: Account, user_group: UserGroup, user_id: int, expires_on
 
 def remove_member(user_group: UserGroup, user_id: int, actor: User) -> User:
     """Take one member out of the group: its rights and entries end on their next request."""
+    _within_reach(user_group, actor)
     entry = db.session.get(UserGroupMember, (user_group.id, user_id))
     if entry is None:
         raise UserGroupError("That person is not in this user group.", field="user_id")
@@ -401,6 +413,7 @@ def remove_member(user_group: UserGroup, user_id: int, actor: User) -> User:
 
 def clear_members(user_group: UserGroup, actor: User) -> int:
     """Take everyone out of the group; returns how many memberships ended."""
+    _within_reach(user_group, actor)
     user_ids = sorted(db.session.scalars(
         select(UserGroupMember.user_id).where(UserGroupMember.user_group_id == user_group.id)
     ))
@@ -422,6 +435,7 @@ def set_grants(user_group: UserGroup, access_group_ids: Iterable[int], offered_i
     Grants on groups the actor was not offered (ones they may not enter) are kept as they are.
     Returns whether the grants changed.
     """
+    _within_reach(user_group, actor)
     chosen, offered = set(access_group_ids), set(offered_ids)
     if not chosen <= offered:
         raise UserGroupError("Choose access groups from the list shown.", field="access_groups")
@@ -449,6 +463,7 @@ def set_grants(user_group: UserGroup, access_group_ids: Iterable[int], offered_i
 
 def delete_user_group(user_group: UserGroup, actor: User) -> None:
     """Delete the group: its members lose its rights and the entries it gave, at their next request."""
+    _within_reach(user_group, actor)
     before = {
         "name": user_group.name,
         "rights": sorted(rights_of(user_group)),

@@ -86,6 +86,7 @@ def _member_context(account: Account, membership: Membership, problems: dict[str
         "why_user": member,
         "role_labels": invitations.ROLE_LABELS,
         "refusal": refusal,
+        "approver_refusal": rules.refusal(editor, editor_role, membership, reach=False),
         "role_choices": [] if refusal else invitations.roles_to_offer(editor_role),
         "may_transfer": (policy.can(editor, "owner.transfer", account) and member.id != editor.id
                          and rules.is_live(membership)),
@@ -134,10 +135,11 @@ def _done(account: Account, user_id: int, message: str | None):
 
 
 def _refused(account: Account, user_id: int, section: str, problem: Exception, **context):
-    """A refused change: nothing is kept, and the section says why (422)."""
+    """A refused change: nothing is kept, and the section says why (422; 403 for a member out of reach)."""
     db.session.rollback()
     policy.forget_permissions()
-    return _member_page(account, _membership(account, user_id), status=422,
+    status = 403 if isinstance(problem, rules.BeyondReach) else 422
+    return _member_page(account, _membership(account, user_id), status=status,
                         problems={section: str(problem)}, **context)
 
 

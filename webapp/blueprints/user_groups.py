@@ -74,6 +74,14 @@ def _user_group(account: Account, user_group_id: int) -> UserGroup:
     return user_group
 
 
+def _changeable(account: Account, user_group_id: int) -> UserGroup:
+    """A user group this editor may change: one granted only on access groups they may enter (else 403)."""
+    user_group = _user_group(account, user_group_id)
+    if rules.beyond_reach(user_group, _actor()):
+        abort(403, description=str(rules.BeyondReach(user_group)))
+    return user_group
+
+
 def _offered_groups(account: Account) -> list[AccessGroup]:
     """The account's access groups this user may enter, the only ones they may grant on."""
     return list(db.session.scalars(
@@ -157,6 +165,7 @@ def _show_context(account: Account, user_group: UserGroup, grants_form: GrantsFo
                                        access_groups=[g.name for g in granted if g.id in offered_ids]),
         "role_labels": ROLE_LABELS,
         "zone": account_zone(account),
+        "read_only": rules.beyond_reach(user_group, _actor()),
     }
 
 
@@ -172,7 +181,7 @@ def show(user_group_id: int):
 def save_grants(user_group_id: int):
     """Grant the user group on exactly the ticked access groups: its members may enter them."""
     account = account_for("members.manage")
-    user_group = _user_group(account, user_group_id)
+    user_group = _changeable(account, user_group_id)
     form = GrantsForm()
     offered_ids = [group.id for group in _offered_groups(account)]
     if form.validate_on_submit():
@@ -198,7 +207,7 @@ def save_grants(user_group_id: int):
 def delete(user_group_id: int):
     """Delete a user group: its members lose its rights and the entries it gave."""
     account = account_for("members.manage")
-    user_group = _user_group(account, user_group_id)
+    user_group = _changeable(account, user_group_id)
     name = user_group.name
     rules.delete_user_group(user_group, _actor())
     _changed()
@@ -229,7 +238,7 @@ def _edit_context(account: Account, user_group: UserGroup, form: DetailsForm | N
 def edit(user_group_id: int):
     """Edit Group: the title, description and icon, and who is in the group."""
     account = account_for("members.manage")
-    user_group = _user_group(account, user_group_id)
+    user_group = _changeable(account, user_group_id)
     return render("user_groups/edit.html", block="main", **_edit_context(account, user_group))
 
 
@@ -237,7 +246,7 @@ def edit(user_group_id: int):
 def update(user_group_id: int):
     """Save the title, description and icon."""
     account = account_for("members.manage")
-    user_group = _user_group(account, user_group_id)
+    user_group = _changeable(account, user_group_id)
     form = DetailsForm()
     if form.validate_on_submit():
         try:
@@ -266,7 +275,7 @@ def _members_answer(account: Account, user_group: UserGroup, status: int = 200, 
 def candidates(user_group_id: int):
     """Active members who may be added, filtered as the user types."""
     account = account_for("members.manage")
-    user_group = _user_group(account, user_group_id)
+    user_group = _changeable(account, user_group_id)
     form = CandidateFilterForm(request.args)
     text = (form.q.data or "") if form.validate() else ""
     return render("user_groups/edit.html", block="candidates", refresh_shell=False,
@@ -278,7 +287,7 @@ def candidates(user_group_id: int):
 def add_member(user_group_id: int):
     """Add a member, until the end of a day if one is given."""
     account = account_for("members.manage")
-    user_group = _user_group(account, user_group_id)
+    user_group = _changeable(account, user_group_id)
     form = AddMemberForm()
     problem = None
     if not form.validate_on_submit():
@@ -306,7 +315,7 @@ def add_member(user_group_id: int):
 def remove_member(user_group_id: int, user_id: int):
     """Take one member out; they lose what the group gave them on their next request."""
     account = account_for("members.manage")
-    user_group = _user_group(account, user_group_id)
+    user_group = _changeable(account, user_group_id)
     try:
         user = rules.remove_member(user_group, user_id, _actor())
     except rules.UserGroupError as problem:
@@ -322,7 +331,7 @@ def remove_member(user_group_id: int, user_id: int):
 def clear_members(user_group_id: int):
     """Take everyone out of the group at once."""
     account = account_for("members.manage")
-    user_group = _user_group(account, user_group_id)
+    user_group = _changeable(account, user_group_id)
     removed = rules.clear_members(user_group, _actor())
     _changed()
     if removed:
@@ -350,7 +359,7 @@ def _rights_context(account: Account, user_group: UserGroup, form: RightsForm | 
 def rights(user_group_id: int):
     """Edit User Rights: the rights every member of the group inherits."""
     account = account_for("members.manage")
-    user_group = _user_group(account, user_group_id)
+    user_group = _changeable(account, user_group_id)
     return render("user_groups/rights.html", block="main", **_rights_context(account, user_group))
 
 
@@ -358,7 +367,7 @@ def rights(user_group_id: int):
 def save_rights(user_group_id: int):
     """Replace the group's rights with the ticked ones, within the plan's team seats."""
     account = account_for("members.manage")
-    user_group = _user_group(account, user_group_id)
+    user_group = _changeable(account, user_group_id)
     form = RightsForm()
     if form.validate_on_submit():
         try:
