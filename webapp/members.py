@@ -102,9 +102,12 @@ def refusal(editor: User, editor_role: str | None, membership: Membership, reach
 
 
 def _check_editable(editor: User, editor_role: str | None, membership: Membership, reach: bool = True) -> None:
-    reason = refusal(editor, editor_role, membership, reach)
+    reason = refusal(editor, editor_role, membership, reach=False)
     if reason:
-        raise BeyondReach(reason) if reason == _beyond_reach(editor, membership) else MemberError(reason)
+        raise MemberError(reason)
+    beyond = _beyond_reach(editor, membership) if reach else None
+    if beyond:
+        raise BeyondReach(beyond)
 
 
 def assignable_rights(role: str) -> frozenset[str]:
