@@ -168,7 +168,7 @@ PAGES = {
     "settings": ("/settings/account", {}, 4, ("owner", "manager")),
     "settings fragment": ("/settings/account", HTMX, 4, ("owner", "manager")),
     "access groups": ("/settings/access-groups", {}, 9, ("owner", "admin")),
-    "access group profiles tab": ("/settings/access-groups/{group}", {}, 9, ("owner", "admin")),
+    "access group profiles tab": ("/settings/access-groups/{group}", {}, 10, ("owner", "admin")),
     "access group users tab": ("/settings/access-groups/{group}?tab=users", HTMX, 9, ("owner", "admin")),
     "add user candidates": ("/settings/access-groups/{group}/users/candidates?q=user", HTMX, 9, ("owner", "admin")),
     "organize board": ("/settings/organize", {}, 8, ("owner", "admin")),

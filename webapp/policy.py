@@ -21,7 +21,6 @@ from typing import Any, Callable, TypeVar
 from flask import abort, current_app, g, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import Integer, Select, String, and_, bindparam, cast, literal, null, or_, select, union_all
-from sqlalchemy.orm import aliased
 
 from .extensions import db, login_manager
 from .models import (
@@ -177,24 +176,45 @@ def has_ended(expires_at: datetime | None, now: datetime) -> bool:
     return expires_at is not None and expires_at <= now
 
 
+def _columns(table: Any) -> Any:
+    """The columns of a model class, or of a table alias (`alias.c`)."""
+    return getattr(table, "c", table)
+
+
+# The table aliases the definitions below read through, made once: building an alias's columns
+# costs more than the rest of a definition. Each definition's subqueries name only their own
+# aliases as uncorrelated, so the same alias may stand in sibling subqueries of one statement.
+_PERSON = User.__table__.alias("live_person")
+_GROUP, _TAB, _MEMBER = (AccessGroup.__table__.alias("entry_group"), GroupUser.__table__.alias("entry_tab"),
+                         Membership.__table__.alias("entry_member"))
+_GRANT, _TEAM, _TEAM_MEMBER = (UserGroupGrant.__table__.alias("entry_grant"), UserGroup.__table__.alias("entry_team"),
+                               UserGroupMember.__table__.alias("entry_team_member"))
+_SEEN_PROFILE, _REMOVAL = (SocialProfile.__table__.alias("seen_profile"),
+                           ProfileAccessRemoval.__table__.alias("seen_removal"))
+_DUTY_PROFILE, _DUTY_GROUP, _DUTY_CLIENT = (SocialProfile.__table__.alias("duty_profile"),
+                                            AccessGroup.__table__.alias("duty_group"),
+                                            Membership.__table__.alias("duty_client"))
+
+
 def membership_live(now: Any, membership: Any = Membership) -> Any:
     """SQL: a membership that gives access: not deactivated, not ended, its person may sign in."""
-    person = aliased(User)
+    member, person = _columns(membership), _PERSON
     return and_(
-        membership.deactivated_at.is_(None),
-        not_ended(membership.expires_at, now),
-        select(person.id).where(person.id == membership.user_id, person.active.is_(True)).exists(),
+        member.deactivated_at.is_(None),
+        not_ended(member.expires_at, now),
+        select(person.c.id).where(person.c.id == member.user_id, person.c.active.is_(True))
+        .correlate_except(person).exists(),
     )
 
 
 def users_tab_entry_live(now: Any, entry: Any = GroupUser) -> Any:
     """SQL: a Users-tab entry that has not ended."""
-    return not_ended(entry.expires_at, now)
+    return not_ended(_columns(entry).expires_at, now)
 
 
 def user_group_membership_live(now: Any, member: Any = UserGroupMember) -> Any:
     """SQL: a user-group membership that has not ended."""
-    return not_ended(member.expires_at, now)
+    return not_ended(_columns(member).expires_at, now)
 
 
 def membership_gives_access(membership: Membership, now: datetime) -> bool:
@@ -213,46 +233,46 @@ def _entry_branches(now: Any) -> list[tuple[Select, Any, Any]]:
     """Each live way into an access group, as (select, its user column, its group column).
 
     Every select yields (user_id, account_id, access_group_id, via, user_group_id) and demands a
-    live membership in the group's own account. The tables are fresh aliases, so a branch used
-    inside another query correlates only with the columns it is compared to.
+    live membership in the group's own account. It reads its own table aliases, so inside another
+    query it correlates only with the columns it is compared to.
     """
-    group, tab, member = aliased(AccessGroup), aliased(GroupUser), aliased(Membership)
-    grant, team, team_member = aliased(UserGroupGrant), aliased(UserGroup), aliased(UserGroupMember)
+    group, tab, member, grant, team, team_member = _GROUP, _TAB, _MEMBER, _GRANT, _TEAM, _TEAM_MEMBER
 
     def live_member_of(user_column: Any) -> Any:
-        return and_(member.user_id == user_column, member.account_id == group.account_id,
+        return and_(member.c.user_id == user_column, member.c.account_id == group.c.account_id,
                     membership_live(now, member))
 
     by_users_tab = (
-        select(tab.user_id.label("user_id"), group.account_id.label("account_id"),
-               group.id.label("access_group_id"), literal(VIA_USERS_TAB).label("via"),
+        select(tab.c.user_id.label("user_id"), group.c.account_id.label("account_id"),
+               group.c.id.label("access_group_id"), literal(VIA_USERS_TAB).label("via"),
                cast(null(), Integer).label("user_group_id"))
         .select_from(group)
-        .join(tab, tab.access_group_id == group.id)
-        .join(member, live_member_of(tab.user_id))
+        .join(tab, tab.c.access_group_id == group.c.id)
+        .join(member, live_member_of(tab.c.user_id))
         .where(users_tab_entry_live(now, tab))
     )
     by_user_group = (
-        select(team_member.user_id, group.account_id, group.id, literal(VIA_USER_GROUP), team.id)
+        select(team_member.c.user_id, group.c.account_id, group.c.id, literal(VIA_USER_GROUP), team.c.id)
         .select_from(group)
-        .join(grant, grant.access_group_id == group.id)
+        .join(grant, grant.c.access_group_id == group.c.id)
         # Only a user group of the group's own account opens it.
-        .join(team, and_(team.id == grant.user_group_id, team.account_id == group.account_id))
-        .join(team_member, team_member.user_group_id == team.id)
-        .join(member, live_member_of(team_member.user_id))
+        .join(team, and_(team.c.id == grant.c.user_group_id, team.c.account_id == group.c.account_id))
+        .join(team_member, team_member.c.user_group_id == team.c.id)
+        .join(member, live_member_of(team_member.c.user_id))
         .where(user_group_membership_live(now, team_member))
     )
     as_owner = (
-        select(member.user_id, group.account_id, group.id, literal(VIA_OWNER), cast(null(), Integer))
+        select(member.c.user_id, group.c.account_id, group.c.id, literal(VIA_OWNER), cast(null(), Integer))
         .select_from(group)
-        .join(member, and_(member.account_id == group.account_id, membership_live(now, member)))
-        .where(member.role == Role.OWNER.value)
+        .join(member, and_(member.c.account_id == group.c.account_id, membership_live(now, member)))
+        .where(member.c.role == Role.OWNER.value)
     )
     # Inside another query a branch correlates with whatever it is compared to, at any depth.
     return [
-        (by_users_tab.correlate_except(group, tab, member), tab.user_id, group.id),
-        (by_user_group.correlate_except(group, grant, team, team_member, member), team_member.user_id, group.id),
-        (as_owner.correlate_except(group, member), member.user_id, group.id),
+        (by_users_tab.correlate_except(group, tab, member), tab.c.user_id, group.c.id),
+        (by_user_group.correlate_except(group, grant, team, team_member, member), team_member.c.user_id,
+         group.c.id),
+        (as_owner.correlate_except(group, member), member.c.user_id, group.c.id),
     ]
 
 
@@ -279,13 +299,13 @@ def may_enter(user_id: Any, access_group_id: Any, now: Any) -> Any:
 
 def sees_profile(user_id: Any, social_profile_id: Any, now: Any) -> Any:
     """SQL: the person may see the profile: they may enter its group and did not remove it."""
-    profile, removal = aliased(SocialProfile), aliased(ProfileAccessRemoval)
+    profile, removal = _SEEN_PROFILE, _REMOVAL
     return and_(
-        select(profile.id).where(profile.id == social_profile_id,
-                                 may_enter(user_id, profile.access_group_id, now))
+        select(profile.c.id).where(profile.c.id == social_profile_id,
+                                   may_enter(user_id, profile.c.access_group_id, now))
         .correlate_except(profile).exists(),
-        ~select(removal.user_id).where(removal.user_id == user_id,
-                                       removal.social_profile_id == social_profile_id)
+        ~select(removal.c.user_id).where(removal.c.user_id == user_id,
+                                         removal.c.social_profile_id == social_profile_id)
         .correlate_except(removal).exists(),
     )
 
@@ -294,13 +314,13 @@ def may_approve(user_id: Any, social_profile_id: Any, now: Any) -> Any:
     """SQL: approval duty counts: the person is a client of the profile's account who sees it now.
 
     A stored `ProfileApprover` row is a duty only while this holds; every reader of approvers asks it."""
-    profile, group, client = aliased(SocialProfile), aliased(AccessGroup), aliased(Membership)
+    profile, group, client = _DUTY_PROFILE, _DUTY_GROUP, _DUTY_CLIENT
     return and_(
-        select(profile.id)
-        .join(group, group.id == profile.access_group_id)
-        .join(client, and_(client.account_id == group.account_id, client.user_id == user_id,
-                           client.role == Role.CLIENT.value))
-        .where(profile.id == social_profile_id).correlate_except(profile, group, client).exists(),
+        select(profile.c.id)
+        .join(group, group.c.id == profile.c.access_group_id)
+        .join(client, and_(client.c.account_id == group.c.account_id, client.c.user_id == user_id,
+                           client.c.role == Role.CLIENT.value))
+        .where(profile.c.id == social_profile_id).correlate_except(profile, group, client).exists(),
         sees_profile(user_id, social_profile_id, now),
     )
 
