@@ -145,14 +145,22 @@ def account_settings(ok: int, admin: int | None = None) -> dict[str, dict[str, i
                      "admin": ok if admin is None else admin, "owner": ok}}
 
 
-def account_object(ok: int, owner_only: bool = False) -> dict[str, dict[str, int]]:
+def account_object(ok: int, owner_only: bool = False, beyond_admin: int | None = None) -> dict[str, dict[str, int]]:
     """Something of the visitors' account (a member, an invitation, a user group) that its owner and
     admins manage (the owner alone, with `owner_only`), or the same of the account next door, not
-    found from the other side (unless refused before it is looked up)."""
+    found from the other side (unless refused before it is looked up).
+
+    With `beyond_admin`, also the "unassigned" target: such an object whose access reaches the group
+    only the owner enters, which the admin gets `beyond_admin` for (DESIGN.md: an admin gives nobody
+    entry to, or rights in, a group the admin cannot enter)."""
     admin = 403 if owner_only else ok
-    return {
+    cases = {
         "own": {"anonymous": SIGN_IN, "other_account_owner": 404, "client": 403, "manager": 403,
                 "admin": admin, "owner": ok},
         "foreign": {"anonymous": SIGN_IN, "other_account_owner": ok, "client": 403, "manager": 403,
                     "admin": 403 if owner_only else 404, "owner": 404},
     }
+    if beyond_admin is not None:
+        cases["unassigned"] = {"anonymous": SIGN_IN, "other_account_owner": 404, "client": 403, "manager": 403,
+                               "admin": beyond_admin, "owner": ok}
+    return cases

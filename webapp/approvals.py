@@ -62,7 +62,8 @@ def without_approver(profile_ids: list[int], now: datetime | None = None) -> set
     ))
 
 
-def end_lost_duties(account_id: int, actor: User | None, because: str, now: datetime | None = None) -> list[tuple[int, int]]:
+def end_lost_duties(account_id: int, actor: User | None, because: str,
+                    now: datetime | None = None) -> list[tuple[int, int]]:
     """Clear the approver duty of everyone in the account who may no longer see its profile.
 
     Called in the transaction of every change that can take access away, so a duty never
