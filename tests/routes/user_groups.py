@@ -43,5 +43,6 @@ register(RouteCase("user_groups.add_member", "POST", user_group_url("/members"),
                    data={"user_id": "0"}))
 register(RouteCase("user_groups.remove_member", "POST", user_group_url("/members/999999/remove"),
                    account_object(303, beyond_admin=403)))
-register(RouteCase("user_groups.clear_members", "POST", user_group_url("/members/clear"), account_object(303, beyond_admin=403)))
+register(RouteCase("user_groups.clear_members", "POST", user_group_url("/members/clear"),
+                   account_object(303, beyond_admin=403)))
 register(RouteCase("user_groups.delete", "POST", user_group_url("/delete"), account_object(303, beyond_admin=403)))
