@@ -54,11 +54,14 @@ def without_approver(profile_ids: list[int], now: datetime | None = None) -> set
     """Those of these profiles that need approval but have nobody whose duty counts now."""
     if not profile_ids:
         return set()
-    live = policy.live_approvers(now or utcnow()).subquery()
+    someone = (
+        select(ProfileApprover.user_id)
+        .where(ProfileApprover.social_profile_id == SocialProfile.id,
+               policy.may_approve(ProfileApprover.user_id, ProfileApprover.social_profile_id, now or utcnow()))
+    )
     return set(db.session.scalars(
         select(SocialProfile.id)
-        .where(SocialProfile.id.in_(profile_ids), SocialProfile.needs_approval.is_(True),
-               ~select(live.c.user_id).where(live.c.social_profile_id == SocialProfile.id).exists())
+        .where(SocialProfile.id.in_(profile_ids), SocialProfile.needs_approval.is_(True), ~someone.exists())
     ))
 
 
