@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import contains_eager
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import approvals, audit
+from . import approvals, audit, policy
 from .crypto import new_token, token_hash
 from .extensions import db
 from .models import AccessGroup, Account, AuditEvent, GroupUser, Membership, Role, User, UserSession, utcnow
@@ -105,7 +105,7 @@ def live_session(session_id: int, secret: str) -> UserSession | None:
         select(UserSession)
         .join(UserSession.user)
         .options(contains_eager(UserSession.user))
-        .where(UserSession.id == session_id, session_live(utcnow()), User.active)
+        .where(UserSession.id == session_id, session_live(utcnow()), policy.person_active())
     )
     if record is None or not hmac.compare_digest(record.secret_hash, token_hash(secret)):
         return None

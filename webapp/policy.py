@@ -196,13 +196,18 @@ _DUTY_PROFILE, _DUTY_GROUP, _DUTY_CLIENT = (SocialProfile.__table__.alias("duty_
                                             Membership.__table__.alias("duty_client"))
 
 
+def person_active(person: Any = User) -> Any:
+    """SQL: the person may sign in at all (nobody deactivated them)."""
+    return _columns(person).active.is_(True)
+
+
 def membership_live(now: Any, membership: Any = Membership) -> Any:
     """SQL: a membership that gives access: not deactivated, not ended, its person may sign in."""
     member, person = _columns(membership), _PERSON
     return and_(
         member.deactivated_at.is_(None),
         not_ended(member.expires_at, now),
-        select(person.c.id).where(person.c.id == member.user_id, person.c.active.is_(True))
+        select(person.c.id).where(person.c.id == member.user_id, person_active(person))
         .correlate_except(person).exists(),
     )
 
@@ -364,7 +369,7 @@ def _permissions_statement() -> Any:
     no_user_group = cast(null(), Integer).label("user_group_id")
     user_active = select(
         User.id.label("user_id"), literal("active").label("kind"), no_account, no_group, no_name, no_user_group
-    ).where(User.id.in_(user_ids), User.active.is_(True))
+    ).where(User.id.in_(user_ids), person_active())
     roles = select(
         Membership.user_id, literal("role"), Membership.account_id, no_group, Membership.role, no_user_group
     ).where(live)
