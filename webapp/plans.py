@@ -6,6 +6,7 @@ with `create_all` (tests, benchmarks).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from typing import Any
 
@@ -82,12 +83,12 @@ def check_social_set_limit(account: Account) -> None:
     _check(account, "social sets", account.plan.max_social_sets, used)
 
 
-def _seat_holders(account: Account) -> Any:
+def _seat_holders(account: Account, now: datetime | None = None) -> Any:
     """Ids of live memberships of the account that take a seat: every role but client, and clients
     who hold a publishing right of their own or through a live user group."""
     from .rights import SEAT_RIGHTS
 
-    now = utcnow()
+    now = now or utcnow()
     live = (Membership.account_id == account.id, membership_live(now))
     staff = select(Membership.id).where(*live, Membership.role != Role.CLIENT.value)
     own = (
@@ -105,9 +106,9 @@ def _seat_holders(account: Account) -> Any:
     return union(staff, own, inherited).subquery()
 
 
-def seats_used(account: Account) -> int:
+def seats_used(account: Account, now: datetime | None = None) -> int:
     """Team seats taken: every member but clients, plus clients who may create or publish posts."""
-    return db.session.scalar(select(func.count()).select_from(_seat_holders(account)))
+    return db.session.scalar(select(func.count()).select_from(_seat_holders(account, now)))
 
 
 def lock_seats(account: Account) -> None:

@@ -38,14 +38,14 @@ class LinkState(str, enum.Enum):
     NO_ACCESS = "no_access"  # its reviewer may no longer see any post it covered
 
 
-def pending_posts_for(reviewer: User, account_id: int) -> list[Post]:
+def pending_posts_for(reviewer: User, account_id: int, now: datetime | None = None) -> list[Post]:
     """The posts of one account waiting for this approver's decision, soonest first."""
     return list(db.session.scalars(
         select(Post).join(ProfileApprover, ProfileApprover.social_profile_id == Post.social_profile_id)
         .join(AccessGroup, AccessGroup.id == Post.access_group_id)
         .where(ProfileApprover.user_id == reviewer.id, Post.status == PostStatus.PENDING_APPROVAL.value,
                AccessGroup.account_id == account_id,
-               policy.may_approve(ProfileApprover.user_id, ProfileApprover.social_profile_id, utcnow()))
+               policy.may_approve(ProfileApprover.user_id, ProfileApprover.social_profile_id, now or utcnow()))
         .options(selectinload(Post.social_profile))
         .order_by(Post.scheduled_at, Post.id)
     ))
@@ -90,19 +90,19 @@ def find(token: str | None) -> ReviewLink | None:
     return db.session.scalar(select(ReviewLink).where(ReviewLink.token_hash == crypto.token_hash(token)))
 
 
-def reviewer_may_approve(link: ReviewLink) -> Any:
+def reviewer_may_approve(link: ReviewLink, now: datetime | None = None) -> Any:
     """SQL: the link's reviewer still approves the post's profile, asked of the policy now."""
-    return policy.may_approve(link.reviewer_id, Post.social_profile_id, utcnow())
+    return policy.may_approve(link.reviewer_id, Post.social_profile_id, now or utcnow())
 
 
-def open_posts(link: ReviewLink) -> list[Post]:
+def open_posts(link: ReviewLink, now: datetime | None = None) -> list[Post]:
     """The link's posts that still wait for this reviewer's decision and were not changed since."""
     return list(db.session.scalars(
         select(Post).join(ReviewLinkPost, ReviewLinkPost.post_id == Post.id)
         .join(ProfileApprover, (ProfileApprover.social_profile_id == Post.social_profile_id)
               & (ProfileApprover.user_id == link.reviewer_id))
         .where(ReviewLinkPost.review_link_id == link.id, ReviewLinkPost.post_version == Post.version,
-               Post.status == PostStatus.PENDING_APPROVAL.value, reviewer_may_approve(link))
+               Post.status == PostStatus.PENDING_APPROVAL.value, reviewer_may_approve(link, now))
         .options(selectinload(Post.social_profile), selectinload(Post.media_items))
         .order_by(Post.scheduled_at, Post.id)
     ))
@@ -122,7 +122,7 @@ def state(link: ReviewLink | None, now: datetime | None = None) -> LinkState:
         return LinkState.EXPIRED
     still_sees = db.session.scalar(
         select(ReviewLinkPost.post_id).join(Post, Post.id == ReviewLinkPost.post_id)
-        .where(ReviewLinkPost.review_link_id == link.id, reviewer_may_approve(link)).limit(1))
+        .where(ReviewLinkPost.review_link_id == link.id, reviewer_may_approve(link, now)).limit(1))
     if still_sees is None:
         return LinkState.NO_ACCESS
     return LinkState.OPEN
