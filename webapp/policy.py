@@ -234,7 +234,8 @@ VIA_USERS_TAB = "users_tab"
 VIA_USER_GROUP = "user_group"
 
 
-def _entry_branches(now: Any) -> list[tuple[Select, Any, Any]]:
+@functools.lru_cache(maxsize=32)  # statements are immutable: the same moment may share them
+def _entry_branches(now: Any) -> tuple[tuple[Select, Any, Any], ...]:
     """Each live way into an access group, as (select, its user column, its group column).
 
     Every select yields (user_id, account_id, access_group_id, via, user_group_id) and demands a
@@ -273,12 +274,12 @@ def _entry_branches(now: Any) -> list[tuple[Select, Any, Any]]:
         .where(member.c.role == Role.OWNER.value)
     )
     # Inside another query a branch correlates with whatever it is compared to, at any depth.
-    return [
+    return (
         (by_users_tab.correlate_except(group, tab, member), tab.c.user_id, group.c.id),
         (by_user_group.correlate_except(group, grant, team, team_member, member), team_member.c.user_id,
          group.c.id),
         (as_owner.correlate_except(group, member), member.c.user_id, group.c.id),
-    ]
+    )
 
 
 def entry_paths(now: Any, user_ids: Any = None, group_ids: Any = None) -> Any:
