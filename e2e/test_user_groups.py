@@ -55,6 +55,8 @@ def base_url(user_groups_server: LiveServer) -> str:
 def pick_member(page: Page, typed: str, name: str, until: date | None = None) -> None:
     """Type part of a name in the member picker and add the person it offers."""
     panel = page.get_by_role("region", name="Members")
+    # htmx wires up swapped-in content when it settles: a picker typed into before that never searches.
+    page.wait_for_function("() => !document.querySelector('.htmx-settling, .htmx-swapping')")
     picker = page.get_by_label("Find a member")
     if not picker.is_visible():
         panel.get_by_text("Add member", exact=True).click()
