@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -15,10 +14,11 @@ from sqlalchemy import select
 
 from webapp import review
 from webapp.extensions import db
-from webapp.models import Membership, Post, PostStatus, SocialProfile, User
+from webapp.models import Membership, User
 
 from .conftest import LiveServer, own_demo_server
 from .helpers import sign_in
+from .test_review import ReviewWorld
 
 OWNER = "owner@northstar.example"
 AGENT = "sam@northstar.example"
@@ -40,22 +40,13 @@ def base_url(ends_server: LiveServer) -> str:
 
 def pending_post_and_link(server: LiveServer) -> tuple[int, str]:
     """A post by Sam waiting for Jonah's approval, and the review link Jonah would be emailed for it."""
-    app = server.app
-    with app.test_request_context(base_url=server.url):
-        sam = db.session.scalar(select(User).where(User.email == AGENT))
+    post_id = ReviewWorld(server).pending_post(CAPTION)
+    with server.app.test_request_context(base_url=server.url):
         jonah = db.session.scalar(select(User).where(User.email == APPROVER))
-        profile = db.session.scalar(
-            select(SocialProfile).where(SocialProfile.connected_by_id == jonah.id,
-                                        SocialProfile.needs_approval.is_(True)).order_by(SocialProfile.id))
-        post = Post(social_profile_id=profile.id, access_group_id=profile.access_group_id, author_id=sam.id,
-                    caption=CAPTION, status=PostStatus.PENDING_APPROVAL.value, version=1,
-                    scheduled_at=datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=3))
-        db.session.add(post)
-        db.session.flush()
         account_id = db.session.scalar(select(Membership.account_id).where(Membership.user_id == jonah.id))
-        _link, token = review.issue_link(jonah, review.pending_posts_for(jonah, account_id), sam)
+        _link, token = review.issue_link(jonah, review.pending_posts_for(jonah, account_id),
+                                         db.session.scalar(select(User).where(User.email == AGENT)))
         db.session.commit()
-        post_id = post.id
         db.session.remove()
     return post_id, token
 
