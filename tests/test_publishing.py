@@ -3,19 +3,13 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import sys
-import textwrap
-import threading
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from webapp import publishing
 from webapp.extensions import db
 from webapp.models import AuditEvent, Network, Post, PostStatus, SocialProfile, utcnow
 from webapp.posts import status_label
@@ -31,9 +25,9 @@ from webapp.publishing import (
 from webapp.sandbox.models import SandboxAccount, SandboxPublication
 
 from . import factories
+from .concurrency import in_another_worker, race, race_processes
 from .conftest import TEST_CONFIG
 
-REPO = Path(__file__).resolve().parent.parent
 INSTAGRAM_APP = {
     "OAUTH_INSTAGRAM_CLIENT_ID": "roster-app", "OAUTH_INSTAGRAM_CLIENT_SECRET": "app-secret",
     "OAUTH_INSTAGRAM_AUTHORIZE_URL": "https://instagram.example/authorize",
@@ -369,13 +363,7 @@ def test_a_worker_whose_claim_was_taken_over_records_nothing(app, social_set, mo
     def slow_publish(self, post, social_profile):
         calls.append(post.id)
         if len(calls) == 1:  # the slow worker: before it is done, another run comes after the timeout
-            def later_run() -> None:
-                with app.app_context():
-                    reports.append(publish_due(now=start + CLAIM_TIMEOUT))
-
-            other = threading.Thread(target=later_run)
-            other.start()
-            other.join(timeout=30)
+            reports.append(in_another_worker(app, lambda: publish_due(now=start + CLAIM_TIMEOUT)))
         return publish(self, post, social_profile)
 
     monkeypatch.setattr(SandboxAdapter, "publish", slow_publish)
@@ -404,19 +392,6 @@ def test_two_runs_at_once_publish_each_post_once(app, account, social_set, monke
     """Two workers that both picked the same due posts split them; none goes out twice."""
     posts = _many_due_posts(account, social_set)
 
-    # Hold each worker after it chose its posts until the other has chosen too, so both race for
-    # every post's claim.
-    both_chose = threading.Barrier(2, timeout=10)
-    chose = threading.local()
-    claim = publishing._claim
-
-    def claim_once_both_chose(post_id, now):
-        if not getattr(chose, "waited", False):
-            chose.waited = True
-            both_chose.wait()
-        return claim(post_id, now)
-
-    monkeypatch.setattr(publishing, "_claim", claim_once_both_chose)
     # What reaches the network, whatever the sandbox would forgive: a real one may not be idempotent.
     sent: list[int] = []
     publish = SandboxAdapter.publish
@@ -426,23 +401,8 @@ def test_two_runs_at_once_publish_each_post_once(app, account, social_set, monke
         return publish(self, post, social_profile)
 
     monkeypatch.setattr(SandboxAdapter, "publish", publish_and_count)
-    reports: list[PublishReport] = []
-    errors: list[BaseException] = []
+    reports = race(app, publish_due)
 
-    def worker() -> None:
-        try:
-            with app.app_context():
-                reports.append(publish_due())
-        except BaseException as error:
-            errors.append(error)
-
-    workers = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join(timeout=30)
-
-    assert errors == []
     assert sum(report.published for report in reports) == 6
     assert sum(report.skipped for report in reports) == 6, "each post was chosen by both, claimed by one"
     assert all(report.failed == 0 for report in reports)
@@ -450,38 +410,18 @@ def test_two_runs_at_once_publish_each_post_once(app, account, social_set, monke
     assert_published_once(posts)
 
 
-# The CLI in a process of its own that, like the threads above, waits after choosing its posts
-# until the other process has chosen too.
-RACING_PROCESS = textwrap.dedent("""
-    import sys, time
-    from pathlib import Path
-    from flask.cli import main
+# Said by each racing process whenever it sends a post to the network.
+SAY_WHAT_IS_SENT = """
     from webapp import publishing
 
-    mine, theirs = Path(sys.argv[1]), Path(sys.argv[2])
-    claim, publish = publishing._claim, publishing.SandboxAdapter.publish
-    waited = []
-
-    def claim_once_both_chose(post_id, now):
-        if not waited:
-            waited.append(True)
-            mine.touch()
-            deadline = time.monotonic() + 20
-            while not theirs.exists():
-                if time.monotonic() > deadline:
-                    sys.exit("the other process never chose its posts")
-                time.sleep(0.01)
-        return claim(post_id, now)
+    publish = publishing.SandboxAdapter.publish
 
     def publish_and_say(self, post, social_profile):
         print(f"sent post {post.id}", file=sys.stderr)
         return publish(self, post, social_profile)
 
-    publishing._claim = claim_once_both_chose
     publishing.SandboxAdapter.publish = publish_and_say
-    sys.argv = ["flask", "--app", "wsgi", "posts", "publish-due"]
-    main()
-""")
+"""
 
 
 def test_two_publish_due_processes_at_the_same_moment_publish_each_post_once(app, account, social_set, tmp_path):
@@ -490,14 +430,10 @@ def test_two_publish_due_processes_at_the_same_moment_publish_each_post_once(app
     environment = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
                    "SECRET_KEY": TEST_CONFIG["SECRET_KEY"], "SANDBOX_PROVIDER": "on",
                    "MAIL_OUTBOX": str(tmp_path / "outbox")}
-    first, second = tmp_path / "first-chose", tmp_path / "second-chose"
-    processes = [
-        subprocess.Popen([sys.executable, "-c", RACING_PROCESS, str(mine), str(theirs)], cwd=REPO,
-                         env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for mine, theirs in ((first, second), (second, first))
-    ]
-    outputs = [process.communicate(timeout=60) for process in processes]
+    processes = race_processes(["posts", "publish-due"], environment, tmp_path / "meeting",
+                               prelude=SAY_WHAT_IS_SENT)
 
+    outputs = [(process.stdout, process.stderr) for process in processes]
     assert [process.returncode for process in processes] == [0, 0], outputs
     lines = sorted(stdout for stdout, _ in outputs)
     published = [int(line.split()[1]) for line in lines]

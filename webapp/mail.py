@@ -5,11 +5,11 @@ an SMTP outage loses nothing. After a request's response has gone out, the mail 
 committed is delivered; everything else (retries, mail queued outside a request) is delivered by
 `flask mail send-pending`, run from cron.
 
-A sender claims each message with one conditional UPDATE (queued → sending) and commits before it
-talks to the mail server, so two workers or hosts never send the same message. While a message is
-`sending`, its `next_attempt_at` holds the end of the sender's lease: a message still `sending`
-after that was left behind by a sender that stopped, and is queued again. `attempts` counts tries
-including the one under way, so a message that keeps killing its sender is also given up on.
+A sender claims each message (queued → sending, through `leases`) and commits before it talks to
+the mail server, so two workers or hosts never send the same message. While a message is `sending`,
+its `next_attempt_at` holds the end of the sender's lease: a message still `sending` after that was
+left behind by a sender that stopped, and is queued again. `attempts` counts tries including the
+one under way, so a message that keeps killing its sender is also given up on.
 
 Mail templates come in pairs. `mail/<name>.html` extends `mail/_layout.html` and is autoescaped like
 every page. `mail/<name>.txt` is rendered through an overlay of the app's Jinja environment with
@@ -43,11 +43,11 @@ from flask import (
     request,
 )
 from jinja2 import Environment
-from sqlalchemy import inspect, select, update
+from sqlalchemy import ColumnElement, inspect, select
 
+from . import leases
 from .extensions import db
 from .models import Mail, MailStatus, utcnow
-from .retry import backoff
 
 FIRST_RETRY_DELAY = timedelta(minutes=1)
 LONGEST_RETRY_DELAY = timedelta(hours=1)
@@ -109,12 +109,22 @@ def send_pending(limit: int = 100, now: datetime | None = None) -> DeliveryRepor
     now = now or utcnow()
     _requeue_abandoned(now)
     due_ids = db.session.scalars(
-        select(Mail.id)
-        .where(Mail.status == MailStatus.QUEUED.value, Mail.next_attempt_at <= now)
-        .order_by(Mail.next_attempt_at, Mail.id)
-        .limit(limit)
+        select(Mail.id).where(_due(now)).order_by(Mail.next_attempt_at, Mail.id).limit(limit)
     ).all()
     return _deliver(due_ids, now)
+
+
+def sending_lease() -> leases.Lease:
+    """How a sender holds a message: `sending` until `next_attempt_at`, MAIL_SENDING_TIMEOUT from its claim."""
+    return leases.Lease(
+        id=Mail.id, attempts=Mail.attempts, status=Mail.status, taken_status=MailStatus.SENDING.value,
+        expires_at=Mail.next_attempt_at, duration=timedelta(seconds=current_app.config["MAIL_SENDING_TIMEOUT"]),
+    )
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Queued messages whose next try has come."""
+    return (Mail.status == MailStatus.QUEUED.value) & (Mail.next_attempt_at <= now)
 
 
 # --- delivery ------------------------------------------------------------------------------------
@@ -124,9 +134,10 @@ def _deliver(mail_ids: Iterable[int], now: datetime) -> DeliveryReport:
     report = DeliveryReport()
     config = current_app.config
     transport = SMTPTransport(config) if config.get("MAIL_SERVER") else OutboxTransport(config)
+    lease = sending_lease()
     try:
         for mail_id in mail_ids:
-            if not _claim(mail_id, now):
+            if leases.claim(lease, mail_id, _due(now), now) is None:
                 continue  # another sender has it, or it is no longer due
             mail = db.session.get_one(Mail, mail_id)
             try:
@@ -149,20 +160,6 @@ def _deliver(mail_ids: Iterable[int], now: datetime) -> DeliveryReport:
     return report
 
 
-def _claim(mail_id: int, now: datetime) -> bool:
-    """Take a due message for this sender; of two racing senders exactly one succeeds."""
-    lease = timedelta(seconds=current_app.config["MAIL_SENDING_TIMEOUT"])
-    claimed = db.session.execute(
-        update(Mail)
-        .where(Mail.id == mail_id, Mail.status == MailStatus.QUEUED.value, Mail.next_attempt_at <= now)
-        .values(status=MailStatus.SENDING.value, attempts=Mail.attempts + 1, next_attempt_at=now + lease)
-        .execution_options(synchronize_session=False)
-    )
-    # Committed before the server is contacted, so another sender sees the claim at once.
-    db.session.commit()
-    return claimed.rowcount == 1
-
-
 def _record_failure(mail: Mail, error: BaseException, now: datetime, report: DeliveryReport) -> None:
     mail.last_error = f"{type(error).__name__}: {error}"[:2000]
     if mail.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
@@ -171,7 +168,7 @@ def _record_failure(mail: Mail, error: BaseException, now: datetime, report: Del
         current_app.logger.error("Gave up on mail %s to %s: %s", mail.id, mail.to_address, mail.last_error)
     else:
         mail.status = MailStatus.QUEUED.value
-        mail.next_attempt_at = now + _retry_delay(mail.attempts)
+        mail.next_attempt_at = now + leases.backoff(mail.attempts, FIRST_RETRY_DELAY, LONGEST_RETRY_DELAY)
         report.retrying += 1
         current_app.logger.warning(
             "Mail %s to %s not sent (%s); next try at %s", mail.id, mail.to_address, mail.last_error,
@@ -180,30 +177,18 @@ def _record_failure(mail: Mail, error: BaseException, now: datetime, report: Del
     db.session.commit()
 
 
-def _retry_delay(attempts: int) -> timedelta:
-    """How long to wait after the `attempts`-th failed try: 1 min, 2, 4, … at most an hour."""
-    return backoff(attempts, FIRST_RETRY_DELAY, LONGEST_RETRY_DELAY)
-
-
 def _requeue_abandoned(now: datetime) -> None:
     """Queue again the messages whose sender stopped mid-send; give up on those out of attempts."""
-    abandoned = (Mail.status == MailStatus.SENDING.value) & (Mail.next_attempt_at <= now)
-    out_of_attempts = Mail.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]
-    db.session.execute(
-        update(Mail)
-        .where(abandoned, out_of_attempts)
-        .values(status=MailStatus.FAILED.value, last_error=STOPPED_SENDER_ERROR)
-        .execution_options(synchronize_session=False)
-    )
-    requeued = db.session.execute(
-        update(Mail)
-        .where(abandoned)
-        .values(status=MailStatus.QUEUED.value, last_error=STOPPED_SENDER_ERROR)
-        .execution_options(synchronize_session=False)
-    )
+    lease = sending_lease()
+    requeued = 0
+    for claim, attempts in leases.expired(lease, now):
+        given_up = attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]
+        status = MailStatus.FAILED if given_up else MailStatus.QUEUED
+        if leases.settle(lease, claim, status=status.value, last_error=STOPPED_SENDER_ERROR) and not given_up:
+            requeued += 1
     db.session.commit()
-    if requeued.rowcount:
-        current_app.logger.warning("Queued %d mail(s) again that a stopped sender left behind", requeued.rowcount)
+    if requeued:
+        current_app.logger.warning("Queued %d mail(s) again that a stopped sender left behind", requeued)
 
 
 def _email_message(mail: Mail, sender: str) -> EmailMessage:

@@ -5,14 +5,14 @@ as many hosts as you like) takes the posts whose time has come and that may go o
 ones (no approval needed) and `approved` ones. Drafts, rejected posts and posts still awaiting
 approval never go out, however late it is.
 
-A worker claims a post with one conditional UPDATE that stores a random claim token, and commits
-that before it contacts the network, so of two racing workers exactly one sends the post. It writes
-the outcome only while the claim is still its own (`WHERE claim_token = :mine`): a worker so slow
-that its claim ran out (CLAIM_TIMEOUT) and was taken over writes nothing. As for queued mail,
-`publish_attempts` counts the tries including the one under way, so a post that keeps stopping its
-worker is given up on too. A failed try is retried after PUBLISH_RETRY_SECONDS, twice that after
-the next one, and so on up to an hour; after PUBLISH_MAX_ATTEMPTS the post keeps its status and
-its error, which the post page shows, and is left alone until it is scheduled again.
+A worker claims a post (a random claim token, through `leases`) and commits that before it
+contacts the network, so of two racing workers exactly one sends the post. It writes the outcome
+only while the claim is still its own: a worker so slow that its claim ran out (CLAIM_TIMEOUT) and
+was taken over writes nothing. As for queued mail, `publish_attempts` counts the tries including
+the one under way, so a post that keeps stopping its worker is given up on too. A failed try is
+retried after PUBLISH_RETRY_SECONDS, twice that after the next one, and so on up to an hour; after
+PUBLISH_MAX_ATTEMPTS the post keeps its status and its error, which the post page shows, and is
+left alone until it is scheduled again.
 
 Which adapter sends a post follows `networks.network_setup`: where the built-in sandbox provider
 stands in for the network, the sandbox records the post (so the demo shows it published); a network
@@ -20,25 +20,25 @@ with an OAuth app of its own cannot be published to in this version, and says so
 """
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from . import audit
+from . import audit, leases
 from .extensions import db
 from .models import AccessGroup, Post, PostStatus, SocialProfile, utcnow
 from .networks import network_setup
 from .posts import PUBLISHABLE
-from .retry import backoff
 from .sandbox.models import SandboxAccount, SandboxPublication
 
 # How long a claim holds: a worker still not done by then is taken to have stopped.
 CLAIM_TIMEOUT = timedelta(minutes=10)
+LEASE = leases.Lease(id=Post.id, attempts=Post.publish_attempts, token=Post.claim_token,
+                     claimed_at=Post.claimed_at, duration=CLAIM_TIMEOUT)
 LONGEST_RETRY_DELAY = timedelta(hours=1)
 ERROR_MAX_LENGTH = 2000
 STOPPED_PUBLISHER_ERROR = "The publisher stopped while sending this post."
@@ -128,12 +128,12 @@ def publish_due(now: datetime | None = None, limit: int = 100) -> PublishReport:
     report = PublishReport()
     _release_abandoned(now)
     due_ids = db.session.scalars(
-        select(Post.id).where(_due(now)).order_by(Post.scheduled_at, Post.id).limit(limit)
+        select(Post.id).where(_due(now), leases.unclaimed(LEASE)).order_by(Post.scheduled_at, Post.id).limit(limit)
     ).all()
     adapters: dict[str, Adapter] = {}
     for post_id in due_ids:
-        claim_token = _claim(post_id, now)
-        if claim_token is None:
+        claim = leases.claim(LEASE, post_id, _due(now), now)
+        if claim is None:
             report.skipped += 1  # another run has it, or it changed and is no longer due
             continue
         post = db.session.get_one(Post, post_id)
@@ -145,9 +145,9 @@ def publish_due(now: datetime | None = None, limit: int = 100) -> PublishReport:
         # Any error (a refusal, a bug) must end in a retry or a shown error, never in a stuck post.
         except Exception as error:
             db.session.rollback()
-            _record_failure(post_id, claim_token, _error_message(post_id, error), now, report)
+            _record_failure(claim, _error_message(post_id, error), now, report)
         else:
-            _record_success(post, claim_token, external_id, now, report)
+            _record_success(post, claim, external_id, now, report)
     return report
 
 
@@ -155,55 +155,25 @@ def publish_due(now: datetime | None = None, limit: int = 100) -> PublishReport:
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
-    """Posts that may go out now and that no worker holds."""
+    """Posts that may go out now, held by a worker or not (`leases.unclaimed` tells those apart)."""
     return and_(
         Post.status.in_(PUBLISHABLE),
         Post.scheduled_at <= now,
-        Post.claim_token.is_(None),
         or_(Post.next_publish_at.is_(None), Post.next_publish_at <= now),
         Post.publish_attempts < current_app.config["PUBLISH_MAX_ATTEMPTS"],
     )
 
 
-def _claim(post_id: int, now: datetime) -> str | None:
-    """Take a due post for this worker; of two racing workers exactly one gets its claim token."""
-    claim_token = secrets.token_hex(16)
-    claimed = db.session.execute(
-        update(Post)
-        .where(Post.id == post_id, _due(now))
-        .values(claim_token=claim_token, claimed_at=now, publish_attempts=Post.publish_attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
-    # Committed before the network is contacted, so every other worker sees the claim at once.
-    db.session.commit()
-    return claim_token if claimed.rowcount == 1 else None
-
-
-def _settle(post_id: int, claim_token: str, **values: Any) -> bool:
-    """Write a try's outcome and end the claim, if the claim is still this worker's."""
-    settled = db.session.execute(
-        update(Post)
-        .where(Post.id == post_id, Post.claim_token == claim_token)
-        .values(claim_token=None, claimed_at=None, **values)
-        .execution_options(synchronize_session=False)
-    )
-    return settled.rowcount == 1
-
-
 def _release_abandoned(now: datetime) -> None:
     """End the claims of workers that stopped mid-send: those posts are tried again at once, or
     keep the error when that was their last attempt."""
-    abandoned = db.session.execute(
-        select(Post.id, Post.claim_token, Post.publish_attempts)
-        .where(Post.claim_token.is_not(None), Post.claimed_at <= now - CLAIM_TIMEOUT)
-    ).all()
-    for post_id, claim_token, attempts in abandoned:
-        if _settle(post_id, claim_token, publish_error=STOPPED_PUBLISHER_ERROR):
+    for claim, attempts in leases.expired(LEASE, now):
+        if leases.settle(LEASE, claim, publish_error=STOPPED_PUBLISHER_ERROR):
             given_up = attempts >= current_app.config["PUBLISH_MAX_ATTEMPTS"]
-            _audit(db.session.get_one(Post, post_id), "post.publish_failed", after={
+            _audit(db.session.get_one(Post, claim.row_id), "post.publish_failed", after={
                 "error": STOPPED_PUBLISHER_ERROR, "attempts": attempts, "next_try_at": None, "given_up": given_up,
             })
-            current_app.logger.warning("Post %s was left claimed by a stopped publisher; %s", post_id,
+            current_app.logger.warning("Post %s was left claimed by a stopped publisher; %s", claim.row_id,
                                        "given up" if given_up else "trying again")
     db.session.commit()
 
@@ -211,10 +181,10 @@ def _release_abandoned(now: datetime) -> None:
 # --- outcomes ---------------------------------------------------------------------------------------
 
 
-def _record_success(post: Post, claim_token: str, external_id: str, now: datetime, report: PublishReport) -> None:
+def _record_success(post: Post, claim: leases.Claim, external_id: str, now: datetime, report: PublishReport) -> None:
     before = post.status
-    settled = _settle(post.id, claim_token, status=PostStatus.PUBLISHED.value, published_at=now,
-                      external_id=external_id, publish_error=None, next_publish_at=None)
+    settled = leases.settle(LEASE, claim, status=PostStatus.PUBLISHED.value, published_at=now,
+                            external_id=external_id, publish_error=None, next_publish_at=None)
     if not settled:
         # Taken over after the claim ran out; the network has the post, and the worker that holds
         # the claim now records it (an idempotent network hands it the same id).
@@ -230,13 +200,14 @@ def _record_success(post: Post, claim_token: str, external_id: str, now: datetim
     current_app.logger.info("Published post %s to %s as %s", post.id, post.social_profile.network, external_id)
 
 
-def _record_failure(post_id: int, claim_token: str, message: str, now: datetime, report: PublishReport) -> None:
+def _record_failure(claim: leases.Claim, message: str, now: datetime, report: PublishReport) -> None:
+    post_id = claim.row_id
     post = db.session.get_one(Post, post_id)
     attempts = post.publish_attempts
     given_up = attempts >= current_app.config["PUBLISH_MAX_ATTEMPTS"]
     first_delay = timedelta(seconds=current_app.config["PUBLISH_RETRY_SECONDS"])
-    next_try_at = None if given_up else now + backoff(attempts, first_delay, LONGEST_RETRY_DELAY)
-    if not _settle(post_id, claim_token, publish_error=message, next_publish_at=next_try_at):
+    next_try_at = None if given_up else now + leases.backoff(attempts, first_delay, LONGEST_RETRY_DELAY)
+    if not leases.settle(LEASE, claim, publish_error=message, next_publish_at=next_try_at):
         db.session.rollback()
         report.skipped += 1
         return
