@@ -2,12 +2,13 @@
 end dates, and the user groups granted on a group."""
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import Integer, String, and_, case, cast, func, literal, null, select, union_all
 
-from . import approvals, audit, plans, policy
+from . import approvals, audit, names, plans, policy
 from .extensions import db
 from .models import (
     AccessGroup,
@@ -25,6 +26,7 @@ from .models import (
     UserGroupMember,
     utcnow,
 )
+from .names import normalized_name
 from .policy import VIA_USER_GROUP, VIA_USERS_TAB
 from .zones import account_zone, end_of_day
 
@@ -33,18 +35,16 @@ class AccessGroupError(ValueError):
     """A change to an access group that cannot be made, with the reason to show."""
 
 
-def normalized_name(name: str | None) -> str:
-    """A name as people mean it: outer spaces dropped, inner runs of spaces made one."""
-    return " ".join((name or "").split())
-
-
 def _name_taken(account_id: int, name: str, except_id: int | None = None) -> bool:
-    query = select(AccessGroup.id).where(
-        AccessGroup.account_id == account_id, func.lower(AccessGroup.name) == name.lower()
-    )
-    if except_id is not None:
-        query = query.where(AccessGroup.id != except_id)
-    return db.session.scalar(query.limit(1)) is not None
+    return names.name_taken(AccessGroup, AccessGroup.account_id, account_id, name, except_id)
+
+
+def _claiming(account_id: int, name: str, except_id: int | None = None) -> AbstractContextManager[None]:
+    return names.claiming(AccessGroup, AccessGroup.account_id, account_id, name, _taken(name), except_id)
+
+
+def _taken(name: str) -> AccessGroupError:
+    return AccessGroupError(f"An access group called “{name}” already exists.")
 
 
 def create_access_group(account: Account, name: str, actor: User) -> AccessGroup:
@@ -53,14 +53,14 @@ def create_access_group(account: Account, name: str, actor: User) -> AccessGroup
     if not name:
         raise AccessGroupError("Enter a name for the access group.")
     if _name_taken(account.id, name):
-        raise AccessGroupError(f"An access group called “{name}” already exists.")
+        raise _taken(name)
     try:
         plans.check_access_group_limit(account)
     except plans.PlanLimitReached as limit:
         raise AccessGroupError(str(limit)) from None
     group = AccessGroup(account_id=account.id, name=name)
-    db.session.add(group)
-    db.session.flush()
+    with _claiming(account.id, name):
+        db.session.add(group)
     audit.record(account.id, actor.id, "access_group.created", "access_group", group.id, after={"name": name})
     return group
 
@@ -71,11 +71,12 @@ def rename_access_group(group: AccessGroup, name: str, actor: User) -> None:
     if not name:
         raise AccessGroupError("Enter a name for the access group.")
     if _name_taken(group.account_id, name, except_id=group.id):
-        raise AccessGroupError(f"An access group called “{name}” already exists.")
+        raise _taken(name)
     if name == group.name:
         return
     before = group.name
-    group.name = name
+    with _claiming(group.account_id, name, except_id=group.id):
+        group.name = name
     audit.record(group.account_id, actor.id, "access_group.renamed", "access_group", group.id,
                  before={"name": before}, after={"name": name})
 

@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, select
 
-from . import audit
-from .access_groups import normalized_name
+from . import audit, names
 from .extensions import db
 from .models import AccessGroup, Campaign, CampaignProfile, Network, SocialProfile, User
+from .names import normalized_name
 
 NAME_MAX_LENGTH = 120
 NETWORK_ORDER = {network.value: position for position, network in enumerate(Network)}
@@ -132,24 +132,12 @@ def _taken(group: AccessGroup, name: str) -> CampaignError:
     return CampaignError(f"“{group.name}” already has a campaign called “{name}”.")
 
 
-def _flush_named(group: AccessGroup, name: str) -> None:
-    """Flush a new or renamed campaign; a twin saved at the same moment is refused like any other.
-
-    The transaction is spoilt then: the caller rolls back, as on any refusal."""
-    refusal = _taken(group, name)  # worded now: nothing can be loaded once the flush failed
-    try:
-        db.session.flush()
-    except IntegrityError:
-        raise refusal from None
-
-
 def _name_taken(group: AccessGroup, name: str, except_id: int | None = None) -> bool:
-    query = select(Campaign.id).where(
-        Campaign.access_group_id == group.id, func.lower(Campaign.name) == name.lower()
-    )
-    if except_id is not None:
-        query = query.where(Campaign.id != except_id)
-    return db.session.scalar(query.limit(1)) is not None
+    return names.name_taken(Campaign, Campaign.access_group_id, group.id, name, except_id)
+
+
+def _claiming(group: AccessGroup, name: str, except_id: int | None = None) -> AbstractContextManager[None]:
+    return names.claiming(Campaign, Campaign.access_group_id, group.id, name, _taken(group, name), except_id)
 
 
 def _profiles_word(count: int) -> str:
@@ -206,8 +194,8 @@ def create_campaign(
     name, profiles = _checked(group, details, offered)
     campaign = Campaign(access_group_id=group.id, name=name, starts_on=details.starts_on,
                         ends_on=details.ends_on, profiles=profiles)
-    db.session.add(campaign)
-    _flush_named(group, name)
+    with _claiming(group, name):
+        db.session.add(campaign)
     audit.record(group.account_id, actor.id, "campaign.created", "campaign", campaign.id,
                  after=_snapshot(campaign))
     return campaign
@@ -226,12 +214,13 @@ def update_campaign(
     before = _snapshot(campaign)
     offered_ids = {profile.id for profile in offered}
     kept = [profile for profile in campaign.profiles if profile.id not in offered_ids]
-    campaign.name, campaign.starts_on, campaign.ends_on = name, details.starts_on, details.ends_on
+    campaign.starts_on, campaign.ends_on = details.starts_on, details.ends_on
     campaign.profiles = kept + chosen
-    after = _snapshot(campaign)
+    after = {**_snapshot(campaign), "name": name}
     if after == before:
         return False
-    _flush_named(group, name)
+    with _claiming(group, name, except_id=campaign.id):
+        campaign.name = name
     audit.record(group.account_id, actor.id, "campaign.updated", "campaign", campaign.id,
                  before=before, after=after)
     return True

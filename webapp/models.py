@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -326,6 +327,10 @@ class AccessGroup(db.Model):
 
     __table_args__ = (
         UniqueConstraint("account_id", "name"),
+        # The rules refuse a name taken in any case (webapp/names.py); this index holds that line when
+        # two saves race. It implies the older case-sensitive constraint, kept as SQLite drops one only
+        # by rebuilding the table.
+        Index("uq_access_groups_account_id_lower_name", "account_id", func.lower(name), unique=True),
         Index(
             "uq_access_groups_one_default",
             "account_id",
@@ -370,7 +375,13 @@ class UserGroup(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    __table_args__ = (UniqueConstraint("account_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "name"),
+        # The rules refuse a name taken in any case (webapp/names.py); this index holds that line when
+        # two saves race. It implies the older case-sensitive constraint, kept as SQLite drops one only
+        # by rebuilding the table.
+        Index("uq_user_groups_account_id_lower_name", "account_id", func.lower(name), unique=True),
+    )
 
 
 class UserGroupMember(db.Model):
@@ -429,7 +440,12 @@ class SocialSet(db.Model):
         back_populates="social_set", order_by="SocialProfile.network"
     )
 
-    __table_args__ = (UniqueConstraint("id", "access_group_id"),)
+    __table_args__ = (
+        UniqueConstraint("id", "access_group_id"),
+        # The rules refuse a name taken in any case (webapp/names.py); this index holds that line when
+        # two saves race.
+        Index("uq_social_sets_access_group_id_lower_name", "access_group_id", func.lower(name), unique=True),
+    )
 
 
 class SocialProfile(db.Model):
@@ -543,9 +559,11 @@ class Campaign(db.Model):
 
     __table_args__ = (
         CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="dates_ordered"),
-        # The rules refuse a name taken in any case, with a clear message; the database refuses the
-        # same name saved twice at once.
         UniqueConstraint("access_group_id", "name", name="uq_campaigns_group_name"),
+        # The rules refuse a name taken in any case (webapp/names.py); this index holds that line when
+        # two saves race. It implies the older case-sensitive constraint, kept as SQLite drops one only
+        # by rebuilding the table.
+        Index("uq_campaigns_access_group_id_lower_name", "access_group_id", func.lower(name), unique=True),
     )
 
 

@@ -1,12 +1,14 @@
 """Rules about social sets: create, rename and delete a set in an access group, within the plan."""
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 from sqlalchemy import func, select
 
-from . import audit, plans
-from .access_groups import normalized_name
+from . import audit, names, plans
 from .extensions import db
 from .models import AccessGroup, Account, SocialProfile, SocialSet, User
+from .names import normalized_name
 
 NAME_MAX_LENGTH = 120
 
@@ -25,12 +27,11 @@ def _checked_name(name: str) -> str:
 
 
 def _name_taken(group: AccessGroup, name: str, except_id: int | None = None) -> bool:
-    query = select(SocialSet.id).where(
-        SocialSet.access_group_id == group.id, func.lower(SocialSet.name) == name.lower()
-    )
-    if except_id is not None:
-        query = query.where(SocialSet.id != except_id)
-    return db.session.scalar(query.limit(1)) is not None
+    return names.name_taken(SocialSet, SocialSet.access_group_id, group.id, name, except_id)
+
+
+def _claiming(group: AccessGroup, name: str, except_id: int | None = None) -> AbstractContextManager[None]:
+    return names.claiming(SocialSet, SocialSet.access_group_id, group.id, name, _duplicate(group, name), except_id)
 
 
 def _duplicate(group: AccessGroup, name: str) -> SocialSetError:
@@ -72,8 +73,8 @@ def create_social_set(group: AccessGroup, name: str, actor: User) -> SocialSet:
     except plans.PlanLimitReached as limit:
         raise SocialSetError(str(limit)) from None
     social_set = SocialSet(access_group_id=group.id, name=name, position=next_position(group))
-    db.session.add(social_set)
-    db.session.flush()
+    with _claiming(group, name):
+        db.session.add(social_set)
     audit.record(group.account_id, actor.id, "social_set.created", "social_set", social_set.id,
                  after={"name": name, "access_group_id": group.id})
     return social_set
@@ -88,7 +89,8 @@ def rename_social_set(social_set: SocialSet, name: str, actor: User) -> bool:
     if name == social_set.name:
         return False
     before = social_set.name
-    social_set.name = name
+    with _claiming(group, name, except_id=social_set.id):
+        social_set.name = name
     audit.record(group.account_id, actor.id, "social_set.renamed", "social_set", social_set.id,
                  before={"name": before}, after={"name": name})
     return True

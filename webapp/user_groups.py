@@ -9,13 +9,13 @@ Functions here take the session's objects and flush; the caller commits (or roll
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import and_, case, delete, func, select
 
-from . import approvals, audit, plans, policy
-from .access_groups import normalized_name
+from . import approvals, audit, names, plans, policy
 from .extensions import db
 from .models import (
     AccessGroup,
@@ -29,6 +29,7 @@ from .models import (
     UserGroupRight,
     utcnow,
 )
+from .names import normalized_name
 from .rights import SEAT_RIGHTS
 from .zones import end_of_day, local_day
 
@@ -255,12 +256,15 @@ def _within_reach(user_group: UserGroup, actor: User) -> None:
 
 
 def _name_taken(account_id: int, name: str, except_id: int | None = None) -> bool:
-    query = select(UserGroup.id).where(
-        UserGroup.account_id == account_id, func.lower(UserGroup.name) == name.lower()
-    )
-    if except_id is not None:
-        query = query.where(UserGroup.id != except_id)
-    return db.session.scalar(query.limit(1)) is not None
+    return names.name_taken(UserGroup, UserGroup.account_id, account_id, name, except_id)
+
+
+def _claiming(account_id: int, name: str, except_id: int | None = None) -> AbstractContextManager[None]:
+    return names.claiming(UserGroup, UserGroup.account_id, account_id, name, _taken(name), except_id)
+
+
+def _taken(name: str) -> UserGroupError:
+    return UserGroupError(f"A user group called “{name}” already exists.", field="name")
 
 
 def _checked_name(account_id: int, name: str | None, except_id: int | None = None) -> str:
@@ -270,7 +274,7 @@ def _checked_name(account_id: int, name: str | None, except_id: int | None = Non
     if len(name) > NAME_MAX:
         raise UserGroupError(f"Keep the name to {NAME_MAX} characters.", field="name")
     if _name_taken(account_id, name, except_id):
-        raise UserGroupError(f"A user group called “{name}” already exists.", field="name")
+        raise _taken(name)
     return name
 
 
@@ -278,8 +282,8 @@ def create_user_group(account: Account, name: str, actor: User) -> UserGroup:
     """A new, empty user group with a name unique in the account."""
     name = _checked_name(account.id, name)
     user_group = UserGroup(account_id=account.id, name=name, description="", icon=DEFAULT_ICON)
-    db.session.add(user_group)
-    db.session.flush()
+    with _claiming(account.id, name):
+        db.session.add(user_group)
     audit.record(account.id, actor.id, "user_group.created", "user_group", user_group.id,
                  after={"name": name})
     return user_group
@@ -298,8 +302,8 @@ def update_user_group(user_group: UserGroup, name: str, description: str, icon: 
     after = {"name": name, "description": description, "icon": icon}
     if before == after:
         return False
-    user_group.name, user_group.description, user_group.icon = name, description, icon
-    db.session.flush()
+    with _claiming(user_group.account_id, name, except_id=user_group.id):
+        user_group.name, user_group.description, user_group.icon = name, description, icon
     audit.record(user_group.account_id, actor.id, "user_group.updated", "user_group", user_group.id,
                  before=before, after=after)
     return True
