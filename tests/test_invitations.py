@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from webapp import invitations as rules
 from webapp.extensions import db
+from webapp.links import LinkState
 from webapp.models import (
     AccessGroup, Account, AuditEvent, GroupUser, Invitation, Mail, Membership, Role, User, UserSession, utcnow,
 )
@@ -187,7 +188,7 @@ def test_a_bad_new_member_form_says_why_and_changes_nothing(app, agency, data, m
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert snapshot() == before
-    assert rules.link_state(fresh(sent.invitation)) is rules.LinkState.LIVE
+    assert rules.link_state(fresh(sent.invitation)) is LinkState.OPEN
 
 
 # --- opening the link changes nothing ------------------------------------------------------------
@@ -271,7 +272,7 @@ def test_of_two_accepts_racing_only_one_wins(app, agency):
     rules.accept_as_member(sent.invitation, ben)
     with pytest.raises(rules.LinkNoLongerWorks) as refused:
         rules.accept_as_member(sent.invitation, ben)
-    assert refused.value.state is rules.LinkState.ACCEPTED
+    assert refused.value.state is LinkState.ACCEPTED
     db.session.commit()
     assert memberships_of(ben) == [("Northstar", "client")]
 
@@ -359,7 +360,7 @@ def test_a_full_plan_refuses_the_acceptance_and_keeps_the_link(app, agency):
     assert response.status_code == 422
     assert "Tiny has no free team seat for you right now." in response.get_data(as_text=True)
     assert snapshot() == before
-    assert rules.link_state(fresh(sent.invitation)) is rules.LinkState.LIVE
+    assert rules.link_state(fresh(sent.invitation)) is LinkState.OPEN
 
 
 def test_invitation_mail_survives_an_smtp_outage_and_arrives_once(client, auth, agency, smtp_server):

@@ -413,6 +413,10 @@ def test_the_library_filters_by_type_and_name(agency, auth, client):
     auth.login(agency["manager"])
     html = client.get(library_url(agency["maya"], "?kind=video"), headers=HTMX).get_data(as_text=True)
     assert html.count('class="media-tile"') == 2 and "2 of 5 items match" in html
+    # The filter form sends its fields and gets the library alone; the sidebar's link gets the whole page.
+    assert html.lstrip().startswith('<div id="library"') and "<h1>Media</h1>" not in html
+    html = client.get(library_url(agency["maya"]), headers=HTMX).get_data(as_text=True)
+    assert "<html" not in html and "<h1>Media</h1>" in html and "hx-select" not in html
     html = client.get(library_url(agency["maya"], "?q=IMAGE-001")).get_data(as_text=True)
     assert tile_ids(html) and html.count('class="media-tile"') == 1
     html = client.get(library_url(agency["maya"], "?q=%25")).get_data(as_text=True)

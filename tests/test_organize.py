@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from webapp import organize as rules
 from webapp import policy
@@ -15,6 +15,7 @@ from webapp.models import (
     AuditEvent,
     Campaign,
     CampaignProfile,
+    GroupUser,
     MediaItem,
     Network,
     Post,
@@ -127,7 +128,7 @@ def test_too_many_moves_are_refused():
 
 def test_the_preview_says_exactly_what_a_profile_move_does(agency):
     plan = plan_for(agency, profile_move(agency["instagram"], agency["empty_set"]))
-    impact = rules.preview(plan, agency["account"].id)
+    impact = rules.preview(plan, agency["account"].id, agency["owner"])
     [item] = impact.profiles
     assert item.change.from_group.id == agency["maya"].id and item.change.to_group.id == agency["leo"].id
     assert item.posts == {"draft": 1, "scheduled": 1, "pending_approval": 1} and item.pending == 1
@@ -139,26 +140,37 @@ def test_the_preview_says_exactly_what_a_profile_move_does(agency):
     assert impact.change_count == 1 and impact.post_total == 3
 
 
-def test_the_preview_does_not_name_media_in_groups_the_user_cannot_enter(agency):
-    """A post's item that sits in a group the mover cannot enter is counted, not named."""
+def test_a_movers_preview_never_names_media_of_a_group_she_may_not_enter(agency):
+    """The preview asks the policy who the mover is: an item in a group she may not enter is counted, not named."""
     agency["photo"].access_group_id = agency["closed"].id
     db.session.commit()
     plan = plan_for(agency, profile_move(agency["instagram"], agency["empty_set"]))
-    [item] = rules.preview(plan, agency["account"].id, [agency["maya"].id, agency["leo"].id]).media
-    assert (item.hidden, item.name, item.group, item.posts) == (True, "", "", 1)
-    [item] = rules.preview(plan, agency["account"].id, [agency["closed"].id]).media
-    assert (item.hidden, item.name, item.group) == (False, "beach.png", "Closed")
+
+    def staying(mover):
+        [item] = rules.preview(plan, agency["account"].id, mover).media
+        return item.hidden, item.name, item.group, item.posts
+
+    assert staying(agency["admin"]) == (True, "", "", 1)  # Alex enters Maya's and Leo's groups only
+    assert staying(agency["owner"]) == (False, "beach.png", "Closed", 1)  # the owner enters every group
+    factories.add_to_group(agency["admin"], agency["closed"], expires_at=datetime.now(timezone.utc) - timedelta(days=1))
+    db.session.commit()
+    assert staying(agency["admin"]) == (True, "", "", 1)  # her entry to the closed group has ended
+    db.session.execute(update(GroupUser).where(GroupUser.user_id == agency["admin"].id).values(expires_at=None))
+    db.session.commit()
+    assert staying(agency["admin"]) == (False, "beach.png", "Closed", 1)
 
 
 def test_a_move_within_a_group_has_no_effects_beyond_the_set(agency):
     other = factories.make_social_set(agency["maya"], "Maya Deals")
     db.session.commit()
-    impact = rules.preview(plan_for(agency, profile_move(agency["tiktok"], other)), agency["account"].id)
+    impact = rules.preview(plan_for(agency, profile_move(agency["tiktok"], other)), agency["account"].id,
+                           agency["owner"])
     assert impact.profiles == [] and [c.profile.id for c in impact.within_group] == [agency["tiktok"].id]
 
 
 def test_a_set_move_carries_all_its_profiles(agency):
-    impact = rules.preview(plan_for(agency, set_move(agency["maya_set"], agency["leo"])), agency["account"].id)
+    impact = rules.preview(plan_for(agency, set_move(agency["maya_set"], agency["leo"])), agency["account"].id,
+                           agency["owner"])
     assert {i.change.profile.id for i in impact.profiles} == {agency["instagram"].id, agency["tiktok"].id}
     assert all(not i.change.moved_alone for i in impact.profiles)
 
@@ -374,7 +386,7 @@ def test_policy_entrants_count_owners_users_tab_and_user_groups_but_not_expired_
 def test_counts_by_status_use_the_posts_not_the_profile_rows(agency):
     """A profile with no posts moves with a zero count and an empty breakdown."""
     impact = rules.preview(plan_for(agency, profile_move(agency["tiktok"], agency["empty_set"])),
-                           agency["account"].id)
+                           agency["account"].id, agency["owner"])
     assert impact.profiles[0].post_count == 0 and impact.profiles[0].posts == {}
     assert SocialSet and SocialProfile  # the models the plan reads
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import logging
 import time
 from datetime import timedelta
+from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import func, select, text
 
+from webapp import approvals
 from webapp.extensions import db
 from webapp.models import (
     AuditEvent,
@@ -725,3 +727,56 @@ def test_the_slots_page_runs_a_fixed_number_of_queries(client, auth, agency, cou
             factories.make_post(factories.make_profile(social_set, network))
     db.session.commit()
     assert measure() == small <= 9
+
+
+# --- a profile's approval settings ---------------------------------------------------------------------
+
+
+class Checkboxes(HTMLParser):
+    """The page's checkboxes by the text of the label around each: {label text: ticked}."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__()
+        self.ticked: dict[str, bool] = {}
+        self._label: tuple[list[str], list[bool]] | None = None
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "label":
+            self._label = ([], [])
+        elif tag == "input" and dict(attrs).get("type") == "checkbox" and self._label is not None:
+            self._label[1].append("checked" in dict(attrs))
+
+    def handle_data(self, data):
+        if self._label is not None:
+            self._label[0].append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "label" and self._label is not None:
+            texts, boxes = self._label
+            if boxes:
+                self.ticked[" ".join("".join(texts).split())] = boxes[0]
+            self._label = None
+
+
+def test_approval_settings_tick_and_untick_needs_client_approval(client, auth, agency):
+    """The page's "Needs client approval" box says how the profile is set, and saving it turns approval on or off."""
+    profile = factories.make_profile(agency["maya_set"], Network.INSTAGRAM, handle="maya")
+    db.session.commit()
+    url = f"/settings/access-groups/{agency['maya_group'].id}/profiles/{profile.id}/approval"
+    auth.login(agency["admin"])
+    maya = f"Maya {agency['maya'].email}"
+    assert Checkboxes(client.get(url).get_data(as_text=True)).ticked == {"Needs client approval": False, maya: False}
+
+    refused = client.post(url, data={"needs_approval": "y"})
+    assert refused.status_code == 422 and "Choose at least one approver" in refused.get_data(as_text=True)
+    assert Checkboxes(refused.get_data(as_text=True)).ticked["Needs client approval"] is True  # as it was sent
+
+    assert client.post(url, data={"needs_approval": "y", "approvers": [agency["maya"].id]}).status_code == 303
+    assert db.session.get(SocialProfile, profile.id).needs_approval is True
+    assert approvals.approver_ids(profile) == [agency["maya"].id]
+    assert Checkboxes(client.get(url).get_data(as_text=True)).ticked == {"Needs client approval": True, maya: True}
+
+    assert client.post(url, data={"approvers": [agency["maya"].id]}).status_code == 303  # the box left empty
+    db.session.expire_all()
+    assert db.session.get(SocialProfile, profile.id).needs_approval is False and approvals.approver_ids(profile) == []

@@ -17,11 +17,11 @@ from sqlalchemy.orm import contains_eager
 
 from . import policy
 from .extensions import db
-from .invitations import ROLE_LABELS
 from .models import AccessGroup, Account, GroupUser, Membership, User, UserGroup, UserGroupMember, utcnow
 from .policy import ENTER, RIGHTS, Grounds
 from .zones import local_day, today_in
 from .rights import areas, label
+from .team import ROLE_LABELS
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -108,7 +108,7 @@ def _tell_admins_nobody_approves(account_id: int, profile_ids: list[int]) -> Non
                policy.membership_live(utcnow()))
         .order_by(User.id)
     ).all()
-    links = {profile.id: url_for("posts.approval", group_id=profile.access_group_id, profile_id=profile.id,
+    links = {profile.id: url_for("profiles.approval", group_id=profile.access_group_id, profile_id=profile.id,
                                  _external=True) for profile in profiles}
     count = len(profiles)
     subject = (f"No one can approve posts for @{profiles[0].handle}" if count == 1

@@ -1,4 +1,4 @@
-"""Rules about the team and its invitations: invite, resend, revoke, and accepting an emailed link.
+"""Rules about invitations to the team: invite, resend, revoke, and accepting an emailed link.
 
 An invitation is an offer to join one account with one role, bound to one email address. Its link
 carries a 256-bit token of which only the hash is stored; the link works once, until it expires or
@@ -7,20 +7,18 @@ transaction as the change that causes it.
 """
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, url_for
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from . import audit, crypto, plans, policy
 from .accounts import hash_password, normalize_email
 from .extensions import db
+from .links import LinkState
 from .mail import queue_mail, render_mail
-from .zones import account_zone
 from .models import (
     AccessGroup,
     Account,
@@ -32,12 +30,7 @@ from .models import (
     User,
     utcnow,
 )
-
-# Most powerful first: a user may invite at their own level or below, never above.
-ROLE_ORDER: tuple[str, ...] = (Role.OWNER.value, Role.ADMIN.value, Role.MANAGER.value, Role.CLIENT.value)
-ROLE_LABELS: dict[str, str] = {role: role.capitalize() for role in ROLE_ORDER}
-# Invitations carry no extra rights, so an invited client never takes a team seat.
-SEAT_ROLES: frozenset[str] = frozenset({Role.ADMIN.value, Role.MANAGER.value})
+from .team import ROLE_LABELS, ROLE_ORDER, SEAT_ROLES, open_invitation, pending_seats
 
 
 class InvitationError(ValueError):
@@ -47,16 +40,6 @@ class InvitationError(ValueError):
         super().__init__(message)
         self.field = field
         self.pending = pending  # an invitation to resend instead
-
-
-class LinkState(str, enum.Enum):
-    """What an invitation link is worth when opened."""
-
-    LIVE = "live"
-    EXPIRED = "expired"
-    REVOKED = "revoked"
-    ACCEPTED = "accepted"
-    UNKNOWN = "unknown"
 
 
 # --- who may invite whom to where ----------------------------------------------------------------
@@ -109,96 +92,6 @@ def _chosen_groups(account: Account, actor: User, access_group_ids: list[int]) -
         raise InvitationError("You can only invite people into access groups you can enter.",
                               field="access_groups")
     return [offered[group_id] for group_id in dict.fromkeys(access_group_ids)]
-
-
-# --- the team page -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TeamMember:
-    """A member of the account as the Team page lists them, with the last day of their access."""
-
-    user: User
-    role: str
-    deactivated: bool
-    ends_on: date | None = None  # in the account's time zone
-    ended: bool = False
-
-
-@dataclass(frozen=True)
-class PendingInvitation:
-    """An invitation not accepted or revoked yet (it may have expired), with who sent it."""
-
-    invitation: Invitation
-    invited_by: str | None
-    expired: bool
-
-
-@dataclass(frozen=True)
-class Seats:
-    """Team seats: taken by members, held by pending invitations, and the plan's limit."""
-
-    used: int
-    pending: int
-    limit: int | None
-    plan_name: str
-
-    @property
-    def available(self) -> int | None:
-        return None if self.limit is None else max(self.limit - self.used - self.pending, 0)
-
-
-def members(account: Account) -> list[TeamMember]:
-    """Everyone with a membership in the account, the owner first, then by role and name."""
-    rank = {role: position for position, role in enumerate(ROLE_ORDER)}
-    zone, now = account_zone(account), utcnow()
-    rows = db.session.execute(
-        select(User, Membership.role, Membership.deactivated_at, Membership.expires_at)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.account_id == account.id)
-        .order_by(func.lower(User.name), User.id)
-    ).all()
-    team = [TeamMember(user=user, role=role, deactivated=deactivated_at is not None,
-                       ends_on=expires_at.astimezone(zone).date() if expires_at else None,
-                       ended=policy.has_ended(expires_at, now))
-            for user, role, deactivated_at, expires_at in rows]
-    return sorted(team, key=lambda member: rank.get(member.role, len(rank)))
-
-
-def _open(now: datetime):
-    """Invitations whose link still works."""
-    return (Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None), Invitation.expires_at > now)
-
-
-def pending_invitations(account: Account) -> list[PendingInvitation]:
-    """Invitations neither accepted nor revoked, newest first; expired ones can still be resent."""
-    now = utcnow()
-    rows = db.session.execute(
-        select(Invitation, User.name)
-        .outerjoin(User, User.id == Invitation.invited_by_id)
-        .where(Invitation.account_id == account.id, Invitation.accepted_at.is_(None),
-               Invitation.revoked_at.is_(None))
-        .options(selectinload(Invitation.access_groups))
-        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
-    ).all()
-    return [PendingInvitation(invitation=invitation, invited_by=name, expired=invitation.expires_at <= now)
-            for invitation, name in rows]
-
-
-def pending_seats(account: Account, except_id: int | None = None) -> int:
-    """Live invitations that will take a team seat once accepted."""
-    query = select(func.count(Invitation.id)).where(
-        Invitation.account_id == account.id, Invitation.role.in_(SEAT_ROLES), *_open(utcnow())
-    )
-    if except_id is not None:
-        query = query.where(Invitation.id != except_id)
-    return db.session.scalar(query)
-
-
-def seats(account: Account) -> Seats:
-    """How many team seats are used, held by invitations, and allowed by the plan."""
-    return Seats(used=plans.seats_used(account), pending=pending_seats(account),
-                 limit=account.plan.max_seats, plan_name=account.plan.name)
 
 
 def _check_seat(account: Account, role: str, pending: int) -> None:
@@ -341,7 +234,7 @@ def link_state(invitation: Invitation | None, now: datetime | None = None) -> Li
         return LinkState.REVOKED
     if invitation.expires_at <= (now or utcnow()):
         return LinkState.EXPIRED
-    return LinkState.LIVE
+    return LinkState.OPEN
 
 
 def existing_user(invitation: Invitation) -> User | None:
@@ -362,7 +255,7 @@ def _claim(invitation: Invitation) -> None:
     now = utcnow()
     claimed = db.session.execute(
         update(Invitation)
-        .where(Invitation.id == invitation.id, *_open(now))
+        .where(Invitation.id == invitation.id, *open_invitation(now))
         .values(accepted_at=now)
         .execution_options(synchronize_session=False)
     )

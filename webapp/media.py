@@ -8,18 +8,17 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass
-from datetime import datetime
 from typing import BinaryIO, Iterable
 
 from flask import current_app
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import Select, and_, delete, func, literal, select, tuple_, update
+from sqlalchemy import Select, and_, delete, func, select, update
 from sqlalchemy.orm import contains_eager
 from werkzeug.datastructures import FileStorage
 
-from . import audit, images
+from . import audit, images, paging
 from .extensions import db
-from .models import AccessGroup, MediaItem, Post, PostMedia, SocialProfile, User, UTCDateTime
+from .models import AccessGroup, MediaItem, Post, PostMedia, SocialProfile, User
 from .storage import Storage
 
 # What the library accepts, recognised by the file's first bytes: content type -> (kind, suffix).
@@ -231,43 +230,19 @@ class LibraryFilter:
 
 
 def encode_cursor(item: MediaItem) -> str:
-    """Where the next page starts: after this item in newest-first order."""
-    return f"{item.created_at.isoformat()}~{item.id}"
-
-
-def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
-    """The (created_at, id) a cursor names; None for a missing or malformed one (the first page)."""
-    if not cursor or "~" not in cursor:
-        return None
-    stamp, _, item_id = cursor.rpartition("~")
-    try:
-        created_at, number = datetime.fromisoformat(stamp), int(item_id)
-    except ValueError:
-        return None
-    if created_at.tzinfo is None or not 0 < number < 2**63:
-        return None
-    return created_at, number
+    """The cursor of the library page that starts after `item` (the benchmark starts its deep page there)."""
+    return paging.encode_cursor(item.created_at, item.id)
 
 
 def library_page(
     scoped: Select, group: AccessGroup, library_filter: LibraryFilter, cursor: str | None, size: int = PAGE_SIZE
-) -> tuple[list[MediaItem], str | None]:
-    """One page of a group's items, newest first, and the cursor of the next page (None at the end).
+) -> paging.Page[MediaItem]:
+    """One page of a group's items, newest first, with the cursor of the next page (None at the end).
 
-    `scoped` is the policy's select of media items; paging by key keeps every page one indexed query.
+    `scoped` is the policy's select of media items.
     """
     statement = scoped.where(MediaItem.access_group_id == group.id, *library_filter.conditions())
-    after = decode_cursor(cursor)
-    if after is not None:
-        created_at, item_id = after
-        # A row comparison lets the database start reading the index right at the cursor.
-        statement = statement.where(tuple_(MediaItem.created_at, MediaItem.id) < tuple_(
-            literal(created_at, UTCDateTime), literal(item_id)))
-    items = db.session.scalars(
-        statement.order_by(MediaItem.created_at.desc(), MediaItem.id.desc()).limit(size + 1)
-    ).all()
-    next_cursor = encode_cursor(items[size - 1]) if len(items) > size else None
-    return list(items[:size]), next_cursor
+    return paging.keyset_page(statement, MediaItem.created_at, MediaItem.id, cursor, size, descending=True)
 
 
 def library_counts(scoped: Select, group: AccessGroup, library_filter: LibraryFilter) -> tuple[int, int]:

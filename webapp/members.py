@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from . import approvals, audit, plans, policy
 from .extensions import db
-from .invitations import ROLE_LABELS, roles_to_offer
+from .invitations import roles_to_offer
 from .models import (
     AccessGroup,
     Account,
@@ -32,6 +32,7 @@ from .models import (
 )
 from .policy import ROLE_BASELINE
 from .rights import CLIENT_GRANT_RIGHTS, CLIENT_GRANTS, RIGHT_LABELS, ClientGrant, extra_rights_for
+from .team import ROLE_LABELS
 from .zones import end_of_day
 
 

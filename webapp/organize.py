@@ -317,8 +317,10 @@ def _final_group_case(leaving: list[ProfileChange]):
     return case({change.profile.id: change.to_group.id for change in leaving}, value=Post.social_profile_id)
 
 
-def preview(plan: Plan, account_id: int, enterable: Iterable[int] | None = None) -> Impact:
-    """Exactly what applying the plan does, in a fixed number of queries."""
+def preview(plan: Plan, account_id: int, mover: User) -> Impact:
+    """Exactly what applying the plan does, in a fixed number of queries, as the mover may see it.
+
+    Library items in groups the policy does not let the mover enter are counted, never named."""
     leaving = plan.leaving
     ids = [change.profile.id for change in leaving]
     impacts = {change.profile.id: ProfileImpact(change) for change in leaving}
@@ -357,16 +359,16 @@ def preview(plan: Plan, account_id: int, enterable: Iterable[int] | None = None)
                 impact.approvers_left += 1
             else:
                 impact.approvers_losing.append(users[user_id])
-    media, media_total = _staying_media(leaving, None if enterable is None else set(enterable))
+    media, media_total = _staying_media(leaving, policy.permissions_for(mover))
     return Impact(plan=plan, profiles=list(impacts.values()),
                   within_group=[c for c in plan.profiles if not c.changes_group],
                   media=media, media_total=media_total)
 
 
-def _staying_media(leaving: list[ProfileChange], enterable: set[int] | None) -> tuple[list[StayingMedia], int]:
+def _staying_media(leaving: list[ProfileChange], perms: policy.Permissions) -> tuple[list[StayingMedia], int]:
     """Library items that moving posts use but that stay in their group, and how many posts use each.
 
-    Items in groups outside `enterable` (when given) are counted but not named."""
+    Items in groups these permissions may not enter are counted but not named."""
     if not leaving:
         return [], 0
     staying = (
@@ -385,8 +387,7 @@ def _staying_media(leaving: list[ProfileChange], enterable: set[int] | None) -> 
     ).all()
     total = rows[0][4] if rows else 0
     return [
-        StayingMedia(name, group, posts) if enterable is None or group_id in enterable
-        else StayingMedia("", "", posts, hidden=True)
+        StayingMedia(name, group, posts) if perms.may_enter(group_id) else StayingMedia("", "", posts, hidden=True)
         for name, group_id, group, posts, _ in rows
     ], total
 

@@ -6,7 +6,6 @@ post), and opens nothing else. Opening it decides nothing: deciding is a POST fr
 """
 from __future__ import annotations
 
-import enum
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from . import audit, crypto, policy
 from .extensions import db
+from .links import LinkState
 from .mail import queue_mail, render_mail
 from .models import (
     AccessGroup,
@@ -27,15 +27,6 @@ from .models import (
     User,
     utcnow,
 )
-
-
-class LinkState(str, enum.Enum):
-    OPEN = "open"
-    UNKNOWN = "unknown"
-    EXPIRED = "expired"
-    REVOKED = "revoked"
-    USED = "used"  # every post it covered was decided or changed since
-    NO_ACCESS = "no_access"  # its reviewer may no longer see any post it covered
 
 
 def pending_posts_for(reviewer: User, account_id: int, now: datetime | None = None) -> list[Post]:

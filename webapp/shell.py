@@ -4,12 +4,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, g
+from flask import abort, g, url_for
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .extensions import db
+from .htmx import hx_redirect, is_htmx
 from .models import AccessGroup, Account
-from .policy import Verdict, decide, permissions_for
+from .policy import ENTER, Verdict, authorize, decide, permissions_for, require_signed_in, visible
 
 # Above this many groups the switcher offers a filter box.
 SWITCHER_FILTER_THRESHOLD = 7
@@ -47,10 +50,29 @@ def shell_context() -> Shell:
     return shell
 
 
+def enter_group(group_id: int, right: str = ENTER) -> AccessGroup:
+    """The group a /g/<group>/ page is about, if the user may do `right` there, made the shell's group.
+
+    A group the user may not enter is a 404 (an open htmx tab of someone who lost access is sent to a
+    group they may still enter); one they enter without `right` is a 403.
+    """
+    require_signed_in()
+    group = db.session.scalar(
+        visible(select(AccessGroup)).where(AccessGroup.id == group_id).options(joinedload(AccessGroup.account))
+    )
+    if group is None:
+        if is_htmx():
+            response = hx_redirect(url_for("auth.index"))
+            response.status_code = 404
+            abort(response)
+        abort(404)
+    authorize(right, group)
+    g.access_group = group
+    return group
+
+
 def current_account() -> Account:
     """The account a settings page is about: the one of the group the user is working in."""
-    from .policy import require_signed_in
-
     require_signed_in()
     account = shell_context().account
     if account is None:
@@ -60,8 +82,6 @@ def current_account() -> Account:
 
 def account_for(action: str) -> Account:
     """The current account, once the policy agreed the user may do `action` on it (or stop)."""
-    from .policy import authorize
-
     account = current_account()
     authorize(action, account)
     return account

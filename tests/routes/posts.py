@@ -1,22 +1,17 @@
-"""Routes of posts: the composer, the post page and its actions, and a profile's approval settings."""
+"""Routes of posts: the composer, the post page and its actions."""
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import Post, SocialProfile
+from webapp.models import Post
 
 from ..access_matrix import RouteCase, World, group_page, members_enter, register, register_builder
-from .access_groups import admins_only
 
 
 @register_builder
 def posts(world: World) -> None:
-    """The post (and its profile) the world already holds in each target group."""
+    """The post the world already holds in each target group."""
     world.objects["post"] = {
         target: db.session.scalars(select(Post).where(Post.access_group_id == group.id)).first()
-        for target, group in world.groups.items()
-    }
-    world.objects["profile"] = {
-        target: db.session.scalars(select(SocialProfile).where(SocialProfile.access_group_id == group.id)).first()
         for target, group in world.groups.items()
     }
 
@@ -31,11 +26,6 @@ def with_right(ok: int, client: int = 403) -> dict[str, dict[str, int]]:
 def post_url(suffix: str = ""):
     return lambda world, target: (
         f"/g/{world.groups[target].id}/posts/{world.objects['post'][target].id}{suffix}")
-
-
-def approval_url(world: World, target: str) -> str:
-    return (f"/settings/access-groups/{world.groups[target].id}/profiles/"
-            f"{world.objects['profile'][target].id}/approval")
 
 
 register(RouteCase("posts.new", "GET", group_page("posts/new"), with_right(200)))
@@ -53,6 +43,4 @@ register(RouteCase("posts.delete", "POST", post_url("/delete"), with_right(303))
 register(RouteCase("posts.comment", "POST", post_url("/comments"), members_enter(422)))
 # Anyone who sees the post reaches the decision; without a choice (and not an approver) it is refused.
 register(RouteCase("posts.decide", "POST", post_url("/decision"), members_enter(422)))
-register(RouteCase("posts.approval", "GET", approval_url, admins_only(200)))
-register(RouteCase("posts.approval", "POST", approval_url, admins_only(303)))
 

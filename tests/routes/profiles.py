@@ -1,4 +1,4 @@
-"""Routes of social profiles: a group's slots, connecting over OAuth, transfer and removal."""
+"""Routes of social profiles: a group's slots, connecting over OAuth, transfer, removal and approval settings."""
 from .. import factories
 from ..access_matrix import SIGN_IN, VISITORS, RouteCase, World, members_enter, register, register_builder
 from .access_groups import admins_only
@@ -26,6 +26,11 @@ def profile_url(action: str):
     return lambda world, target: f"/profiles/{world.objects['profiles'][target]['profile'].id}/{action}"
 
 
+def approval_url(world: World, target: str) -> str:
+    return (f"/settings/access-groups/{world.groups[target].id}/profiles/"
+            f"{world.objects['profiles'][target]['profile'].id}/approval")
+
+
 register(RouteCase("profiles.index", "GET",
                    lambda world, target: f"/g/{world.groups[target].id}/profiles", members_enter(200)))
 # Everyone who may enter a group may connect into it (clients too): off to the provider.
@@ -41,3 +46,6 @@ register(RouteCase("profiles.remove", "POST", profile_url("remove"), admins_only
 register(RouteCase("profiles.callback", "GET",
                    lambda world, target: "/oauth/callback/instagram?state=forged&code=forged",
                    {"none": {visitor: (SIGN_IN if visitor == "anonymous" else 400) for visitor in VISITORS}}))
+# A profile's approval settings are the group's owner's and admins'; an empty form turns approval off.
+register(RouteCase("profiles.approval", "GET", approval_url, admins_only(200)))
+register(RouteCase("profiles.approval", "POST", approval_url, admins_only(303)))

@@ -1,7 +1,7 @@
 """Sidebar › Campaigns: a group's campaigns, their dates and linked social profiles."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -13,8 +13,9 @@ from .. import campaigns as rules
 from .. import policy
 from ..access_groups import normalized_name
 from ..extensions import db
-from ..htmx import is_htmx, render
+from ..htmx import is_htmx, push_url, render
 from ..models import AccessGroup, Campaign, SocialProfile
+from ..shell import enter_group
 
 bp = Blueprint("campaigns", __name__, url_prefix="/g/<int:group_id>/campaigns")
 
@@ -63,17 +64,6 @@ class CampaignForm(FlaskForm):
 # --- helpers -----------------------------------------------------------------------------------------
 
 
-def _group(group_id: int, action: str = policy.ENTER) -> AccessGroup:
-    """The group whose campaigns these are, if the user may do `action` there (404 hidden, 403 denied)."""
-    group = policy.get_or_404(AccessGroup, group_id, action)
-    g.access_group = group  # the shell shows this group
-    return group
-
-
-def _managed(group_id: int) -> AccessGroup:
-    return _group(group_id, "campaigns.manage")
-
-
 def _campaign_in(group: AccessGroup, campaign_id: int) -> Campaign:
     """A campaign of `group` only: another group's campaign id is not found, as is one the user may not see."""
     campaign = db.session.scalar(
@@ -108,12 +98,10 @@ def _edit_page(group: AccessGroup, campaign: Campaign, form: CampaignForm, profi
 
 
 def _changed(group: AccessGroup, block: str = BLOCK) -> Response:
-    """After a change: a 303 to the list for a plain form; for htmx, the list's `block` and an event."""
+    """After a change: a 303 to the list for a plain form; for htmx, the list's `block`."""
     if not is_htmx():
         return redirect(url_for("campaigns.index", group_id=group.id), 303)
-    response = render("campaigns/index.html", block=block, **_list_context(group))
-    response.headers["HX-Trigger"] = "campaignsChanged"
-    return response
+    return render("campaigns/index.html", block=block, **_list_context(group))
 
 
 # --- views -------------------------------------------------------------------------------------------
@@ -122,14 +110,14 @@ def _changed(group: AccessGroup, block: str = BLOCK) -> Response:
 @bp.get("")
 def index(group_id: int):
     """The group's campaigns with their dates, status and profiles, for everyone who may enter the group."""
-    group = _group(group_id)
+    group = enter_group(group_id)
     return render("campaigns/index.html", block="main", **_list_context(group))
 
 
 @bp.post("")
 def create(group_id: int):
     """Create a campaign in the group, linked to some of the profiles the user can see."""
-    group = _managed(group_id)
+    group = enter_group(group_id, "campaigns.manage")
     form = CampaignForm()
     if form.validate_on_submit():
         try:
@@ -147,7 +135,7 @@ def create(group_id: int):
 @bp.get("/<int:campaign_id>/edit")
 def edit(group_id: int, campaign_id: int):
     """A campaign's name, dates and profiles, to change."""
-    group = _managed(group_id)
+    group = enter_group(group_id, "campaigns.manage")
     campaign = _campaign_in(group, campaign_id)
     profiles = _offered(group)
     return _edit_page(group, campaign, CampaignForm.of(campaign, profiles), profiles)
@@ -156,7 +144,7 @@ def edit(group_id: int, campaign_id: int):
 @bp.post("/<int:campaign_id>")
 def update(group_id: int, campaign_id: int):
     """Save a campaign's name, dates and profiles; links to profiles hidden from the user stay."""
-    group = _managed(group_id)
+    group = enter_group(group_id, "campaigns.manage")
     campaign = _campaign_in(group, campaign_id)
     profiles = _offered(group)
     form = CampaignForm()
@@ -173,7 +161,7 @@ def update(group_id: int, campaign_id: int):
             response = _changed(group, block="main")
             if is_htmx():
                 # The list replaced the edit page, so the address bar follows.
-                response.headers["HX-Push-Url"] = url_for("campaigns.index", group_id=group.id)
+                push_url(response, url_for("campaigns.index", group_id=group.id))
             return response
     return _edit_page(group, campaign, form, profiles, status=422)
 
@@ -181,7 +169,7 @@ def update(group_id: int, campaign_id: int):
 @bp.post("/<int:campaign_id>/delete")
 def delete(group_id: int, campaign_id: int):
     """Delete one of the group's campaigns, after the confirmation dialog."""
-    group = _managed(group_id)
+    group = enter_group(group_id, "campaigns.manage")
     campaign = _campaign_in(group, campaign_id)
     name = campaign.name
     rules.delete_campaign(campaign, current_user)

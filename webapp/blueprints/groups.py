@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, abort, current_app, g, request, url_for
+from flask import Blueprint, current_app, g, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -11,8 +11,9 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import policy
 from ..extensions import db
 from ..forms import GroupFilterForm
-from ..htmx import hx_redirect, is_htmx, render
+from ..htmx import hx_redirect, render
 from ..models import AccessGroup, MediaItem, Network, Post, PostStatus, SocialSet
+from ..shell import enter_group
 from ..zones import account_zone
 
 bp = Blueprint("groups", __name__)
@@ -24,28 +25,6 @@ SECTION_ENDPOINTS = {"home": "groups.home", "profiles": "profiles.index", "calen
 SWITCHER_LIMIT = 50
 
 
-@bp.url_value_preprocessor
-def _load_access_group(endpoint: str | None, values: dict | None) -> None:
-    """Every /g/<group>/ URL resolves its group through the policy: another group is a 404."""
-    if not values or "group_id" not in values:
-        return
-    group_id = values.pop("group_id")
-    if not current_user.is_authenticated:
-        return  # the view's own policy check sends the visitor to sign in
-    group = db.session.scalar(
-        policy.visible(select(AccessGroup).where(AccessGroup.id == group_id))
-        .options(joinedload(AccessGroup.account))
-    )
-    if group is None:
-        if is_htmx():
-            # An open tab of someone who lost access goes to a group they may still enter.
-            response = hx_redirect(url_for("auth.index"))
-            response.status_code = 404
-            abort(response)
-        abort(404)
-    g.access_group = group
-
-
 @bp.app_url_defaults
 def _keep_access_group(endpoint: str, values: dict) -> None:
     """Links to group pages stay in the current group unless told otherwise."""
@@ -55,20 +34,10 @@ def _keep_access_group(endpoint: str, values: dict) -> None:
             values["group_id"] = group.id
 
 
-def _current_group() -> AccessGroup:
-    """The group loaded from the URL; missing only when nobody is signed in."""
-    group = g.get("access_group")
-    if group is None:
-        policy.require_signed_in()
-        abort(404)
-    return group
-
-
 @bp.get("/g/<int:group_id>/")
-def home(group_id: int | None = None):
+def home(group_id: int):
     """The group's overview: its social sets and profiles, media count and upcoming posts."""
-    group = _current_group()
-    policy.authorize(policy.ENTER, group)
+    group = enter_group(group_id)
     perms = policy.current_permissions()
 
     social_sets = db.session.scalars(
@@ -129,10 +98,9 @@ def _remember_group(group: AccessGroup) -> None:
 
 
 @bp.get("/g/<int:group_id>/switcher")
-def switcher(group_id: int | None = None):
+def switcher(group_id: int):
     """The groups this user may enter, filtered as they type: the switcher's list, or a page."""
-    group = _current_group()
-    policy.authorize(policy.ENTER, group)
+    group = enter_group(group_id)
     form = GroupFilterForm(request.args)
     query = policy.visible(select(AccessGroup)).order_by(AccessGroup.name, AccessGroup.id)
     valid = form.validate()

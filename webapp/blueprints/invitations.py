@@ -15,16 +15,11 @@ from .. import auth_session, policy
 from .. import invitations as rules
 from ..accounts import MIN_PASSWORD_LENGTH
 from ..extensions import db
+from ..links import CLOSED_STATUS, LinkState
 from ..models import Account, Invitation, User
+from ..team import ROLE_LABELS
 
 bp = Blueprint("invitations", __name__, url_prefix="/invitations")
-
-CLOSED_STATUS = {
-    rules.LinkState.UNKNOWN: 404,
-    rules.LinkState.EXPIRED: 410,
-    rules.LinkState.REVOKED: 410,
-    rules.LinkState.ACCEPTED: 410,
-}
 
 
 class NewMemberForm(FlaskForm):
@@ -50,7 +45,7 @@ def _keep_the_token_private(response):
     return response
 
 
-def _closed(state: rules.LinkState, invitation: Invitation | None):
+def _closed(state: LinkState, invitation: Invitation | None):
     """A link that no longer works: say why, change nothing."""
     account = db.session.get(Account, invitation.account_id) if invitation is not None else None
     return render_template("invitations/closed.html", state=state.value, account=account,
@@ -77,7 +72,7 @@ def _offer_page(invitation: Invitation, token: str, form: NewMemberForm | None =
         token=token,
         account=db.session.get_one(Account, invitation.account_id),
         inviter=inviter,
-        role=rules.ROLE_LABELS[invitation.role],
+        role=ROLE_LABELS[invitation.role],
         access_groups=rules.invitation_groups(invitation),
         step=step,
         form=form or NewMemberForm(formdata=None),
@@ -91,7 +86,7 @@ def show(token: str):
     """The invitation behind a link: who invites whom, as what, into which groups."""
     invitation = rules.find_by_token(token)
     state = rules.link_state(invitation)
-    if state is not rules.LinkState.LIVE:
+    if state is not LinkState.OPEN:
         return _closed(state, invitation)
     return _offer_page(invitation, token)
 
@@ -112,7 +107,7 @@ def accept(token: str):
     """Accept: a new user sets their name and password; an existing one must be signed in as the invitee."""
     invitation = rules.find_by_token(token)
     state = rules.link_state(invitation)
-    if state is not rules.LinkState.LIVE:
+    if state is not LinkState.OPEN:
         return _closed(state, invitation)
     account_name = db.session.get_one(Account, invitation.account_id).name
     invited_user = rules.existing_user(invitation)

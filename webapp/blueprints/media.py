@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, flash, g, redirect, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -16,6 +16,7 @@ from .. import policy
 from ..extensions import db
 from ..htmx import is_partial, render
 from ..models import AccessGroup, MediaItem
+from ..shell import enter_group
 from ..storage import media_storage
 
 bp = Blueprint("media", __name__)
@@ -52,6 +53,10 @@ class LibraryQuery(FlaskForm):
             return rules.LibraryFilter()
         return rules.LibraryFilter(kind=self.kind.data or None, text=(self.q.data or "").strip())
 
+    def from_the_filter(self) -> bool:
+        """The query was sent by the filter form, which always sends its fields, not by a link into the page."""
+        return bool(self.q.raw_data or self.kind.raw_data)
+
 
 class UploadForm(FlaskForm):
     files = MultipleFileField("Files")
@@ -79,13 +84,6 @@ class MoveForm(SelectionForm):
 # --- helpers -----------------------------------------------------------------------------------------
 
 
-def _library(group_id: int, right: str) -> AccessGroup:
-    """The group whose library this is, if the user may do `right` there (404 hidden, 403 denied)."""
-    group = policy.get_or_404(AccessGroup, group_id, right)
-    g.access_group = group  # the shell shows this group
-    return group
-
-
 def _seen_posts() -> tuple[list[int], frozenset[int]]:
     """Where the user may see posts: groups with posts.view, less the profiles they removed."""
     return policy.groups_with("posts.view"), policy.current_permissions().removed_profiles
@@ -98,16 +96,15 @@ def _counts(group: AccessGroup, library_filter: rules.LibraryFilter) -> dict[str
 
 def _library_context(group: AccessGroup, query: LibraryQuery) -> dict:
     library_filter = query.library_filter()
-    items, next_cursor = rules.library_page(policy.visible(select(MediaItem)), group, library_filter,
-                                            query.cursor.data)
+    page = rules.library_page(policy.visible(select(MediaItem)), group, library_filter, query.cursor.data)
     group_ids, hidden = _seen_posts()
     return dict(
         group=group,
         query=query,
-        items=items,
-        next_cursor=next_cursor,
+        items=page.rows,
+        next_cursor=page.next_cursor,
         filtering=bool(library_filter),
-        use_counts=rules.use_counts([item.id for item in items], group_ids, hidden),
+        use_counts=rules.use_counts([item.id for item in page.rows], group_ids, hidden),
         may_upload=policy.can(current_user, "media.upload", group),
         may_move=policy.can(current_user, "media.move", group),
         may_delete=policy.can(current_user, "media.delete", group),
@@ -127,19 +124,21 @@ def _back_to_library(group: AccessGroup) -> Response:
 @bp.get("/g/<int:group_id>/media")
 def index(group_id: int):
     """The group's library, newest first: the page, the filtered grid, or the next page of tiles."""
-    group = _library(group_id, "media.view")
+    group = enter_group(group_id, "media.view")
     query = LibraryQuery(request.args)
     context = _library_context(group, query)
     if query.cursor.data and is_partial():
         return render("media/index.html", block="tiles", refresh_shell=False, **context)
     context["counts"] = _counts(group, query.library_filter())
-    return render("media/index.html", block="main", page_title=f"Media · {group.name}", **context)
+    # The filter swaps the library; the sidebar's and the switcher's links swap the whole page.
+    return render("media/index.html", block="library" if query.from_the_filter() else "main",
+                  page_title=f"Media · {group.name}", **context)
 
 
 @bp.post("/g/<int:group_id>/media/upload")
 def upload(group_id: int):
     """Add uploaded files to the library; each is checked by its content, size and pixels."""
-    group = _library(group_id, "media.upload")
+    group = enter_group(group_id, "media.upload")
     form = UploadForm()
     files = [upload for upload in (form.files.data or []) if upload and upload.filename]
     if not form.validate_on_submit() or not files:
@@ -186,7 +185,7 @@ def _items(count: int) -> str:
 @bp.get("/g/<int:group_id>/media/<int:item_id>")
 def show(group_id: int, item_id: int):
     """One item: a preview, its details, and the posts (the user may see) that use it."""
-    group = _library(group_id, "media.view")
+    group = enter_group(group_id, "media.view")
     item = db.session.scalar(
         policy.visible(select(MediaItem)).where(MediaItem.id == item_id, MediaItem.access_group_id == group.id)
     )
@@ -314,14 +313,14 @@ def _after_change(group: AccessGroup, gone: list[int]) -> Response:
 @bp.get("/g/<int:group_id>/media/move")
 def move_dialog(group_id: int):
     """Confirm moving the selected items: which items, and the groups they may go to."""
-    group = _library(group_id, "media.move")
+    group = enter_group(group_id, "media.move")
     return _confirmation(MOVE, group, SelectionQuery(request.args).item.data or [])
 
 
 @bp.post("/g/<int:group_id>/media/move")
 def move(group_id: int):
     """Move the selected items to another group the user may upload to, all in one statement."""
-    group = _library(group_id, "media.move")
+    group = enter_group(group_id, "media.move")
     form = MoveForm()
     raw_ids = form.item.data or []
     if not form.validate_on_submit():
@@ -344,14 +343,14 @@ def move(group_id: int):
 @bp.get("/g/<int:group_id>/media/delete")
 def delete_dialog(group_id: int):
     """Confirm deleting the selected items, saying which posts will lose them."""
-    group = _library(group_id, "media.delete")
+    group = enter_group(group_id, "media.delete")
     return _confirmation(DELETE, group, SelectionQuery(request.args).item.data or [])
 
 
 @bp.post("/g/<int:group_id>/media/delete")
 def delete(group_id: int):
     """Delete the selected items and their files; posts that used them lose the attachment."""
-    group = _library(group_id, "media.delete")
+    group = enter_group(group_id, "media.delete")
     form = SelectionForm()
     raw_ids = form.item.data or []
     if not form.validate_on_submit():

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import DateField, RadioField, SelectMultipleField, SubmitField
 from wtforms.validators import Optional
 
-from .. import invitations, plans, policy, user_groups
+from .. import invitations, plans, policy, team, user_groups
 from .. import members as rules
 from .. import rights
 from ..extensions import db
@@ -84,7 +84,7 @@ def _member_context(account: Account, membership: Membership, problems: dict[str
         "membership": membership,
         "member": member,
         "why_user": member,
-        "role_labels": invitations.ROLE_LABELS,
+        "role_labels": team.ROLE_LABELS,
         "refusal": refusal,
         "approver_refusal": rules.refusal(editor, editor_role, membership, reach=False),
         "role_choices": [] if refusal else invitations.roles_to_offer(editor_role),
@@ -100,7 +100,7 @@ def _member_context(account: Account, membership: Membership, problems: dict[str
         "approver_choices": rules.approver_choices(account, member, seen) if is_client else [],
         "belongings": user_groups.groups_of(account, member.id, within=seen),
         "right_label": rights.label,
-        "seats": invitations.seats(account) if is_client else None,
+        "seats": team.seats(account) if is_client else None,
         "zone": zone,
         "ends_on": ends_on,
         "ended": policy.has_ended(membership.expires_at, utcnow()),
@@ -155,7 +155,7 @@ def change_role(user_id: int):
         changed = rules.change_role(account, membership, form.role.data, _editor(), _editor_role(account))
     except (rules.MemberError, plans.PlanLimitReached) as problem:
         return _refused(account, user_id, "role", problem)
-    label = invitations.ROLE_LABELS[form.role.data]
+    label = team.ROLE_LABELS[form.role.data]
     return _done(account, user_id, f"{membership.user.name} is now {label.lower()}." if changed else None)
 
 

@@ -12,7 +12,7 @@ from wtforms import HiddenField
 from .. import organize as rules
 from .. import policy
 from ..extensions import db
-from ..htmx import is_htmx, render
+from ..htmx import is_htmx, render, retarget
 from ..models import AccessGroup, Account, SocialSet
 from ..shell import account_for
 
@@ -38,8 +38,10 @@ def _organizable(account: Account) -> list[int]:
 
 
 def _board(account: Account, status: int = 200, message: str | None = None,
-           undo_event_id: int | None = None, retarget: bool = False) -> Response:
-    """The board as the database has it now: the page, or its block for htmx."""
+           undo_event_id: int | None = None, replace_board: bool = False) -> Response:
+    """The board as the database has it now: the page, or its block for htmx.
+
+    `replace_board` swaps the block over the whole board, whatever element the request targeted."""
     group_ids = _organizable(account)
     groups = db.session.scalars(
         select(AccessGroup).where(AccessGroup.id.in_(group_ids))
@@ -49,9 +51,8 @@ def _board(account: Account, status: int = 200, message: str | None = None,
     response = render(TEMPLATE, block="board", status=status, page_title="Organize", groups=groups,
                       message=message, undo_event_id=undo_event_id, undo_seconds=rules.UNDO_SECONDS,
                       save_form=StagedMovesForm(formdata=None), undo_form=UndoForm(formdata=None))
-    if retarget and is_htmx():
-        response.headers["HX-Retarget"] = "#organize"
-        response.headers["HX-Reswap"] = "outerHTML"
+    if replace_board and is_htmx():
+        retarget(response, "#organize", swap="outerHTML")
     return response
 
 
@@ -60,15 +61,13 @@ def _problem(account: Account, message: str) -> Response:
     if not is_htmx():
         return _board(account, 422, message)
     response = render(TEMPLATE, block="problem", status=422, refresh_shell=False, message=message)
-    response.headers["HX-Retarget"] = "#organize-dialog-body"
-    response.headers["HX-Reswap"] = "innerHTML"
-    return response
+    return retarget(response, "#organize-dialog-body", swap="innerHTML")
 
 
 def _conflict(account: Account, problem: rules.Conflict) -> Response:
     db.session.rollback()
     return _board(account, 409, f"{problem} Nothing was moved; the board now shows the current state.",
-                  retarget=True)
+                  replace_board=True)
 
 
 def _plan(account: Account, form: StagedMovesForm) -> rules.Plan:
@@ -94,7 +93,7 @@ def preview():
         return _conflict(account, problem)
     except rules.OrganizeError as problem:
         return _problem(account, str(problem))
-    impact = rules.preview(plan, account.id, policy.current_permissions().groups)
+    impact = rules.preview(plan, account.id, current_user)
     return render("organize/preview.html", block="preview", refresh_shell=False, page_title="Organize", impact=impact,
                   moves=rules.encode_moves(plan.moves), save_form=form)
 
@@ -106,7 +105,7 @@ def apply():
     form = StagedMovesForm()
     try:
         plan = _plan(account, form)
-        impact = rules.preview(plan, account.id, policy.current_permissions().groups)
+        impact = rules.preview(plan, account.id, current_user)
         event = rules.apply_plan(plan, impact, current_user, account.id)
     except rules.Conflict as problem:
         return _conflict(account, problem)
@@ -138,13 +137,13 @@ def undo(event_id: int):
             raise rules.OrganizeError("The form expired. Reload the page and try again.")
         event = rules.undoable(event_id, current_user, account.id)
         plan = rules.build_plan(rules.inverse_moves(event), account.id, _organizable(account))
-        impact = rules.preview(plan, account.id, policy.current_permissions().groups)
+        impact = rules.preview(plan, account.id, current_user)
         undo_event = rules.apply_plan(plan, impact, current_user, account.id)
         rules.restore_links(event)
         rules.mark_undone(event, current_user, undo_event)
     except rules.OrganizeError as problem:
         db.session.rollback()
-        return _board(account, 409, f"Could not undo: {problem}", retarget=True)
+        return _board(account, 409, f"Could not undo: {problem}", replace_board=True)
     db.session.commit()
     flash("Undone: everything is back where it was.", "success")
     if not is_htmx():

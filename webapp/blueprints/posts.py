@@ -1,9 +1,9 @@
-"""Posts: the composer, the post page (preview, history, comments, approval) and approval settings."""
+"""Posts: the composer, and the post page (preview, history, comments, approval)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
@@ -12,13 +12,14 @@ from werkzeug.wrappers import Response
 from wtforms import DateField, SearchField, SelectMultipleField, SubmitField, TextAreaField, TimeField
 from wtforms.validators import Length, Optional
 
-from .. import approvals, policy
+from .. import policy
 from .. import posts as rules
 from .. import review
 from ..zones import account_zone
 from ..extensions import db
 from ..htmx import is_htmx, render
 from ..models import AccessGroup, MediaItem, Network, Post, PostStatus, SocialProfile, utcnow
+from ..shell import enter_group
 
 bp = Blueprint("posts", __name__)
 bp.add_app_template_global(rules.status_label, "post_status")
@@ -73,12 +74,6 @@ class ConfirmForm(FlaskForm):
 
 
 # --- helpers -----------------------------------------------------------------------------------------
-
-
-def _group(group_id: int, right: str) -> AccessGroup:
-    group = policy.get_or_404(AccessGroup, group_id, right)
-    g.access_group = group
-    return group
 
 
 def _post(group: AccessGroup, post_id: int, right: str) -> Post:
@@ -164,7 +159,7 @@ def _composer(group: AccessGroup, form: ComposeForm, post: Post | None = None, s
 @bp.get("/g/<int:group_id>/posts/new")
 def new(group_id: int):
     """The composer for a new post (one per chosen profile)."""
-    group = _group(group_id, "posts.create")
+    group = enter_group(group_id, "posts.create")
     form = ComposeForm(formdata=None)
     if request.args.get("date"):
         try:
@@ -177,7 +172,7 @@ def new(group_id: int):
 @bp.post("/g/<int:group_id>/posts")
 def create(group_id: int):
     """Save the composer's posts as drafts, or schedule them."""
-    group = _group(group_id, "posts.create")
+    group = enter_group(group_id, "posts.create")
     form = ComposeForm()
     if not form.validate_on_submit():
         return _composer(group, form, status=422, problem=rules.PostError(_form_problem(form)))
@@ -204,7 +199,7 @@ def _form_problem(form: FlaskForm) -> str:
 @bp.get("/g/<int:group_id>/posts/media-picker")
 def media_picker(group_id: int):
     """Library items to attach, filtered as the person types; the chosen ones stay on top."""
-    group = _group(group_id, "media.view")
+    group = enter_group(group_id, "media.view")
     query = PickerQuery(request.args)
     query.validate()
     chosen_ids = list(dict.fromkeys(query.media.data or []))[:rules.ATTACHMENT_LIMIT]
@@ -228,7 +223,7 @@ def media_picker(group_id: int):
 @bp.get("/g/<int:group_id>/posts/<int:post_id>")
 def show(group_id: int, post_id: int):
     """The post: preview, status and history, attachments, comments and approval decisions."""
-    group = _group(group_id, "posts.view")
+    group = enter_group(group_id, "posts.view")
     post = _post(group, post_id, "posts.view")
     return _post_page(group, post)
 
@@ -252,7 +247,7 @@ def _post_page(group: AccessGroup, post: Post, status: int = 200, comment_form: 
 @bp.get("/g/<int:group_id>/posts/<int:post_id>/edit")
 def edit(group_id: int, post_id: int):
     """The composer filled with the post."""
-    group = _group(group_id, "posts.view")
+    group = enter_group(group_id, "posts.view")
     post = _post(group, post_id, "posts.edit")
     if post.status == PostStatus.PUBLISHED.value:
         flash("This post was published; it can no longer be changed.", "error")
@@ -270,7 +265,7 @@ def edit(group_id: int, post_id: int):
 @bp.post("/g/<int:group_id>/posts/<int:post_id>")
 def update(group_id: int, post_id: int):
     """Save changes to a post; new text or media send a pending or approved post back to pending."""
-    group = _group(group_id, "posts.view")
+    group = enter_group(group_id, "posts.view")
     post = _post(group, post_id, "posts.edit")
     form = ComposeForm()
     form.profiles.data = [post.social_profile_id]
@@ -290,7 +285,7 @@ def update(group_id: int, post_id: int):
 
 def _confirmed_change(group_id: int, post_id: int, change, done: str, next_url):
     """Apply a confirmed change to a post the user may edit; the post page with the reason if refused."""
-    group = _group(group_id, "posts.view")
+    group = enter_group(group_id, "posts.view")
     post = _post(group, post_id, "posts.edit")
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -322,7 +317,7 @@ def delete(group_id: int, post_id: int):
 @bp.post("/g/<int:group_id>/posts/<int:post_id>/comments")
 def comment(group_id: int, post_id: int):
     """Add a comment; the post's author is emailed."""
-    group = _group(group_id, "posts.view")
+    group = enter_group(group_id, "posts.view")
     post = _post(group, post_id, "posts.comment")
     form = CommentForm()
     try:
@@ -345,7 +340,7 @@ def comment(group_id: int, post_id: int):
 @bp.post("/g/<int:group_id>/posts/<int:post_id>/decision")
 def decide(group_id: int, post_id: int):
     """An approver's decision, signed in: approve, feedback (stays pending) or reject with a reason."""
-    group = _group(group_id, "posts.view")
+    group = enter_group(group_id, "posts.view")
     post = _post(group, post_id, "posts.view")
     form = DecisionForm()
     try:
@@ -364,40 +359,3 @@ def decide(group_id: int, post_id: int):
            "reject": "Rejected: the post is back with its author."}[form.decision()], "success")
     return redirect(url_for("posts.show", group_id=group.id, post_id=post.id), 303)
 
-
-# --- approval settings of a profile ---------------------------------------------------------------------
-
-
-class ApprovalForm(FlaskForm):
-    needs_approval = SelectMultipleField(coerce=str, validate_choice=False)  # a checkbox: ["on"] or []
-    approvers = SelectMultipleField("Approvers", coerce=int, validate_choice=False)
-
-
-@bp.route("/settings/access-groups/<int:group_id>/profiles/<int:profile_id>/approval", methods=["GET", "POST"])
-def approval(group_id: int, profile_id: int):
-    """Turn "Needs client approval" on or off for a profile and choose its approvers (clients only)."""
-    group = policy.get_or_404(AccessGroup, group_id, "groups.manage")
-    profile = db.session.scalar(policy.visible(select(SocialProfile)).where(
-        SocialProfile.id == profile_id, SocialProfile.access_group_id == group.id))
-    if profile is None:
-        abort(404)
-    candidates = approvals.candidates(profile)
-    form = ApprovalForm()
-    status = 200
-    problem = None
-    if form.is_submitted():
-        try:
-            if not form.validate():
-                raise approvals.ApprovalError("The form expired. Reload the page and try again.")
-            approvals.set_approval(profile, bool(form.needs_approval.data), form.approvers.data or [], current_user)
-        except approvals.ApprovalError as error:
-            db.session.rollback()
-            status, problem = 422, str(error)
-        else:
-            db.session.commit()
-            flash(f"Approval settings of @{profile.handle} saved.", "success")
-            return redirect(url_for("access_groups.edit", group_id=group.id), 303)
-    chosen = set(form.approvers.data or []) if form.is_submitted() else set(approvals.approver_ids(profile))
-    needs = bool(form.needs_approval.data) if form.is_submitted() else profile.needs_approval
-    return render("posts/approval.html", status=status, page_title=f"Approval · @{profile.handle}", group=group,
-                  profile=profile, candidates=candidates, chosen=chosen, needs=needs, form=form, problem=problem)

@@ -1,4 +1,5 @@
-"""Social profiles: a group's slots, connecting a profile over OAuth, transferring and removing one."""
+"""Social profiles: a group's slots, connecting a profile over OAuth, transferring and removing one,
+and a profile's approval settings."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, session, url_for
@@ -8,16 +9,16 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, HiddenField, SelectField
+from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField
 from wtforms.validators import DataRequired
 
-from .. import policy
+from .. import approvals, policy
 from .. import profiles as rules
 from ..extensions import db
-from ..htmx import hx_redirect, is_htmx, render
+from ..htmx import hx_redirect, is_htmx, render, retarget
 from ..models import AccessGroup, Network, Post, SocialProfile, SocialSet
 from ..networks import network_setup
-from ..shell import template_can
+from ..shell import enter_group, template_can
 
 bp = Blueprint("profiles", __name__)
 bp.add_app_template_global(network_setup, "network_setup")
@@ -41,6 +42,13 @@ class RemoveForm(FlaskForm):
     """Removing a profile; `origin` says which page to go back to."""
 
     origin = SelectField(choices=list(rules.ORIGINS), default="settings", validate_choice=False)
+
+
+class ApprovalForm(FlaskForm):
+    """Whether the profile's posts need client approval, and who approves them (the rules check who may)."""
+
+    needs_approval = BooleanField("Needs client approval")
+    approvers = SelectMultipleField("Approvers", coerce=int, validate_choice=False)
 
 
 # --- helpers for the slot templates -----------------------------------------------------------------
@@ -87,10 +95,8 @@ def _problem(problem: rules.ProfileProblem, back_url: str | None = None) -> Resp
     if is_htmx():
         body = render_template("profiles/_alert.html", message=problem.message)
         response = make_response(body, problem.status if problem.status == 422 else 200)
-        response.headers["HX-Retarget"] = "#flashes"
-        response.headers["HX-Reswap"] = "outerHTML"
         response.vary.add("HX-Request")
-        return response
+        return retarget(response, "#flashes", swap="outerHTML")
     page = render_template("profiles/problem.html", page_title=problem.title, problem=problem, back_url=back_url)
     return make_response(page, problem.status)
 
@@ -105,8 +111,7 @@ def _visible_set(set_id: int) -> SocialSet | None:
 @bp.get("/g/<int:group_id>/profiles")
 def index(group_id: int):
     """The group's social sets and their slots, for everyone who may enter the group."""
-    group = policy.get_or_404(AccessGroup, group_id)
-    g.access_group = group  # the shell shows this group
+    group = enter_group(group_id)
     perms = policy.current_permissions()
     social_sets = db.session.scalars(
         policy.visible(select(SocialSet)).where(SocialSet.access_group_id == group.id)
@@ -246,3 +251,35 @@ def remove(profile_id: int):
     else:
         flash(f"{label} profile @{handle} was removed from your view. The agency keeps it.", "success")
     return hx_redirect(_back_url(access_group_id, origin))
+
+
+@bp.route("/settings/access-groups/<int:group_id>/profiles/<int:profile_id>/approval", methods=["GET", "POST"])
+def approval(group_id: int, profile_id: int):
+    """Turn "Needs client approval" on or off for a profile and choose its approvers (clients only)."""
+    group = policy.get_or_404(AccessGroup, group_id, "groups.manage")
+    profile = db.session.scalar(policy.visible(select(SocialProfile)).where(
+        SocialProfile.id == profile_id, SocialProfile.access_group_id == group.id))
+    if profile is None:
+        abort(404)
+    if request.method == "GET":
+        form = ApprovalForm(formdata=None, needs_approval=profile.needs_approval,
+                            approvers=approvals.approver_ids(profile))
+        return _approval_page(group, profile, form)
+    form = ApprovalForm()
+    try:
+        if not form.validate():
+            raise approvals.ApprovalError("The form expired. Reload the page and try again.")
+        approvals.set_approval(profile, form.needs_approval.data, form.approvers.data or [], current_user)
+    except approvals.ApprovalError as error:
+        db.session.rollback()
+        return _approval_page(group, profile, form, 422, str(error))
+    db.session.commit()
+    flash(f"Approval settings of @{profile.handle} saved.", "success")
+    return redirect(url_for("access_groups.edit", group_id=group.id), 303)
+
+
+def _approval_page(group: AccessGroup, profile: SocialProfile, form: ApprovalForm, status: int = 200,
+                   problem: str | None = None) -> Response:
+    return render("profiles/approval.html", status=status, page_title=f"Approval · @{profile.handle}", group=group,
+                  profile=profile, candidates=approvals.candidates(profile), chosen=set(form.approvers.data or []),
+                  form=form, problem=problem)

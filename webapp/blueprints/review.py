@@ -26,6 +26,7 @@ from .. import posts as post_rules
 from .. import review as rules
 from ..zones import account_zone
 from ..extensions import db
+from ..links import CLOSED_STATUS, LinkState
 from ..models import (
     AccessGroup,
     Account,
@@ -45,13 +46,6 @@ bp = Blueprint("review", __name__)
 
 COOKIE = "roster_review"
 COOKIE_PATH = "/review"
-CLOSED_STATUS = {
-    rules.LinkState.UNKNOWN: 404,
-    rules.LinkState.EXPIRED: 410,
-    rules.LinkState.REVOKED: 410,
-    rules.LinkState.USED: 410,
-    rules.LinkState.NO_ACCESS: 410,
-}
 RECORDED = {
     Decision.APPROVE.value: "Approved: the post will be published at its time.",
     Decision.FEEDBACK.value: "Feedback sent: the post waits for your decision while its author looks at it.",
@@ -97,13 +91,13 @@ def _keep_the_review_private(response: Response) -> Response:
 # --- the link and its cookie ---------------------------------------------------------------------
 
 
-def _cookie_link() -> tuple[ReviewLink | None, rules.LinkState]:
+def _cookie_link() -> tuple[ReviewLink | None, LinkState]:
     """The link whose token the review cookie holds, and its state."""
     link = rules.find(request.cookies.get(COOKIE))
     return link, rules.state(link)
 
 
-def _closed(state: rules.LinkState):
+def _closed(state: LinkState):
     """A link that opens nothing: say why and what to do, and change nothing."""
     return render_template("review/closed.html", state=state.value, page_title="Review"), CLOSED_STATUS[state]
 
@@ -154,7 +148,7 @@ def _page(link: ReviewLink, open_posts: list[Post], problem: Problem | None = No
     """The reviewer's open posts with their three actions, and what they already decided here."""
     reviewed = _reviewed(link, {post.id for post in open_posts})
     if not open_posts and not reviewed:
-        return _closed(rules.LinkState.USED)
+        return _closed(LinkState.USED)
     accounts = _accounts(open_posts + [entry.post for entry in reviewed])
     zones: dict[int, ZoneInfo] = {group_id: account_zone(account) for group_id, account in accounts.items()}
     return render_template(
@@ -174,9 +168,9 @@ def open_link(token: str):
     """The emailed link: move its token into a cookie and go to the clean URL; a dead link says why."""
     link = rules.find(token)
     state = rules.state(link)
-    if state is rules.LinkState.OPEN and not rules.open_posts(link):
-        state = rules.LinkState.USED
-    if state is not rules.LinkState.OPEN:
+    if state is LinkState.OPEN and not rules.open_posts(link):
+        state = LinkState.USED
+    if state is not LinkState.OPEN:
         return _closed(state)
     response = redirect(url_for("review.page"), 303)
     response.set_cookie(
@@ -191,7 +185,7 @@ def open_link(token: str):
 def page():
     """The posts the link's reviewer is asked to decide on, each with Approve, Feedback and Reject."""
     link, state = _cookie_link()
-    if state is not rules.LinkState.OPEN:
+    if state is not LinkState.OPEN:
         return _closed(state)
     return _page(link, rules.open_posts(link))
 
@@ -201,7 +195,7 @@ def page():
 def media(item_id: int):
     """An attachment of one of the link's open posts, served like the library serves it."""
     link, state = _cookie_link()
-    if state is not rules.LinkState.OPEN:
+    if state is not LinkState.OPEN:
         abort(404)
     open_ids = [post.id for post in rules.open_posts(link)]
     item = db.session.scalar(
@@ -218,7 +212,7 @@ def media(item_id: int):
 def decide(post_id: int):
     """Record the reviewer's decision on one of the link's open posts; the author is emailed."""
     link, state = _cookie_link()
-    if state is not rules.LinkState.OPEN:
+    if state is not LinkState.OPEN:
         return _closed(state)
     open_posts = rules.open_posts(link)
     post = next((candidate for candidate in open_posts if candidate.id == post_id), None)

@@ -58,11 +58,8 @@ def _answer(group: AccessGroup, status: int = 200, **state) -> Response:
     if status == 200 and not is_htmx():
         return redirect(url_for("access_groups.edit", group_id=group.id), 303)
     # The Delete group panel says what the group holds, which the change to its sets may alter.
-    response = render("access_groups/edit.html", block=BLOCK, status=status, also=("delete_panel",),
-                      **edit_context(group, "profiles", **state))
-    if status == 200:
-        response.headers["HX-Trigger"] = "socialSetsChanged"
-    return response
+    return render("access_groups/edit.html", block=BLOCK, status=status, also=("delete_panel",),
+                  **edit_context(group, "profiles", **state))
 
 
 @bp.app_template_global()

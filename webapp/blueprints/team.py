@@ -9,8 +9,8 @@ from wtforms import EmailField, RadioField, SelectMultipleField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .. import invitations as rules
-from .. import policy
+from .. import invitations, policy
+from .. import team as rules
 from ..accounts import normalize_email
 from ..extensions import db
 from ..forms import email_address
@@ -42,12 +42,12 @@ class InviteForm(FlaskForm):
 def _invite_form(account: Account, form: InviteForm | None = None) -> InviteForm:
     """The invite form with the roles and groups this user may give; the default group ticked."""
     actor = current_user._get_current_object()
-    groups = rules.groups_to_offer(account, actor)
+    groups = invitations.groups_to_offer(account, actor)
     if form is None:
         form = InviteForm(formdata=None, role=Role.CLIENT.value,
                           access_groups=[group.id for group in groups if group.is_default])
     role = policy.current_permissions().role_in(account.id)
-    form.role.choices = [(value, rules.ROLE_LABELS[value]) for value in rules.roles_to_offer(role)]
+    form.role.choices = [(value, rules.ROLE_LABELS[value]) for value in invitations.roles_to_offer(role)]
     form.access_groups.choices = [(group.id, group.name) for group in groups]
     return form
 
@@ -85,9 +85,9 @@ def invite():
     offer = None
     if form.validate_on_submit():
         try:
-            sent = rules.invite(account, current_user._get_current_object(), form.email.data,
+            sent = invitations.invite(account, current_user._get_current_object(), form.email.data,
                                 form.role.data, form.access_groups.data or [])
-        except rules.InvitationError as problem:
+        except invitations.InvitationError as problem:
             db.session.rollback()
             getattr(form, problem.field or "email").errors.append(str(problem))
             offer = problem.pending
@@ -110,7 +110,7 @@ def _invitation(account: Account, invitation_id: int) -> Invitation:
     return invitation
 
 
-def _after_change(account: Account, problem: rules.InvitationError | None):
+def _after_change(account: Account, problem: invitations.InvitationError | None):
     if problem is not None:
         db.session.rollback()
         flash(str(problem), "error")
@@ -125,8 +125,8 @@ def resend(invitation_id: int):
     account = account_for("team.invite")
     invitation = _invitation(account, invitation_id)
     try:
-        rules.resend(invitation, current_user._get_current_object())
-    except rules.InvitationError as problem:
+        invitations.resend(invitation, current_user._get_current_object())
+    except invitations.InvitationError as problem:
         return _after_change(account, problem)
     db.session.commit()
     flash(f"A new invitation was sent to {invitation.email}. The earlier link no longer works.", "success")
@@ -139,8 +139,8 @@ def revoke(invitation_id: int):
     account = account_for("team.invite")
     invitation = _invitation(account, invitation_id)
     try:
-        rules.revoke(invitation, current_user._get_current_object())
-    except rules.InvitationError as problem:
+        invitations.revoke(invitation, current_user._get_current_object())
+    except invitations.InvitationError as problem:
         return _after_change(account, problem)
     db.session.commit()
     flash(f"The invitation to {invitation.email} was revoked.", "success")

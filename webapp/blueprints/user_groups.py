@@ -13,10 +13,10 @@ from .. import user_groups as rules
 from ..zones import account_zone
 from ..extensions import db
 from ..htmx import is_htmx, render
-from ..invitations import ROLE_LABELS
 from ..models import AccessGroup, Account, User, UserGroup
 from ..rights import areas
 from ..shell import account_for
+from ..team import ROLE_LABELS
 from .team import CheckboxListField
 
 bp = Blueprint("user_groups", __name__, url_prefix="/settings/user-groups")
