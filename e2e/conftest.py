@@ -32,7 +32,7 @@ from webapp.demo import seed_demo
 from webapp.extensions import db
 from webapp.mail import send_pending
 from webapp.models import AccessGroup
-from webapp.scratch_db import scratch_database
+from tests.scratch_db import scratch_database
 
 E2E_DIR = Path(__file__).resolve().parent
 
@@ -290,7 +290,9 @@ class BrowserProblems:
         if message.type != "error":
             return
         text = message.text
-        if any(f"the server responded with a status of {status} " in text for status in self._expected_statuses):
+        if any(f"the server responded with a status of {status} " in text  # Chromium's own line
+               or f"Response Status Error Code {status} " in text  # htmx's, for a request it sent
+               for status in self._expected_statuses):
             return
         self.seen.append(f"console error at {message.location.get('url') or '?'}: {text}")
 

@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 
 from .conftest import BrowserProblems
 from .helpers import GROUP_URL, sign_in, sign_out, submit_sign_in
+from webapp.demo import DEMO_PASSWORD
 
 
 def test_sign_out_then_a_group_page_asks_to_sign_in(page: Page):
@@ -62,3 +63,34 @@ def test_sign_out_everywhere_else_signs_the_other_browser_out(new_context, brows
     laptop.goto(group_path)
     expect(laptop).to_have_url(re.compile(re.escape(group_path) + "$"))
     expect(laptop.get_by_role("navigation", name="Main")).to_be_visible()
+
+
+def _forget_form_tokens(page: Page) -> None:
+    """What a page open across a new sign-in holds: form tokens the session no longer accepts."""
+    page.evaluate("""() => {
+        document.body.setAttribute("hx-headers", JSON.stringify({"X-CSRFToken": "stale"}));
+        document.querySelectorAll("input[name=csrf_token]").forEach((input) => { input.value = "stale"; });
+    }""")
+
+
+def test_a_page_open_too_long_says_so_and_changes_nothing(page: Page, browser_problems: BrowserProblems):
+    """A stale form sent by htmx is answered in the page's flash area; a plain one with a page of its own."""
+    browser_problems.watch(page)
+    browser_problems.expect_status(400)
+    sign_in(page, "owner@northstar.example")
+    page.goto("/settings/access-groups")
+    _forget_form_tokens(page)
+    page.get_by_label("Name").fill("Sent from a stale page")
+    page.get_by_role("button", name="Create group").click()
+    expect(page.get_by_role("alert")).to_have_text(re.compile(r"This page was open too long to send\. Nothing was changed"))
+    page.reload()
+    expect(page.get_by_role("list", name="Access groups")).not_to_contain_text("Sent from a stale page")
+
+    page.goto("/settings/account")
+    _forget_form_tokens(page)
+    page.get_by_label("Current password").fill(DEMO_PASSWORD)
+    page.get_by_label("New password", exact=True).fill("a brand new password")
+    page.get_by_label("Repeat new password").fill("a brand new password")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("heading", name="This page has expired")).to_be_visible()
+    expect(page.get_by_role("link", name="Go to my workspace")).to_be_visible()

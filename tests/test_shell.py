@@ -9,8 +9,7 @@ from webapp.extensions import db
 from webapp.models import Network, PostStatus, Role
 
 from . import factories
-
-HTMX = {"HX-Request": "true"}
+from .html import HTMX, Html, squeeze
 
 
 @pytest.fixture
@@ -34,12 +33,12 @@ def agency():
 def test_group_home_shows_sets_media_and_upcoming_posts(client, auth, agency):
     """The group home shows the group's sets and profiles, media count and upcoming posts only."""
     auth.login(agency["owner"])
-    page = client.get(f"/g/{agency['maya'].id}/").get_data(as_text=True)
-    assert "Maya Main" in page and "@mayalopez" in page
-    assert re.search(r'data-testid="media-count">2<', page)
-    assert "Launch day is coming" in page
-    assert "Already out" not in page  # published posts are not upcoming
-    assert page.count('class="slot empty"') == len(Network) - 1
+    page = Html(client.get(f"/g/{agency['maya'].id}/"))
+    assert page.has_text("Maya Main") and page.has_text("@mayalopez")
+    assert page.one("[data-testid=media-count]").text() == "2"
+    assert page.has_text("Launch day is coming")
+    assert not page.has_text("Already out")  # published posts are not upcoming
+    assert len(page.css(".slot.empty")) == len(Network) - 1
 
 
 def test_group_home_shows_upcoming_times_in_the_accounts_zone(client, auth, agency):
@@ -49,8 +48,8 @@ def test_group_home_shows_upcoming_times_in_the_accounts_zone(client, auth, agen
     post.scheduled_at = post.scheduled_at.replace(hour=1, minute=30, second=0, microsecond=0)
     db.session.commit()
     auth.login(agency["owner"])
-    page = client.get(f"/g/{agency['maya'].id}/").get_data(as_text=True)
-    assert re.search(r", 10:30 <span class=\"muted\">Asia/Tokyo</span></time>", page)
+    page = Html(client.get(f"/g/{agency['maya'].id}/"))
+    assert any(re.search(r", 10:30 Asia/Tokyo$", squeeze(time.text())) for time in page.css("time"))
 
 
 def test_full_page_and_fragment_come_from_one_url(client, auth, agency):
@@ -63,16 +62,20 @@ def test_full_page_and_fragment_come_from_one_url(client, auth, agency):
     assert "<html" in full.get_data(as_text=True)
     body = fragment.get_data(as_text=True)
     assert "<html" not in body and "<main" not in body
-    assert 'data-testid="group-heading">Maya Lopez<' in body
-    assert 'id="sidebar"' in body and 'hx-swap-oob="true"' in body
-    assert "<title>Maya Lopez · Roster</title>" in body
+    page = Html(body)
+    assert page.by_role("heading", "Maya Lopez").attributes["data-testid"] == "group-heading"
+    assert page.one("#sidebar").attributes["hx-swap-oob"] == "true"
+    assert page.one("title").text() == "Maya Lopez · Roster"
 
 
 def test_settings_page_swaps_in_as_a_fragment(client, auth, agency):
     """Settings, asked for by htmx, is its main block with its form."""
     auth.login(agency["owner"])
     body = client.get("/settings/account", headers=HTMX).get_data(as_text=True)
-    assert "<html" not in body and "Change password" in body and 'name="new_password"' in body
+    assert "<html" not in body
+    page = Html(body)
+    assert page.by_role("button", "Change password")
+    assert page.by_label("New password").attributes["name"] == "new_password"
 
 
 @pytest.mark.parametrize("header", ["HX-Boosted", "HX-History-Restore-Request"])
@@ -86,9 +89,8 @@ def test_boosted_and_history_restore_requests_get_the_full_page(client, auth, ag
 def test_switcher_lists_only_enterable_groups(client, auth, agency):
     """The switcher offers only the groups this user may enter."""
     auth.login(agency["manager"])
-    body = client.get(f"/g/{agency['maya'].id}/switcher", headers=HTMX).get_data(as_text=True)
-    assert "Maya Lopez" in body
-    assert "Leo Park" not in body and "Northstar HQ" not in body
+    offered = Html(client.get(f"/g/{agency['maya'].id}/switcher", headers=HTMX)).all_by_role("link")
+    assert [option.text(strip=True) for option in offered] == ["Maya Lopez"]
 
 
 def test_switcher_filters_as_you_type(client, auth, agency):
@@ -198,3 +200,21 @@ def test_profile_tokens_never_reach_html(client, auth, agency):
     auth.login(agency["owner"])
     page = client.get(f"/g/{agency['maya'].id}/").get_data(as_text=True)
     assert "secret-access-token" not in page and "secret-refresh-token" not in page
+
+
+@pytest.mark.app_config(WTF_CSRF_ENABLED=True)
+def test_a_form_without_its_token_changes_nothing_and_says_the_page_expired(client, auth, agency):
+    """A stale form: a page of its own for a plain post, the words alone for htmx; no group is made."""
+    login = client.get("/login")
+    token = Html(login).one("input[name=csrf_token]").attributes["value"]
+    assert client.post("/login", data={"email": agency["owner"].email, "password": factories.PASSWORD,
+                                       "csrf_token": token}).status_code == 303
+
+    plain = client.post("/settings/access-groups", data={"name": "From a stale page", "csrf_token": "stale"})
+    assert plain.status_code == 400
+    assert b"This page has expired" in plain.data and b"Nothing was changed" in plain.data
+    swapped = client.post("/settings/access-groups", data={"name": "From a stale page"}, headers=HTMX)
+    assert swapped.status_code == 400
+    assert b"<html" not in swapped.data
+    assert Html(swapped).by_role("alert").text(strip=True).startswith("This page was open too long")
+    assert not Html(client.get("/settings/access-groups")).has_text("From a stale page")

@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import config as config_module
-from .extensions import csrf, db, limiter, login_manager, migrate, oauth
+from .extensions import csrf, db, limiter, login_manager, migrate
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -50,7 +50,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
-    oauth.init_app(app)
 
     from . import auth_session
 
@@ -135,9 +134,12 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_failed(error):
-        return _error_page(
-            400, "Form expired", "The form was open too long or came from elsewhere. Reload the page and try again."
-        )
+        # Every form carries a token tied to the session; this answers one that lost it (a page left
+        # open past the sign-in, or a form sent from another site). Nothing was changed.
+        message = "This page was open too long to send. Nothing was changed: reload the page and try again."
+        if is_htmx():  # shown in the page's flash area (app.js reads it from the error response)
+            return render_template("errors/_message.html", message=message), 400
+        return _error_page(400, "This page has expired", message)
 
     @app.errorhandler(429)
     def _too_many(error):

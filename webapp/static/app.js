@@ -70,15 +70,24 @@
     if (dialog && dialog.open) { dialog.close(); }
   });
 
+  // The words an error response offers for the flash area (errors/_message.html), if any.
+  function serverMessage(xhr) {
+    if ((xhr.getResponseHeader("Content-Type") || "").indexOf("text/html") !== 0) { return null; }
+    var said = new DOMParser().parseFromString(xhr.responseText, "text/html").querySelector("[data-error-message]");
+    return said ? said.textContent.trim() : null;
+  }
+
   // A failed htmx request says so instead of failing silently.
   document.addEventListener("htmx:responseError", function (event) {
     var flashes = document.getElementById("flashes");
     if (!flashes) { return; }
+    var xhr = event.detail.xhr;
     var message = document.createElement("p");
     message.className = "flash flash-error";
-    message.textContent = event.detail.xhr.status === 403
+    message.setAttribute("role", "alert");
+    message.textContent = serverMessage(xhr) || (xhr.status === 403
       ? "You are not allowed to do that here."
-      : "That did not work (error " + event.detail.xhr.status + "). Reload the page and try again.";
+      : "That did not work (error " + xhr.status + "). Reload the page and try again.");
     flashes.replaceChildren(message);
   });
   document.addEventListener("htmx:sendError", function () {
