@@ -16,6 +16,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
 install: $(VENV)/.installed
 
 run: install
@@ -26,15 +30,21 @@ run: install
 	@# Two malloc arenas: threads reading large uploads return memory instead of keeping it each.
 	MALLOC_ARENA_MAX=2 $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
 
+# Test workers: one per CPU by default (`make test WORKERS=1` runs everything in one process).
+WORKERS ?= auto
+
 test: install
 	@export CHROMIUM_PATH="$$(scripts/find-chromium.sh)"; \
 	  echo "Browser tests use: $${CHROMIUM_PATH:-the Chromium bundled with Playwright}"; \
-	  $(BIN)/pytest
+	  $(BIN)/pytest -n $(WORKERS) --dist worksteal --durations=25
 
 test-unit: install
-	$(BIN)/pytest tests
+	$(BIN)/pytest -n $(WORKERS) --dist worksteal tests
 
-bench: install
+test-e2e: install
+	CHROMIUM_PATH="$$(scripts/find-chromium.sh)" $(BIN)/pytest -n $(WORKERS) --dist worksteal e2e
+
+bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench
 
 vendor-js:

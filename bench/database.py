@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask
 
 from webapp import create_app
-from webapp.scratch_db import scratch_database
+from tests.scratch_db import scratch_database
 
 # Server URL of a PostgreSQL server on which fresh databases are created (and dropped afterwards).
 SERVER_ENV = "BENCH_DATABASE_URL"

@@ -12,6 +12,8 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from sqlalchemy import inspect
+
 from webapp.extensions import db
 from webapp.models import AccessGroup, Role, User
 
@@ -58,6 +60,21 @@ class World:
             build(world)
         db.session.commit()
         return world
+
+    def rebound(self) -> "World":
+        """The same world with its rows taken from the current session (after a snapshot restore)."""
+        return World(users=_rebind(self.users), groups=_rebind(self.groups), objects=_rebind(self.objects))
+
+
+def _rebind(value: Any) -> Any:
+    """`value` with every model instance in it replaced by the current session's copy (loaded when read)."""
+    if isinstance(value, dict):
+        return {key: _rebind(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_rebind(item) for item in value)
+    if inspect(value, raiseerr=False) is not None:
+        return db.session.merge(value, load=False)
+    return value
 
 
 @dataclass

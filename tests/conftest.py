@@ -13,13 +13,14 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from aiosmtpd.controller import Controller
+from flask import Flask
 from flask.testing import FlaskClient
 from requests.structures import CaseInsensitiveDict
 from sqlalchemy import event, text
 
 from webapp import create_app
-from webapp.extensions import db
-from webapp.scratch_db import scratch_database
+from webapp.extensions import db, limiter
+from .scratch_db import scratch_database
 
 from . import factories
 
@@ -74,6 +75,37 @@ def empty_database() -> None:
             connection.execute(table.delete())
 
 
+class RowSnapshot:
+    """Every row of every table as it is now, put back in a few bulk statements.
+
+    For a costly world that many tests start from: build it once, take a snapshot, and `restore()`
+    before each test instead of building it again. Rows keep their ids; on PostgreSQL the sequences
+    are not wound back, so rows a test adds never take an id of the snapshot's.
+    """
+
+    def __init__(self) -> None:
+        db.session.commit()
+        with db.engine.connect() as connection:
+            self.rows = {table: [dict(row._mapping) for row in connection.execute(table.select())]
+                         for table in db.metadata.sorted_tables}
+
+    def restore(self) -> None:
+        empty_database()
+        last_groups = []
+        with db.engine.begin() as connection:
+            for table, rows in self.rows.items():
+                if table.name == "users":
+                    # Users and access groups refer to each other: users first, their last group after.
+                    last_groups = [{"user_id": row["id"], "group_id": row["last_access_group_id"]}
+                                   for row in rows if row["last_access_group_id"] is not None]
+                    rows = [{**row, "last_access_group_id": None} for row in rows]
+                if rows:
+                    connection.execute(table.insert(), rows)
+            if last_groups:
+                connection.execute(
+                    text("UPDATE users SET last_access_group_id = :group_id WHERE id = :user_id"), last_groups)
+
+
 class RequestIsolatingClient(FlaskClient):
     """Runs each request in its own app context, as a server does: fresh `g`, fresh DB session.
 
@@ -89,22 +121,45 @@ class RequestIsolatingClient(FlaskClient):
         return response
 
 
-@pytest.fixture
-def app(_schema, tmp_path, request):
-    """An app on a clean database; `@pytest.mark.app_config(KEY=value)` overrides settings."""
-    marker = request.node.get_closest_marker("app_config")
-    overrides = marker.kwargs if marker else {}
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": _schema,
-                      "MEDIA_ROOT": str(tmp_path / "media"),
-                      "MAIL_OUTBOX": str(tmp_path / "outbox"), **overrides})
+def _test_app(database_url: str, directory, **overrides) -> Flask:
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
+                      "MEDIA_ROOT": str(directory / "media"), "MAIL_OUTBOX": str(directory / "outbox"), **overrides})
     app.test_client_class = RequestIsolatingClient
+    return app
+
+
+@pytest.fixture(scope="session")
+def _shared_app(_schema, tmp_path_factory) -> tuple[Flask, dict]:
+    """One app for every test that leaves the app itself alone, with the settings it started with.
+
+    Building an app compiles every URL rule and opens a new connection pool: shared, that is done once.
+    """
+    app = _test_app(_schema, tmp_path_factory.mktemp("shared-app"))
+    return app, dict(app.config)
+
+
+@pytest.fixture
+def app(_schema, _shared_app, tmp_path, request):
+    """An app on a clean database, with folders of the test's own for media and mail.
+
+    `@pytest.mark.app_config(KEY=value)` overrides settings, and `@pytest.mark.fresh_app` is for a test
+    that changes the app itself (adds routes, swaps templates): both get an app of their own. Every
+    other test shares one app, its settings put back as they were before each test.
+    """
+    marker = request.node.get_closest_marker("app_config")
+    if marker or request.node.get_closest_marker("fresh_app"):
+        app = _test_app(_schema, tmp_path, **(marker.kwargs if marker else {}))
+    else:
+        app, settings = _shared_app
+        app.config.clear()
+        app.config.update(settings, MEDIA_ROOT=str(tmp_path / "media"), MAIL_OUTBOX=str(tmp_path / "outbox"))
+        limiter.init_app(app)  # the one rate limiter takes this app's settings again, as building it would
     with app.app_context():
         empty_database()
         factories.ensure_plans()
         db.session.commit()
         yield app
         db.session.remove()
-        empty_database()
 
 
 @pytest.fixture

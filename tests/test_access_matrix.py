@@ -1,12 +1,15 @@
 """Every route answers every kind of visitor as the access matrix says, and none is forgotten."""
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from webapp.policy import is_public
 
 from . import factories
 from .access_matrix import PUBLIC_ENDPOINTS, SIGN_IN, World, load_routes
+from .conftest import RowSnapshot
 
 ROUTES = load_routes()
 
@@ -17,10 +20,29 @@ CASES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def built_world(tmp_path_factory) -> dict:
+    """The world, its rows and its stored media, built by the first case and kept for the others."""
+    return {"media": tmp_path_factory.mktemp("matrix-media")}
+
+
+@pytest.fixture
+def world(app, built_world) -> World:
+    """A fresh copy of the world for each case: its rows and files put back as they were built."""
+    app.config["MEDIA_ROOT"] = str(built_world["media"] / "live")
+    if "world" not in built_world:
+        built_world["world"] = World.build()
+        built_world["rows"] = RowSnapshot()
+        shutil.copytree(built_world["media"] / "live", built_world["media"] / "built")
+        return built_world["world"]
+    built_world["rows"].restore()
+    shutil.copytree(built_world["media"] / "built", built_world["media"] / "live", dirs_exist_ok=True)
+    return built_world["world"].rebound()
+
+
 @pytest.mark.parametrize("route, visitor, target, expected", CASES)
-def test_route_answers_each_visitor(client, auth, route, visitor, target, expected):
+def test_route_answers_each_visitor(client, auth, world, route, visitor, target, expected):
     """The status for this visitor and target is exactly the one the matrix expects."""
-    world = World.build()
     if visitor != "anonymous":
         auth.login(world.users[visitor])
     response = client.open(
@@ -59,6 +81,7 @@ def test_public_endpoints_are_exactly_the_known_ones(app):
     assert public == PUBLIC_ENDPOINTS
 
 
+@pytest.mark.fresh_app
 def test_a_view_that_never_asks_the_policy_cannot_answer(app, client, auth):
     """The after-request gate withholds the response of a view that skipped the policy."""
     from webapp.policy import PolicyNotAsked

@@ -4,7 +4,6 @@ from __future__ import annotations
 import email.policy
 import logging
 import smtplib
-import threading
 from collections import Counter
 from datetime import timedelta
 from email.parser import BytesParser
@@ -13,12 +12,12 @@ import pytest
 from jinja2 import ChoiceLoader, DictLoader
 from sqlalchemy import select
 
-from webapp import mail as mail_module
 from webapp import policy
 from webapp.extensions import db
 from webapp.mail import STOPPED_SENDER_ERROR, DeliveryReport, queue_mail, render_mail, send_pending
 from webapp.models import Mail, MailStatus, utcnow
 
+from .concurrency import race
 from .conftest import free_port
 
 INVITATION_TEXT = "Ana invited you to Northstar Talent.\nJoin here: https://roster.test/join/abc123.\n"
@@ -87,6 +86,7 @@ def invite_route(app):
         return outcome, 201
 
 
+@pytest.mark.fresh_app
 def test_mail_from_a_request_goes_out_once_the_response_is_done(client, smtp_server, invite_route):
     """The view's response is complete before the mail is sent; closing it delivers the mail."""
     response = client.post("/test/invite/commit")
@@ -102,6 +102,7 @@ def test_mail_from_a_request_goes_out_once_the_response_is_done(client, smtp_ser
     assert (mail.status, mail.attempts) == (MailStatus.SENT.value, 1)
 
 
+@pytest.mark.fresh_app
 def test_mail_from_a_rolled_back_request_is_never_sent(client, smtp_server, invite_route):
     """A view that rolls back leaves no mail behind and nothing goes out."""
     response = client.post("/test/invite/rollback")
@@ -111,6 +112,7 @@ def test_mail_from_a_rolled_back_request_is_never_sent(client, smtp_server, invi
     assert smtp_server.messages == []
 
 
+@pytest.mark.fresh_app
 def test_a_mail_server_outage_does_not_break_the_request(client, smtp_server, invite_route):
     """With the server down the response still succeeds and the mail waits for a retry."""
     smtp_server.stop()
@@ -135,6 +137,7 @@ MAIL_TEMPLATES = {
 }
 
 
+@pytest.mark.fresh_app
 def test_rendered_mail_arrives_as_text_and_html_alternatives(app, smtp_server):
     """From, To and Subject are right; the text part is verbatim, the HTML part is escaped."""
     app.jinja_env.loader = ChoiceLoader([DictLoader(MAIL_TEMPLATES), app.jinja_env.loader])
@@ -210,42 +213,14 @@ def test_after_an_outage_the_retry_delivers_exactly_once(smtp_server):
     assert (mail.status, mail.attempts, mail.sent_at) == (MailStatus.SENT.value, 2, start + timedelta(minutes=1))
 
 
-def test_two_senders_at_once_send_each_message_once(app, smtp_server, monkeypatch):
+def test_two_senders_at_once_send_each_message_once(app, smtp_server):
     """Two senders that both picked the same due messages split them; none goes out twice."""
     for number in range(6):
         queue_invitation(f"person{number}@example.test", f"Invitation {number}")
     db.session.commit()
 
-    # Hold each sender after it chose its messages until the other has chosen too, so both race
-    # for every message's claim.
-    both_chose = threading.Barrier(2, timeout=10)
-    chose = threading.local()
-    claim = mail_module._claim
+    reports = race(app, send_pending)
 
-    def claim_once_both_chose(mail_id, now):
-        if not getattr(chose, "waited", False):
-            chose.waited = True
-            both_chose.wait()
-        return claim(mail_id, now)
-
-    monkeypatch.setattr(mail_module, "_claim", claim_once_both_chose)
-    reports: list[DeliveryReport] = []
-    errors: list[BaseException] = []
-
-    def sender() -> None:
-        try:
-            with app.app_context():
-                reports.append(send_pending())
-        except BaseException as error:
-            errors.append(error)
-
-    senders = [threading.Thread(target=sender) for _ in range(2)]
-    for thread in senders:
-        thread.start()
-    for thread in senders:
-        thread.join(timeout=30)
-
-    assert errors == []
     assert sum(report.sent for report in reports) == 6
     assert all(report.failed == report.retrying == 0 for report in reports)
     received = Counter(message["Subject"] for message in smtp_server.messages)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -47,6 +48,9 @@ settings.register_profile("dev", max_examples=100)
 settings.register_profile("ci", max_examples=1000)
 PROFILE = "ci" if os.environ.get("CI") else "dev"
 STEPS = 15
+# The profile's sequences are run as this many tests of a share each, so that parallel test workers
+# can take one each; every share draws its own random sequences.
+SHARES = 4
 
 # Every example starts at the same hour of today: an evening, so that days end within a few steps.
 START = datetime.now(timezone.utc).replace(hour=20, minute=0, second=0, microsecond=0)
@@ -763,12 +767,15 @@ def test_publishing_rights_are_the_seat_rights():
     assert PUBLISH_RIGHTS == rights.SEAT_RIGHTS
 
 
-def test_policy_follows_design_through_random_changes(app):
+@pytest.mark.parametrize("share", range(SHARES))
+def test_policy_follows_design_through_random_changes(app, share):
     """After any sequence of permission changes and hours passing, the policy answers as DESIGN.md says."""
+    profile = settings.get_profile(PROFILE)
     run_state_machine_as_test(
         PermissionChanges,
         settings=settings(
-            settings.get_profile(PROFILE),
+            profile,
+            max_examples=-(-profile.max_examples // SHARES),
             stateful_step_count=STEPS,
             deadline=None,
         ),
