@@ -159,14 +159,12 @@ def _register_errors(app: Flask) -> None:
     def _server_error(error):
         return _error_page(500, "Something went wrong", "The error was logged. Try again in a moment.")
 
-    app.jinja_env.globals["is_htmx"] = is_htmx
 
 
 def _register_templates(app: Flask) -> None:
-    from .shell import shell_context, template_can
+    from .templating import register_templating
 
-    app.jinja_env.globals["can"] = template_can
-    app.jinja_env.globals["shell_context"] = shell_context
+    register_templating(app)
 
 
 @event.listens_for(Engine, "connect")

@@ -11,7 +11,7 @@ from wtforms import DateField, HiddenField, SearchField, StringField, SubmitFiel
 from wtforms.validators import DataRequired, Length, Optional
 
 from .. import access_groups as rules
-from .. import approvals, policy
+from .. import approvals, policy, profiles
 from ..extensions import db
 from ..htmx import is_htmx, is_partial, render
 from ..models import (
@@ -140,6 +140,7 @@ def edit_context(group: AccessGroup, tab: str, **extra) -> dict:
             select(SocialSet).where(SocialSet.access_group_id == group.id)
             .options(selectinload(SocialSet.profiles)).order_by(SocialSet.position, SocialSet.id)
         ).all()
+        context["post_counts"] = profiles.post_counts(group.id)
         context["unapproved"] = approvals.without_approver(
             [profile.id for social_set in context["social_sets"] for profile in social_set.profiles])
     context.update(extra)

@@ -20,7 +20,6 @@ from ..shell import enter_group
 from ..storage import media_storage
 
 bp = Blueprint("media", __name__)
-bp.add_app_template_filter(rules.human_size, "human_size")
 
 
 @dataclass(frozen=True)

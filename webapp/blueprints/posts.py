@@ -18,14 +18,10 @@ from .. import review
 from ..zones import account_zone
 from ..extensions import db
 from ..htmx import is_htmx, render
-from ..models import AccessGroup, MediaItem, Network, Post, PostStatus, SocialProfile, utcnow
+from ..models import AccessGroup, MediaItem, Network, Post, PostStatus, SocialProfile
 from ..shell import enter_group
 
 bp = Blueprint("posts", __name__)
-bp.add_app_template_global(rules.status_label, "post_status")
-bp.add_app_template_global(account_zone, "account_zone")
-bp.add_app_template_global(utcnow, "now_utc")
-bp.add_app_template_global(rules.HISTORY_LABELS, "history_labels")
 
 PICKER_SIZE = 24
 

@@ -2,10 +2,10 @@
 and a profile's approval settings."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
@@ -16,12 +16,10 @@ from .. import approvals, policy
 from .. import profiles as rules
 from ..extensions import db
 from ..htmx import hx_redirect, is_htmx, render, retarget
-from ..models import AccessGroup, Network, Post, SocialProfile, SocialSet
-from ..networks import network_setup
-from ..shell import enter_group, template_can
+from ..models import AccessGroup, Network, SocialProfile, SocialSet
+from ..shell import enter_group
 
 bp = Blueprint("profiles", __name__)
-bp.add_app_template_global(network_setup, "network_setup")
 
 
 class ConnectForm(FlaskForm):
@@ -51,32 +49,6 @@ class ApprovalForm(FlaskForm):
     approvers = SelectMultipleField("Approvers", coerce=int, validate_choice=False)
 
 
-# --- helpers for the slot templates -----------------------------------------------------------------
-
-
-@bp.app_template_global()
-def profile_removal(profile: SocialProfile) -> str | None:
-    """For hiding a Remove button the view would refuse: "everyone", "own" or None."""
-    if template_can("profiles.manage", profile):
-        return "everyone"
-    perms = policy.permissions_for(current_user)
-    account_id = perms.groups.get(profile.access_group_id)
-    if account_id is not None and perms.role_in(account_id) == "client" and profile.connected_by_id == current_user.id:
-        return "own"
-    return None
-
-
-@bp.app_template_global()
-def profile_post_counts(access_group_id: int) -> dict[int, int]:
-    """Posts per profile of one access group the user may enter, counted once per request."""
-    counts: dict[int, dict[int, int]] = g.setdefault("_profile_post_counts", {})
-    if access_group_id not in counts:
-        rows = db.session.execute(
-            policy.visible(select(Post.social_profile_id, func.count(Post.id)))
-            .where(Post.access_group_id == access_group_id).group_by(Post.social_profile_id)
-        )
-        counts[access_group_id] = dict(rows.all())
-    return counts[access_group_id]
 
 
 # --- answers ----------------------------------------------------------------------------------------
@@ -121,6 +93,7 @@ def index(group_id: int):
         "profiles/index.html", block="main", page_title=f"Social Profiles · {group.name}", group=group,
         social_sets=social_sets, networks=list(Network), hidden_profiles=perms.removed_profiles,
         origin="group", may_manage_sets=policy.can(current_user, "groups.manage", group),
+        post_counts=rules.post_counts(group.id),
     )
 
 

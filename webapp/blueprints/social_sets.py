@@ -1,7 +1,7 @@
 """The social sets of an access group, on its Social Profiles tab: create, rename, delete."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -19,7 +19,6 @@ from ..models import AccessGroup, SocialSet
 from .access_groups import edit_context
 
 bp = Blueprint("social_sets", __name__, url_prefix="/settings/access-groups/<int:group_id>/social-sets")
-bp.add_app_template_global(rules.still_holds_message, "social_set_still_holds")
 
 # The block of the access group's edit page that holds the sets; every answer here swaps it.
 BLOCK = "social_sets"
@@ -60,15 +59,6 @@ def _answer(group: AccessGroup, status: int = 200, **state) -> Response:
     # The Delete group panel says what the group holds, which the change to its sets may alter.
     return render("access_groups/edit.html", block=BLOCK, status=status, also=("delete_panel",),
                   **edit_context(group, "profiles", **state))
-
-
-@bp.app_template_global()
-def profile_connect_method() -> str | None:
-    """How an empty slot reaches `profiles.connect`: "POST", "GET", or None while no such view exists."""
-    if "profiles.connect" not in current_app.view_functions:
-        return None
-    methods = set().union(*(rule.methods for rule in current_app.url_map.iter_rules("profiles.connect")))
-    return "POST" if "POST" in methods else "GET"
 
 
 @bp.post("")

@@ -1,0 +1,51 @@
+"""Every global and filter the templates use, registered in one place.
+
+Template helpers read what the request already loaded (the user's permissions, the URL map); none
+runs SQL of its own: a page's counts come from its view, in the context.
+"""
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask_login import current_user
+
+from . import policy
+from .media import human_size
+from .models import SocialProfile, utcnow
+from .networks import network_setup
+from .posts import HISTORY_LABELS, status_label
+from .shell import shell_context, template_can
+from .social_sets import still_holds_message
+
+
+def profile_removal(profile: SocialProfile) -> str | None:
+    """For hiding a Remove button the view would refuse: "everyone", "own" or None."""
+    if template_can("profiles.manage", profile):
+        return "everyone"
+    perms = policy.permissions_for(current_user)
+    account_id = perms.groups.get(profile.access_group_id)
+    if account_id is not None and perms.role_in(account_id) == "client" and profile.connected_by_id == current_user.id:
+        return "own"
+    return None
+
+
+def profile_connect_method() -> str | None:
+    """How an empty slot reaches `profiles.connect`: "POST", "GET", or None while no such view exists."""
+    if "profiles.connect" not in current_app.view_functions:
+        return None
+    methods = set().union(*(rule.methods for rule in current_app.url_map.iter_rules("profiles.connect")))
+    return "POST" if "POST" in methods else "GET"
+
+
+def register_templating(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        can=template_can,
+        shell_context=shell_context,
+        post_status=status_label,
+        now_utc=utcnow,
+        history_labels=HISTORY_LABELS,
+        network_setup=network_setup,
+        profile_removal=profile_removal,
+        profile_connect_method=profile_connect_method,
+        social_set_still_holds=still_holds_message,
+    )
+    app.jinja_env.filters["human_size"] = human_size
