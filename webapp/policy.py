@@ -684,6 +684,15 @@ def get_or_404(model: type[ModelT], object_id: int, action: str = ENTER) -> Mode
     return found
 
 
+def get_in_group_or_404(model: type[ModelT], object_id: int, group: Any, *options: Any) -> ModelT:
+    """One object of `group` the current user may see: another group's id is not found, like a hidden one."""
+    found = db.session.scalar(
+        visible(select(model)).where(model.id == object_id, model.access_group_id == group.id).options(*options))
+    if found is None:
+        abort(404)
+    return found
+
+
 def public(view: Callable) -> Callable:
     """Mark a view that does its own checks (sign-in, setup, token links, static files)."""
     view._policy_public = True  # type: ignore[attr-defined]

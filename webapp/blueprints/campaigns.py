@@ -1,7 +1,7 @@
 """Sidebar › Campaigns: a group's campaigns, their dates and linked social profiles."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -66,12 +66,7 @@ class CampaignForm(FlaskForm):
 
 def _campaign_in(group: AccessGroup, campaign_id: int) -> Campaign:
     """A campaign of `group` only: another group's campaign id is not found, as is one the user may not see."""
-    campaign = db.session.scalar(
-        policy.visible(select(Campaign)).where(Campaign.id == campaign_id, Campaign.access_group_id == group.id)
-    )
-    if campaign is None:
-        abort(404)
-    return campaign
+    return policy.get_in_group_or_404(Campaign, campaign_id, group)
 
 
 def _offered(group: AccessGroup) -> list[SocialProfile]:

@@ -74,12 +74,8 @@ class ConfirmForm(FlaskForm):
 
 def _post(group: AccessGroup, post_id: int, right: str) -> Post:
     """A post of this group the user may see (404 otherwise), and `right` on it (403)."""
-    post = db.session.scalar(
-        policy.visible(select(Post)).where(Post.id == post_id, Post.access_group_id == group.id)
-        .options(selectinload(Post.social_profile), selectinload(Post.media_items))
-    )
-    if post is None:
-        abort(404)
+    post = policy.get_in_group_or_404(
+        Post, post_id, group, selectinload(Post.social_profile), selectinload(Post.media_items))
     policy.authorize(right, post)
     return post
 

@@ -1,10 +1,9 @@
 """The social sets of an access group, on its Social Profiles tab: create, rename, delete."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 from wtforms import StringField
@@ -44,12 +43,7 @@ def _managed_group(group_id: int) -> AccessGroup:
 
 def _set_in(group: AccessGroup, set_id: int) -> SocialSet:
     """A set of `group` only: another group's set id is not found, as is one the user may not see."""
-    social_set = db.session.scalar(
-        policy.visible(select(SocialSet)).where(SocialSet.id == set_id, SocialSet.access_group_id == group.id)
-    )
-    if social_set is None:
-        abort(404)
-    return social_set
+    return policy.get_in_group_or_404(SocialSet, set_id, group)
 
 
 def _answer(group: AccessGroup, status: int = 200, **state) -> Response:
