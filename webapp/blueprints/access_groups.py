@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
-from wtforms import DateField, HiddenField, SearchField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional
 
 from .. import access_groups as rules
 from .. import approvals, policy, profiles
 from ..extensions import db
+from ..forms.access_groups import (
+    AddUserForm,
+    CandidateFilterForm,
+    EntryEndForm,
+    GrantUserGroupForm,
+    GroupNameForm,
+)
 from ..htmx import is_htmx, is_partial, render
 from ..models import (
     AccessGroup,
@@ -28,40 +32,7 @@ bp = Blueprint("access_groups", __name__, url_prefix="/settings/access-groups")
 TABS = ("profiles", "users")
 
 
-class GroupNameForm(FlaskForm):
-    name = StringField(
-        "Name", filters=[rules.normalized_name],
-        validators=[DataRequired(message="Enter a name for the access group."), Length(max=120)],
-    )
-
-
 BAD_DATE = "Enter the end date as a day, such as 2027-03-31."
-RELOAD = "That form could not be read. Reload the page and try again."
-
-
-class AddUserForm(FlaskForm):
-    user_id = HiddenField(validators=[DataRequired(message="Choose someone to add.")])
-    ends_on = DateField("Access ends after (optional)", validators=[Optional()])
-
-
-class EntryEndForm(FlaskForm):
-    """Set or clear the last day of someone's entry on the Users tab."""
-
-    ends_on = DateField("Last day of access", validators=[Optional()])
-    clear = SubmitField("Clear end date")
-
-
-class GrantUserGroupForm(FlaskForm):
-    user_group_id = HiddenField(validators=[DataRequired(message="Choose a user group to add.")])
-
-
-class CandidateFilterForm(FlaskForm):
-    """The Add User search box: a GET filter, so no CSRF token."""
-
-    class Meta:
-        csrf = False
-
-    q = SearchField("Find a member", validators=[Optional(), Length(max=120)])
 
 
 def _index_context(account: Account, form: GroupNameForm | None = None) -> dict:
@@ -217,20 +188,14 @@ def _users_tab_answer(group: AccessGroup, problem: str | None = None, **extra):
     return render("access_groups/edit.html", block="users", **edit_context(group, "users", **extra))
 
 
-def _date_problem(form_field) -> str | None:
-    return BAD_DATE if form_field.errors else None
-
-
 @bp.post("/<int:group_id>/users")
 def add_user(group_id: int):
     """Add a member to the group's Users tab, until the end of a chosen day if one is given."""
     group = _managed_group(group_id, "group.users")
     form = AddUserForm()
-    valid = form.validate_on_submit()
-    if not (form.user_id.data or "").isdigit():
-        return _users_tab_answer(group, "Choose someone to add.", adding=True)
-    if not valid:
-        return _users_tab_answer(group, _date_problem(form.ends_on) or RELOAD, adding=True)
+    if not form.validate_on_submit():
+        return _users_tab_answer(group, form.user_id.errors[0] if form.user_id.errors else BAD_DATE,
+                                 adding=True)
     try:
         user = rules.add_user(group, int(form.user_id.data), current_user, ends_on=form.ends_on.data)
     except rules.AccessGroupError as problem:
@@ -245,9 +210,8 @@ def set_user_expiry(group_id: int, user_id: int):
     """Set or clear the last day someone on the Users tab may enter the group."""
     group = _managed_group(group_id, "group.users")
     form = EntryEndForm()
-    if not form.validate_on_submit():
-        problem = _date_problem(form.ends_on) or RELOAD
-        return _users_tab_answer(group, problem, entry_problems={user_id: problem})
+    if not form.validate_on_submit():  # the end date is the one thing that can be wrong
+        return _users_tab_answer(group, BAD_DATE, entry_problems={user_id: BAD_DATE})
     ends_on = None if form.clear.data else form.ends_on.data
     try:
         user, changed = rules.set_user_expiry(group, user_id, ends_on, current_user)
@@ -288,8 +252,8 @@ def grant_user_group(group_id: int):
     """Let every member of a user group enter the group, with the group's rights."""
     group = _user_group_manager(group_id)
     form = GrantUserGroupForm()
-    if not form.validate_on_submit() or not (form.user_group_id.data or "").isdigit():
-        return _users_tab_answer(group, "Choose a user group to add.", adding=True)
+    if not form.validate_on_submit():
+        return _users_tab_answer(group, form.user_group_id.errors[0], adding=True)
     try:
         user_group = rules.grant_user_group(group, int(form.user_group_id.data), current_user)
     except rules.AccessGroupError as problem:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from .. import accounts, auth_session, policy
 from ..extensions import db, limiter
-from ..forms import SetupForm, SignInForm
+from ..forms.auth import SetupForm, SignInForm
 from ..models import AccessGroup, User
 
 bp = Blueprint("auth", __name__)

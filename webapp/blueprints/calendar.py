@@ -5,67 +5,17 @@ from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, TimeField
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from .. import calendar as rules
 from .. import policy, posts
 from ..extensions import db
+from ..forms.calendar import CalendarQuery, RescheduleForm
 from ..htmx import is_partial, render
 from ..models import AccessGroup, Post
 from ..shell import enter_group
 from ..zones import account_zone
 
 bp = Blueprint("calendar", __name__, url_prefix="/g/<int:group_id>/calendar")
-
-
-def plausible_date(form: FlaskForm, field: DateField) -> None:
-    """Refuse a date no one means (year 1 or 9999), which the calendar could not show."""
-    if field.data is not None and not rules.FIRST_YEAR <= field.data.year <= rules.LAST_YEAR:
-        raise ValidationError(f"Choose a date between the years {rules.FIRST_YEAR} and {rules.LAST_YEAR}.")
-
-
-class CalendarQuery(FlaskForm):
-    """The calendar's view, day and list page: a GET form, so no CSRF token; what is invalid falls back."""
-
-    class Meta:
-        csrf = False
-
-    view = SelectField(choices=list(rules.VIEWS), default="month")
-    date = DateField(validators=[Optional(), plausible_date])
-    when = SelectField(choices=list(rules.LISTS), default="upcoming")
-    cursor = HiddenField(validators=[Optional(), Length(max=80)])
-
-    def shown(self) -> rules.Shown:
-        """The query's valid parts; a bad date means today, a bad view the month."""
-        self.validate()
-        default = rules.Shown()
-        return rules.Shown(
-            view=default.view if self.view.errors else self.view.data,
-            day=None if self.date.errors else self.date.data,
-            when=default.when if self.when.errors else self.when.data,
-            cursor=None if self.cursor.errors else self.cursor.data or None,
-        )
-
-    def names_a_view(self) -> bool:
-        """The query comes from the calendar's own links, which always name a view, not from a link into the page."""
-        return bool(self.view.raw_data)
-
-
-class RescheduleForm(FlaskForm):
-    """A post's new day and, if given, its new time of day, both in the account's time zone."""
-
-    new_date = DateField("Date", validators=[InputRequired(), plausible_date])
-    new_time = TimeField("Time", validators=[Optional()])
-
-    def problem(self) -> str:
-        """What is wrong with the form, in words for the page."""
-        if self.new_date.errors:
-            return "Choose a valid date to move the post to."
-        if self.new_time.errors:
-            return "Enter a valid time of day, such as 09:30."
-        return "The form expired. Reload the page and try again."
 
 
 def _calendar_context(group: AccessGroup, shown: rules.Shown, problem: str | None = None) -> dict:

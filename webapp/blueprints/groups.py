@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import policy
 from ..extensions import db
-from ..forms import GroupFilterForm
+from ..forms.groups import GroupFilterForm
 from ..htmx import hx_redirect, render
 from ..models import AccessGroup, MediaItem, Network, Post, PostStatus, SocialSet
 from ..shell import enter_group

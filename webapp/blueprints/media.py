@@ -5,15 +5,13 @@ from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import HiddenField, IntegerField, MultipleFileField, SearchField, SelectField, SelectMultipleField
-from wtforms.validators import InputRequired, Length, Optional
 
 from .. import media as rules
 from .. import policy
 from ..extensions import db
+from ..forms.media import KIND_LABELS, LibraryQuery, MoveForm, SelectionForm, SelectionQuery, UploadForm
 from ..htmx import is_partial, render
 from ..models import AccessGroup, MediaItem
 from ..shell import enter_group
@@ -34,50 +32,6 @@ class Confirmation:
 
 MOVE = Confirmation("Move media", "media.move", "Move", "primary")
 DELETE = Confirmation("Delete media", "media.delete", "Delete", "danger")
-KIND_LABELS = {"": "All types", "image": "Images", "video": "Videos"}
-
-
-class LibraryQuery(FlaskForm):
-    """The library's filter and paging: a GET form, so no CSRF token."""
-
-    class Meta:
-        csrf = False
-
-    q = SearchField("Search by name", validators=[Optional(), Length(max=120)])
-    kind = SelectField("Type", choices=list(KIND_LABELS), default="", validate_choice=True)
-    cursor = HiddenField(validators=[Optional(), Length(max=80)])
-
-    def library_filter(self) -> rules.LibraryFilter:
-        if not self.validate():
-            return rules.LibraryFilter()
-        return rules.LibraryFilter(kind=self.kind.data or None, text=(self.q.data or "").strip())
-
-    def from_the_filter(self) -> bool:
-        """The query was sent by the filter form, which always sends its fields, not by a link into the page."""
-        return bool(self.q.raw_data or self.kind.raw_data)
-
-
-class UploadForm(FlaskForm):
-    files = MultipleFileField("Files")
-
-
-class SelectionQuery(FlaskForm):
-    """The selected items, for a confirmation dialog (GET)."""
-
-    class Meta:
-        csrf = False
-
-    item = SelectMultipleField(validate_choice=False)
-
-
-class SelectionForm(FlaskForm):
-    """The selected items, for deleting them."""
-
-    item = SelectMultipleField(validate_choice=False)
-
-
-class MoveForm(SelectionForm):
-    target = IntegerField("Move to", validators=[InputRequired(message="Choose the group to move the items to.")])
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -139,15 +93,12 @@ def upload(group_id: int):
     """Add uploaded files to the library; each is checked by its content, size and pixels."""
     group = enter_group(group_id, "media.upload")
     form = UploadForm()
-    files = [upload for upload in (form.files.data or []) if upload and upload.filename]
-    if not form.validate_on_submit() or not files:
-        message = "Choose one or more files to upload." if form.validate_on_submit() else (
-            "The form expired. Reload the page and try again.")
-        return _upload_answer(group, [], [message])
+    if not form.validate_on_submit():
+        return _upload_answer(group, [], form.files.errors)
     storage, limits = media_storage(), rules.UploadLimits.from_config()
     added: list[MediaItem] = []
     problems: list[str] = []
-    for upload in files:
+    for upload in form.chosen_files():
         try:
             added.append(rules.add_media_item(group, upload, current_user, storage, limits))
             db.session.commit()
@@ -185,11 +136,7 @@ def _items(count: int) -> str:
 def show(group_id: int, item_id: int):
     """One item: a preview, its details, and the posts (the user may see) that use it."""
     group = enter_group(group_id, "media.view")
-    item = db.session.scalar(
-        policy.visible(select(MediaItem)).where(MediaItem.id == item_id, MediaItem.access_group_id == group.id)
-    )
-    if item is None:
-        abort(404)
+    item = policy.get_in_group_or_404(MediaItem, item_id, group)
     group_ids, hidden = _seen_posts()
     uses = rules.uses_of(item, group_ids, hidden)
     use_count = rules.use_counts([item.id], group_ids, hidden).get(item.id, 0)
@@ -323,8 +270,7 @@ def move(group_id: int):
     form = MoveForm()
     raw_ids = form.item.data or []
     if not form.validate_on_submit():
-        problem = " ".join(form.target.errors) or "The form expired. Reload the page and try again."
-        return _confirmation(MOVE, group, raw_ids, 422, problem)
+        return _confirmation(MOVE, group, raw_ids, 422, " ".join(form.target.errors))
     target = next((candidate for candidate in _move_targets(group) if candidate.id == form.target.data), None)
     try:
         ids = rules.selected_ids(raw_ids)
@@ -350,11 +296,7 @@ def delete_dialog(group_id: int):
 def delete(group_id: int):
     """Delete the selected items and their files; posts that used them lose the attachment."""
     group = enter_group(group_id, "media.delete")
-    form = SelectionForm()
-    raw_ids = form.item.data or []
-    if not form.validate_on_submit():
-        return _confirmation(DELETE, group, raw_ids, 422,
-                             "The form expired. Reload the page and try again.")
+    raw_ids = SelectionForm().item.data or []
     try:
         ids = rules.selected_ids(raw_ids)
         keys = rules.delete_media_items(group, ids, current_user)

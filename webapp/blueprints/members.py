@@ -3,15 +3,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
-from wtforms import DateField, RadioField, SelectMultipleField, SubmitField
-from wtforms.validators import Optional
 
 from .. import invitations, plans, policy, team, user_groups
 from .. import members as rules
 from .. import rights
 from ..extensions import db
+from ..forms.members import ApproverForm, ExpiryForm, RightsForm, RoleForm
 from ..htmx import hx_redirect, is_htmx, render
 from ..models import Account, Membership, Role, utcnow
 from ..shell import account_for
@@ -20,29 +18,6 @@ from ..zones import account_zone, local_day
 bp = Blueprint("members", __name__, url_prefix="/settings/team/members")
 
 ADMIN_SENTENCE = "Admins hold every right except creating access groups and changing the plan or owner."
-
-
-class RoleForm(FlaskForm):
-    # The rules explain a refused role better than "Not a valid choice".
-    role = RadioField("Role", validate_choice=False)
-
-
-class RightsForm(FlaskForm):
-    rights = SelectMultipleField("Own rights", validate_choice=False)
-    grants = SelectMultipleField("Client grants", validate_choice=False)
-
-
-class ApproverForm(FlaskForm):
-    profiles = SelectMultipleField("Approver for", coerce=int, validate_choice=False)
-
-
-class ExpiryForm(FlaskForm):
-    expires_on = DateField("Last day of access", validators=[Optional()])
-    clear = SubmitField("Remove end date")
-
-
-class TransferForm(FlaskForm):
-    """Only the CSRF token: the member in the URL is the new owner."""
 
 
 def _editor():
@@ -149,8 +124,8 @@ def change_role(user_id: int):
     account = account_for("members.manage")
     membership = _membership(account, user_id)
     form = RoleForm()
-    if not form.validate_on_submit() or not form.role.data:
-        return _refused(account, user_id, "role", rules.MemberError("Choose a role."))
+    if not form.validate_on_submit():
+        return _refused(account, user_id, "role", rules.MemberError(" ".join(form.role.errors)))
     try:
         changed = rules.change_role(account, membership, form.role.data, _editor(), _editor_role(account))
     except (rules.MemberError, plans.PlanLimitReached) as problem:
@@ -165,8 +140,6 @@ def transfer_ownership(user_id: int):
     account = account_for("members.manage")
     policy.authorize("owner.transfer", account)
     membership = _membership(account, user_id)
-    if not TransferForm().validate_on_submit():
-        return _refused(account, user_id, "transfer", rules.MemberError("The form expired. Reload the page."))
     name = membership.user.name
     try:
         rules.transfer_ownership(account, membership, _editor())
@@ -187,9 +160,7 @@ def change_rights(user_id: int):
     """Replace a member's own rights (a client's grants); giving a client Publish takes a team seat."""
     account = account_for("members.manage")
     membership = _membership(account, user_id)
-    form = RightsForm()
-    if not form.validate_on_submit():
-        return _refused(account, user_id, "rights", rules.MemberError("The form expired. Reload the page."))
+    form = RightsForm()  # nothing in it is refused before the rules: they check every right and grant
     try:
         if membership.role == Role.CLIENT.value:
             chosen = rules.rights_for_grants(form.grants.data or [])
@@ -208,7 +179,7 @@ def change_approver(user_id: int):
     membership = _membership(account, user_id)
     form = ApproverForm()
     if not form.validate_on_submit():
-        return _refused(account, user_id, "approver", rules.MemberError("Choose among the profiles listed."))
+        return _refused(account, user_id, "approver", rules.MemberError(" ".join(form.profiles.errors)))
     try:
         rules.set_approver(account, membership, form.profiles.data or [], _editor(), _editor_role(account),
                            _editor_groups(account))

@@ -7,7 +7,7 @@ from werkzeug.security import check_password_hash
 
 from .. import accounts, auth_session, policy
 from ..extensions import db
-from ..forms import ChangePasswordForm
+from ..forms.settings import ChangePasswordForm
 from ..htmx import render
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")

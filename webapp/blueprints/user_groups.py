@@ -3,63 +3,27 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from wtforms import DateField, HiddenField, RadioField, SearchField, SelectChoice, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
 
 from .. import policy
 from .. import user_groups as rules
 from ..zones import account_zone
 from ..extensions import db
+from ..forms.user_groups import (
+    AddMemberForm,
+    CandidateFilterForm,
+    DetailsForm,
+    GrantsForm,
+    NameForm,
+    RightsForm,
+)
 from ..htmx import is_htmx, render
 from ..models import AccessGroup, Account, User, UserGroup
 from ..rights import areas
 from ..shell import account_for
 from ..team import ROLE_LABELS
-from .team import CheckboxListField
 
 bp = Blueprint("user_groups", __name__, url_prefix="/settings/user-groups")
-
-
-class NameForm(FlaskForm):
-    name = StringField(
-        "Name", filters=[rules.normalized_name],
-        validators=[DataRequired(message="Enter a name for the user group."), Length(max=rules.NAME_MAX)],
-    )
-
-
-class DetailsForm(FlaskForm):
-    name = StringField(
-        "Title", filters=[rules.normalized_name],
-        validators=[DataRequired(message="Enter a name for the user group."), Length(max=rules.NAME_MAX)],
-    )
-    description = TextAreaField("Description", validators=[Optional(), Length(max=rules.DESCRIPTION_MAX)])
-    # The rule explains a refused icon better than "Not a valid choice".
-    icon = RadioField("Icon", choices=[SelectChoice(name, label) for name, label in rules.ICONS.items()],
-                      validate_choice=False)
-
-
-class AddMemberForm(FlaskForm):
-    user_id = HiddenField(validators=[DataRequired(message="Choose someone to add.")])
-    expires_on = DateField("Membership ends on", validators=[Optional()])
-
-
-class RightsForm(FlaskForm):
-    rights = CheckboxListField("Rights", validate_choice=False)
-
-
-class GrantsForm(FlaskForm):
-    access_groups = CheckboxListField("Access groups", coerce=int, validate_choice=False)
-
-
-class CandidateFilterForm(FlaskForm):
-    """The member picker's search box: a GET filter, so no CSRF token."""
-
-    class Meta:
-        csrf = False
-
-    q = SearchField("Find a member", validators=[Optional(), Length(max=120)])
 
 
 def _actor() -> User:
@@ -149,8 +113,8 @@ def _show_context(account: Account, user_group: UserGroup, grants_form: GrantsFo
     offered_ids = {group.id for group in offered}
     granted = rules.granted_groups(user_group)
     if grants_form is None:
-        grants_form = GrantsForm(formdata=None, access_groups=[g.id for g in granted if g.id in offered_ids])
-    grants_form.access_groups.choices = [SelectChoice(group.id, group.name) for group in offered]
+        grants_form = GrantsForm(formdata=None, offered=offered,
+                                 access_groups=[g.id for g in granted if g.id in offered_ids])
     return {
         "page_title": f"{user_group.name} · User group",
         "account": account,
@@ -182,11 +146,12 @@ def save_grants(user_group_id: int):
     """Grant the user group on exactly the ticked access groups: its members may enter them."""
     account = account_for("members.manage")
     user_group = _changeable(account, user_group_id)
-    form = GrantsForm()
-    offered_ids = [group.id for group in _offered_groups(account)]
+    offered = _offered_groups(account)
+    form = GrantsForm(offered=offered)
     if form.validate_on_submit():
         try:
-            changed = rules.set_grants(user_group, form.access_groups.data or [], offered_ids, _actor())
+            changed = rules.set_grants(user_group, form.access_groups.data or [], [g.id for g in offered],
+                                       _actor())
         except rules.UserGroupError as problem:
             _changed(problem)
             form.access_groups.errors.append(str(problem))
@@ -197,8 +162,6 @@ def save_grants(user_group_id: int):
                 return redirect(url_for("user_groups.show", user_group_id=user_group.id), 303)
             return render("user_groups/show.html", block="grants", also=("delete_dialog",),
                           **_show_context(account, user_group))
-    else:  # an id that is not a number says no more than one that is not offered
-        form.access_groups.errors = ["Choose access groups from the list shown."]
     return render("user_groups/show.html", block="grants", status=422,
                   **_show_context(account, user_group, grants_form=form))
 
@@ -291,9 +254,7 @@ def add_member(user_group_id: int):
     form = AddMemberForm()
     problem = None
     if not form.validate_on_submit():
-        problem = " ".join(error for errors in form.errors.values() for error in errors) or "Choose someone to add."
-    elif not (form.user_id.data or "").isdigit():
-        problem = "Choose someone to add."
+        problem = " ".join(error for errors in form.errors.values() for error in errors)
     else:
         try:
             user = rules.add_member(account, user_group, int(form.user_id.data), form.expires_on.data, _actor())

@@ -1,0 +1,44 @@
+"""Settings › Social Sets & Access Groups: naming a group, and its Users tab."""
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, SearchField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from .. import access_groups as rules
+from . import QueryForm
+
+
+class GroupNameForm(FlaskForm):
+    name = StringField(
+        "Name", filters=[rules.normalized_name],
+        validators=[DataRequired(message="Enter a name for the access group."), Length(max=120)],
+    )
+
+
+class AddUserForm(FlaskForm):
+    user_id = HiddenField(validators=[DataRequired(message="Choose someone to add.")])
+    ends_on = DateField("Access ends after (optional)", validators=[Optional()])
+
+    def validate_user_id(self, field: HiddenField) -> None:
+        if not field.data.isdigit():
+            raise ValidationError("Choose someone to add.")
+
+
+class EntryEndForm(FlaskForm):
+    """Set or clear the last day of someone's entry on the Users tab."""
+
+    ends_on = DateField("Last day of access", validators=[Optional()])
+    clear = SubmitField("Clear end date")
+
+
+class GrantUserGroupForm(FlaskForm):
+    user_group_id = HiddenField(validators=[DataRequired(message="Choose a user group to add.")])
+
+    def validate_user_group_id(self, field: HiddenField) -> None:
+        if not field.data.isdigit():
+            raise ValidationError("Choose a user group to add.")
+
+
+class CandidateFilterForm(QueryForm):
+    """The Add User search box."""
+
+    q = SearchField("Find a member", validators=[Optional(), Length(max=120)])
