@@ -16,6 +16,8 @@ def scratch_database(server_url: str, prefix: str) -> Iterator[str]:
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
+        # Throwaway data need not reach the disk before a commit returns: far fewer waits on fsync.
+        connection.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     try:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
