@@ -2,7 +2,7 @@
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..accounts import MIN_PASSWORD_LENGTH
@@ -20,6 +20,11 @@ class CheckboxListField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+def picked(message: str) -> list:
+    """Validators for the id a picker puts in a hidden input: given, and a whole number (else `message`)."""
+    return [DataRequired(message=message), Regexp(r"^\d+$", message=message)]
 
 
 def email_address(form, field) -> None:

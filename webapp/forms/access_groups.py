@@ -1,10 +1,10 @@
 """Settings › Social Sets & Access Groups: naming a group, and its Users tab."""
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SearchField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
 
 from .. import access_groups as rules
-from . import QueryForm
+from . import QueryForm, picked
 
 
 class GroupNameForm(FlaskForm):
@@ -15,12 +15,8 @@ class GroupNameForm(FlaskForm):
 
 
 class AddUserForm(FlaskForm):
-    user_id = HiddenField(validators=[DataRequired(message="Choose someone to add.")])
+    user_id = HiddenField(validators=picked("Choose someone to add."))
     ends_on = DateField("Access ends after (optional)", validators=[Optional()])
-
-    def validate_user_id(self, field: HiddenField) -> None:
-        if not field.data.isdigit():
-            raise ValidationError("Choose someone to add.")
 
 
 class EntryEndForm(FlaskForm):
@@ -31,11 +27,7 @@ class EntryEndForm(FlaskForm):
 
 
 class GrantUserGroupForm(FlaskForm):
-    user_group_id = HiddenField(validators=[DataRequired(message="Choose a user group to add.")])
-
-    def validate_user_group_id(self, field: HiddenField) -> None:
-        if not field.data.isdigit():
-            raise ValidationError("Choose a user group to add.")
+    user_group_id = HiddenField(validators=picked("Choose a user group to add."))
 
 
 class CandidateFilterForm(QueryForm):

@@ -3,12 +3,12 @@ from collections.abc import Iterable
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, RadioField, SearchField, SelectChoice, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
 
 from .. import policy
 from .. import user_groups as rules
 from ..models import AccessGroup
-from . import CheckboxListField, QueryForm
+from . import CheckboxListField, QueryForm, picked
 
 
 class NameForm(FlaskForm):
@@ -29,12 +29,8 @@ class DetailsForm(FlaskForm):
 
 
 class AddMemberForm(FlaskForm):
-    user_id = HiddenField(validators=[DataRequired(message="Choose someone to add.")])
+    user_id = HiddenField(validators=picked("Choose someone to add."))
     expires_on = DateField("Membership ends on", validators=[Optional()])
-
-    def validate_user_id(self, field: HiddenField) -> None:
-        if not field.data.isdigit():
-            raise ValidationError("Choose someone to add.")
 
 
 class RightsForm(FlaskForm):
