@@ -22,7 +22,7 @@ from webapp import create_app
 from webapp.extensions import db, limiter
 from .scratch_db import scratch_database
 
-from . import factories
+from . import factories, scenarios
 
 TEST_CONFIG = {
     "TESTING": True,
@@ -43,6 +43,11 @@ def fresh_database_url(directory) -> Iterator[str]:
             yield url
     else:
         yield f"sqlite:///{directory / 'roster-test.db'}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Long tests first: parallel workers then share out the rest around them, not wait on one at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 
 @pytest.fixture(scope="session")
@@ -305,3 +310,12 @@ class AppTransport(requests.adapters.BaseAdapter):
 
     def close(self) -> None:
         pass
+
+
+# --- scenarios more than one test file starts from (built in tests/scenarios.py) --------------------
+
+
+@pytest.fixture
+def review_agency(app) -> dict:
+    """Posts waiting for Maya's and Jonah's approval, on review links: see `scenarios.review_agency`."""
+    return scenarios.review_agency()
