@@ -3,6 +3,8 @@
 Revision ID: 0005
 Revises: 0004
 """
+import contextlib
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -10,6 +12,34 @@ revision = '0005'
 down_revision = '0004'
 branch_labels = None
 depends_on = None
+
+
+@contextlib.contextmanager
+def _sqlite_foreign_keys_off():
+    """On SQLite, run the block in a transaction of its own with foreign keys off, checked before it commits."""
+    context = op.get_context()
+    if context.dialect.name != 'sqlite':
+        yield
+        return
+    # Batch mode rebuilds campaigns and drops the old copy; with foreign keys on, that drop deletes every
+    # row that refers to a campaign (its links to profiles). The pragma does nothing inside a transaction,
+    # so it is set outside one (the block commits the migration's so far), the way SQLite's own recipe for
+    # rebuilding a table does: https://www.sqlite.org/lang_altertable.html
+    with context.autocommit_block():
+        op.execute('PRAGMA foreign_keys=OFF')
+        try:
+            op.execute('BEGIN')
+            try:
+                yield
+                broken = op.get_bind().execute(sa.text('PRAGMA foreign_key_check')).all()
+                if broken:
+                    raise RuntimeError(f'rows refer to rows that are not there: {broken}')
+            except BaseException:
+                op.execute('ROLLBACK')
+                raise
+            op.execute('COMMIT')
+        finally:
+            op.execute('PRAGMA foreign_keys=ON')
 
 
 def upgrade():
@@ -34,10 +64,10 @@ def upgrade():
         renamed = f"{name[:114]} ({number + 1})"
         names.add((group_id, renamed.lower()))
         connection.execute(campaigns.update().where(campaigns.c.id == campaign_id).values(name=renamed))
-    with op.batch_alter_table('campaigns', schema=None) as batch_op:
+    with _sqlite_foreign_keys_off(), op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.create_unique_constraint('uq_campaigns_group_name', ['access_group_id', 'name'])
 
 
 def downgrade():
-    with op.batch_alter_table('campaigns', schema=None) as batch_op:
+    with _sqlite_foreign_keys_off(), op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.drop_constraint('uq_campaigns_group_name', type_='unique')
