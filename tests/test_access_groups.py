@@ -24,8 +24,7 @@ from webapp.models import (
 from webapp.policy import load_permissions
 
 from . import factories
-
-HTMX = {"HX-Request": "true"}
+from .html import HTMX, Html, squeeze
 
 
 @pytest.fixture
@@ -53,12 +52,12 @@ def group_named(name: str) -> AccessGroup | None:
 def test_page_lists_groups_with_default_sets_slots_and_user_counts(client, auth, agency):
     """Each group shows its name, default marker, sets with filled and empty slots, and user count."""
     auth.login(agency["owner"])
-    page = client.get("/settings/access-groups").get_data(as_text=True)
-    assert "Northstar HQ" in page and 'Default</span>' in page
-    assert "Maya Main" in page and "@mayadances" in page
-    assert page.count('class="slot empty"') == len(Network) - 1
-    assert "3 users" in page  # admin, manager and creator on Maya's Users tab
-    assert "Create New Access Group" in page
+    page = Html(client.get("/settings/access-groups"))
+    assert page.by_role("heading", "Northstar HQ Default").css_first(".badge").text() == "Default"
+    assert page.has_text("Maya Main") and page.has_text("@mayadances")
+    assert len(page.css(".slot.empty")) == len(Network) - 1
+    assert page.has_text("3 users")  # admin, manager and creator on Maya's Users tab
+    assert page.by_role("heading", "Create New Access Group")
 
 
 def test_only_owner_and_admins_reach_the_page_and_see_the_link(client, auth, agency):
@@ -80,9 +79,10 @@ def test_owner_creates_a_group_that_appears_in_place_and_in_the_switcher(client,
     response = client.post("/settings/access-groups", data={"name": "  Leo   Park "}, headers=HTMX)
     assert response.status_code == 200
     body = response.get_data(as_text=True)
-    assert "<html" not in body and 'id="sidebar"' in body
-    assert "<h2>Leo Park</h2>" in body  # the group's card, not just the message
-    assert "Access group “Leo Park” created." in body
+    page = Html(body)
+    assert "<html" not in body and page.one("#sidebar")
+    assert page.by_role("heading", "Leo Park").tag == "h2"  # the group's card, not just the message
+    assert page.has_text("Access group “Leo Park” created.")
     created = group_named("Leo Park")
     assert created is not None and not created.is_default
     assert "access_group.created" in audit_verbs()
@@ -157,8 +157,8 @@ def test_empty_group_is_deleted_after_a_confirmation_dialog(client, auth, agency
     empty = factories.make_group(agency["account"], "Empty")
     db.session.commit()
     auth.login(agency["owner"])
-    page = client.get(f"/settings/access-groups/{empty.id}").get_data(as_text=True)
-    assert '<dialog id="delete-dialog"' in page and 'data-dialog-open="delete-dialog"' in page
+    page = Html(client.get(f"/settings/access-groups/{empty.id}"))
+    assert page.name_of(page.opened_by(page.by_role("button", "Delete group…"))) == "Delete “Empty”?"
     response = client.post(f"/settings/access-groups/{empty.id}/delete")
     assert response.status_code == 303
     assert group_named("Empty") is None
@@ -234,9 +234,11 @@ def local_today(zone: str = "UTC") -> date:
     return datetime.now(ZoneInfo(zone)).date()
 
 
-def until(day: date) -> str:
-    """How the Users tab writes an end date."""
-    return f'until <time datetime="{day.isoformat()}">{day:%d %b %Y}</time>'
+def says_until(page: str, day: date) -> bool:
+    """Whether the Users tab says an entry lasts until `day`, in words and as a machine-readable <time>."""
+    written = f"{day:%d %b %Y}"
+    return any(squeeze(time.text()) == written and f"until {written}" in squeeze(time.parent.text(separator=" "))
+               for time in Html(page).css("time") if time.attributes.get("datetime") == day.isoformat())
 
 
 def events(verb: str) -> list[AuditEvent]:
@@ -262,7 +264,7 @@ def test_add_user_with_an_end_date_keeps_them_until_that_day_ends_in_the_account
                            data={"user_id": newcomer.id, "ends_on": ends_on.isoformat()}, headers=HTMX)
     assert response.status_code == 200
     body = response.get_data(as_text=True)
-    assert "Nina Newcomer can now enter “Maya Lopez”." in body and until(ends_on) in body
+    assert "Nina Newcomer can now enter “Maya Lopez”." in body and says_until(body, ends_on)
     entry = db.session.get(GroupUser, (maya.id, newcomer.id))
     expected = datetime.combine(ends_on, time.max, tzinfo=ZoneInfo("America/New_York")).astimezone(timezone.utc)
     assert entry.expires_at == expected and entry.expires_at.utcoffset() == timedelta(0)
@@ -279,14 +281,14 @@ def test_an_end_date_is_set_then_cleared_and_both_are_audited(client, auth, agen
     response = client.post(url, data={"ends_on": ends_on.isoformat()}, headers=HTMX)
     assert response.status_code == 200
     body = response.get_data(as_text=True)
-    assert until(ends_on) in body and f"may enter “Maya Lopez” until {ends_on:%d %b %Y}" in body
+    assert says_until(body, ends_on) and f"may enter “Maya Lopez” until {ends_on:%d %b %Y}" in body
     expires_at = db.session.get(GroupUser, (maya.id, creator.id)).expires_at
     assert expires_at == datetime.combine(ends_on, time.max, tzinfo=timezone.utc)
 
     cleared = client.post(url, data={"ends_on": ends_on.isoformat(), "clear": "1"}, headers=HTMX)
     assert cleared.status_code == 200
     assert "may enter “Maya Lopez” with no end date" in cleared.get_data(as_text=True)
-    assert until(ends_on) not in cleared.get_data(as_text=True)
+    assert not says_until(cleared.get_data(as_text=True), ends_on)
     assert db.session.get(GroupUser, (maya.id, creator.id)).expires_at is None
 
     changes = events("access_group.user_expiry_changed")
@@ -317,7 +319,7 @@ def test_bad_end_dates_are_refused_with_422_and_change_nothing(client, auth, age
     refused = client.post(f"/settings/access-groups/{maya.id}/users/{creator.id}/expiry",
                           data={"ends_on": ends_on}, headers=HTMX)
     assert refused.status_code == 422 and message in refused.get_data(as_text=True)
-    assert 'role="alert"' in refused.get_data(as_text=True)  # said beside the date, too
+    assert Html(refused).css("[role=alert]")  # said beside the date, too
     assert db.session.get(GroupUser, (maya.id, creator.id)).expires_at == kept
 
     plain = client.post(f"/settings/access-groups/{maya.id}/users/{creator.id}/expiry", data={"ends_on": ends_on})
@@ -360,9 +362,9 @@ def test_after_the_end_date_access_ends_on_the_next_request(app, client, auth, a
     db.session.commit()
     assert their_browser.get(f"/g/{maya.id}/").status_code == 404
 
-    page = client.get(f"/settings/access-groups/{maya.id}?tab=users", headers=HTMX).get_data(as_text=True)
-    row = re.search(r"<tr>\s*<td>Maya Lopez.*?</tr>", page, re.S).group(0)
-    assert "Access ended" in row and "until" not in row
+    page = Html(client.get(f"/settings/access-groups/{maya.id}?tab=users", headers=HTMX))
+    row = page.within(page.by_role("row", re.compile(r"^Maya Lopez ")))
+    assert row.has_text("Access ended") and not row.has_text("until")
     entrant = next(e for e in rules.entrants(maya) if e.user.id == creator.id)
     assert entrant.direct.ended and not entrant.may_enter
     assert "2 users" in client.get("/settings/access-groups").get_data(as_text=True)  # she no longer counts
@@ -415,7 +417,7 @@ def test_granting_a_user_group_lets_its_members_in_and_revoking_keeps_other_path
     assert granted.status_code == 200
     body = granted.get_data(as_text=True)
     assert "Members of the user group “Night Desk” can now enter “Maya Lopez”." in body
-    assert re.search(r"<td>Night Desk</td>\s*<td>2 members</td>", body)
+    assert Html(body).by_role("row", re.compile(r"^Night Desk 2 members\b"))
     assert "Nina Night" in body and "user group Night Desk" in body
     assert db.session.get(UserGroupGrant, (desk.id, maya.id)) is not None
     assert nina_browser.get(f"/g/{maya.id}/").status_code == 200
@@ -481,8 +483,10 @@ def test_a_manager_with_group_users_manages_end_dates_but_only_sees_user_groups(
                            data={"ends_on": ends_on.isoformat()}, headers=HTMX)
     assert response.status_code == 200
     body = response.get_data(as_text=True)
-    assert until(ends_on) in body
-    assert "<td>Day Desk</td>" in body and "revoke-" not in body  # listed, but no Remove for them
+    assert says_until(body, ends_on)
+    page = Html(body)
+    day_desk_row = page.within(page.by_role("row", re.compile(r"^Day Desk\b")))
+    assert not day_desk_row.all_by_role("button") and not page.css("dialog[id^=revoke-]")  # listed, no Remove
 
 
 @pytest.mark.app_config(WTF_CSRF_ENABLED=True)
@@ -491,7 +495,7 @@ def test_users_tab_posts_need_the_csrf_token(client, agency):
     desk = factories.make_user_group(agency["account"], "Night Desk")
     db.session.commit()
     login_page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
+    token = Html(login_page).hidden_value("csrf_token")
     client.post("/login", data={"email": agency["owner"].email, "password": factories.PASSWORD, "csrf_token": token})
     maya, creator = agency["maya"], agency["creator"]
     day = (local_today() + timedelta(days=3)).isoformat()
@@ -504,7 +508,7 @@ def test_users_tab_posts_need_the_csrf_token(client, agency):
     assert db.session.get(GroupUser, (maya.id, creator.id)).expires_at is None
     assert db.session.get(UserGroupGrant, (desk.id, maya.id)) is None
     page = client.get(f"/settings/access-groups/{maya.id}?tab=users").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    token = Html(page).hidden_value("csrf_token")
     for url, form in posts:
         assert client.post(url, data={**form, "csrf_token": token}).status_code == 303
     assert db.session.get(GroupUser, (maya.id, creator.id)).expires_at is not None

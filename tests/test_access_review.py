@@ -6,8 +6,6 @@ import csv
 import io
 import re
 from datetime import datetime, timedelta, timezone
-from html import unescape as html_unescape
-from html.parser import HTMLParser
 
 import pytest
 from flask import render_template_string
@@ -21,8 +19,8 @@ from webapp.policy import RIGHTS
 from webapp.rights import label
 
 from . import factories
+from .html import HTMX, Html, squeeze
 
-HTMX = {"HX-Request": "true"}
 PAGE = "/settings/access-review"
 CSV = "/settings/access-review.csv"
 WHY = "/settings/access-review/why"
@@ -67,48 +65,12 @@ def agency():
             "other_group": factories.default_group(other), **people}
 
 
-class ReviewTable(HTMLParser):
-    """The review table's body rows as cell texts; a <time> reads as its machine value (ISO date)."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.rows: list[list[str]] = []
-        self._in_table = self._in_body = self._in_time = False
-        self._cell: list[str] | None = None
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "table" and attrs.get("id") == "access-review-table":
-            self._in_table = True
-        elif self._in_table and tag == "tbody":
-            self._in_body = True
-        elif self._in_body and tag == "tr":
-            self.rows.append([])
-        elif self._in_body and tag == "td":
-            self._cell = []
-        elif self._cell is not None and tag == "time":
-            self._cell.append(attrs["datetime"])
-            self._in_time = True
-
-    def handle_endtag(self, tag):
-        if tag == "time":
-            self._in_time = False
-        elif tag == "td" and self._cell is not None:
-            self.rows[-1].append(" ".join("".join(self._cell).split()))
-            self._cell = None
-        elif tag == "tbody":
-            self._in_body = False
-        elif tag == "table":
-            self._in_table = False
-
-    def handle_data(self, data):
-        if self._cell is not None and not self._in_time:
-            self._cell.append(data)
-
-
 def table_rows(html: str) -> list[list[str]]:
-    rows = ReviewTable(html).rows
+    """The review table's body rows as cell texts; a <time> reads as its machine value (ISO date)."""
+    page = Html(html)
+    for time in page.css("#access-review-table tbody time"):
+        time.replace_with(time.attributes["datetime"])
+    rows = [[squeeze(cell.text()) for cell in row.css("td")] for row in page.css("#access-review-table tbody tr")]
     return [row[:7] for row in rows if len(row) == 8]  # the empty state is one wide cell; the last is Why?
 
 
@@ -165,10 +127,11 @@ def test_the_owner_sees_every_member_in_every_group_they_may_enter(client, auth,
 def test_each_row_asks_why_its_person_may_enter_its_group(client, auth, agency):
     auth.login(agency["owner"])
     html = client.get(PAGE).get_data(as_text=True)
-    links = re.findall(r'<a href="([^"]+)"\s+aria-label="Why can ([^"]+) enter ([^"]+)\?">Why\?</a>', html)
+    links = Html(html).all_by_role("link", re.compile(r"^Why can .+ enter .+\?$"))
+    assert all(link.text() == "Why?" for link in links)
     assert len(links) == len(table_rows(html)) == 9
-    href = next(href for href, person, group in links if (person, group) == ("Carl Client", "Leo Park"))
-    response = client.get(html_unescape(href))
+    href = Html(html).by_role("link", "Why can Carl Client enter Leo Park?").attributes["href"]
+    response = client.get(href)
     assert response.status_code == 200
     text = answer_text(response)
     assert "Yes: Carl Client can enter “Leo Park”." in text
@@ -237,10 +200,12 @@ def test_a_filter_request_from_htmx_gets_the_table_fragment(client, auth, agency
     auth.login(agency["owner"])
     response = client.get(PAGE + "?q=carl", headers=HTMX)
     html = response.get_data(as_text=True)
+    page = Html(html)
     assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
-    assert html.lstrip().startswith('<div id="review"') and "<html" not in html
+    assert page.top_level[0].attributes["id"] == "review" and "<html" not in html
     assert {row[0].split(" ")[0] for row in table_rows(html)} == {"Carl"}
-    assert 'href="/settings/access-review.csv?q=carl"' in html  # the download keeps the filters
+    download = page.by_role("link", "Download CSV")
+    assert download.attributes["href"] == "/settings/access-review.csv?q=carl"  # the download keeps the filters
 
 
 @pytest.mark.parametrize("name", ["=HYPERLINK(\"http://evil.test\")", "+1+1", "-2+3", "@SUM(A1)"])
@@ -259,7 +224,7 @@ def why(client, agency, who: str, group: str, action: str, **headers):
 
 
 def answer_text(response) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)).split())
+    return Html(response).text
 
 
 def test_why_yes_lists_every_path_own_right_and_user_group(client, auth, agency):
@@ -309,10 +274,11 @@ def test_why_no_says_what_is_missing(client, auth, agency, who, group, action, m
 def test_why_without_a_question_shows_the_form_and_bad_questions_are_not_found(client, auth, agency):
     auth.login(agency["owner"])
     response = client.get(WHY)
-    html = response.get_data(as_text=True)
+    page = Html(response)
     assert response.status_code == 200
-    assert 'name="user_id"' in html and 'name="group_id"' in html and 'name="action"' in html
-    assert "Choose a person, an access group and what they would do" in html
+    assert [page.by_label(label).attributes["name"] for label in ("Person", "Access group", "Can they")] == [
+        "user_id", "group_id", "action"]
+    assert page.has_text("Choose a person, an access group and what they would do")
     base = {"user_id": agency["dana"].id, "group_id": agency["mila"].id, "action": "media.upload"}
     for bad in ({"action": "plan.change"}, {"action": "nonsense"}, {"user_id": "x"}, {"group_id": "1.5"}):
         assert client.get(WHY, query_string={**base, **bad}).status_code == 404, bad
@@ -348,24 +314,30 @@ def test_an_admin_reviews_the_groups_they_may_enter(client, auth, agency):
 def test_the_why_form_fixes_the_person_or_the_group(client, auth, agency):
     auth.login(agency["owner"])
     html = client.get(WHY_FORM, query_string={"user_id": agency["dana"].id}, headers=HTMX).get_data(as_text=True)
+    page = Html(html)
     assert "<html" not in html
-    assert f'<input type="hidden" name="user_id" value="{agency["dana"].id}">' in html
-    assert html.count('name="user_id"') == 1 and f'id="why-user-{agency["dana"].id}-group"' in html
-    assert f'hx-target="#why-result-user-{agency["dana"].id}"' in html
-    html = client.get(WHY_FORM, query_string={"group_id": agency["leo"].id}, headers=HTMX).get_data(as_text=True)
-    assert f'<input type="hidden" name="group_id" value="{agency["leo"].id}">' in html
-    assert html.count('name="group_id"') == 1 and f'id="why-group-{agency["leo"].id}-user"' in html
-    assert "Eve Ended (" in html and "· no access now" in html
+    dana = str(agency["dana"].id)
+    assert [control.attributes.get("type") for control in page.css("[name=user_id]")] == ["hidden"]
+    assert page.hidden_value("user_id") == dana
+    assert page.by_label("Access group").attributes["id"] == f"why-user-{dana}-group"
+    assert page.one("form").attributes["hx-target"] == f"#why-result-user-{dana}"
+    page = Html(client.get(WHY_FORM, query_string={"group_id": agency["leo"].id}, headers=HTMX))
+    leo = str(agency["leo"].id)
+    assert [control.attributes.get("type") for control in page.css("[name=group_id]")] == ["hidden"]
+    assert page.hidden_value("group_id") == leo
+    assert page.by_label("Person").attributes["id"] == f"why-group-{leo}-user"
+    assert any(option.startswith("Eve Ended (") and option.endswith("· no access now")
+               for option in page.options(page.by_label("Person")))
 
 
 def test_the_review_page_carries_the_explainer_and_no_inline_code(client, auth, agency):
     auth.login(agency["owner"])
-    html = client.get(PAGE).get_data(as_text=True)
-    assert 'id="why-review-user"' in html and 'id="why-review-group"' in html and 'id="why-review-action"' in html
-    assert 'id="why-result-review"' in html and 'role="status"' in html
-    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
-    assert "style=" not in html and not re.search(r"\son[a-z]+=", html)
-    assert "Access review</a>" in html  # the settings tab
+    page = Html(client.get(PAGE))
+    assert [page.name_of(page.one(f"#why-review-{part}")) for part in ("user", "group", "action")] == [
+        "Person", "Access group", "Can they"]
+    assert page.one("#why-result-review").attributes["role"] == "status"
+    assert page.inline_code() == []
+    assert page.by_role("link", "Access review")  # the settings tab
 
 
 @pytest.mark.parametrize("who, shown", [("owner", True), ("admin", True), ("manager", False)])
@@ -373,15 +345,16 @@ def test_the_embeddable_why_partial_shows_only_to_reviewers(app, agency, who, sh
     template = '{% include "access_review/_why.html" ignore missing with context %}'
     with app.test_request_context("/"):
         login_user(agency[who])
-        html = render_template_string(template, why_user=agency["dana"])
-    assert ("Why?" in html) is shown
+        page = Html(render_template_string(template, why_user=agency["dana"]))
+    assert bool(page.all_by_role("heading", "Why?")) is shown
     if shown:
-        assert f'hx-get="/settings/access-review/why/form?user_id={agency["dana"].id}"' in html
-        assert 'hx-trigger="load"' in html and f'id="why-result-user-{agency["dana"].id}"' in html
+        loader = page.one("[hx-trigger=load]")
+        assert loader.attributes["hx-get"] == f"/settings/access-review/why/form?user_id={agency['dana'].id}"
+        assert page.one(f"#why-result-user-{agency['dana'].id}")
     with app.test_request_context("/"):
         login_user(agency["owner"])
-        html = render_template_string(template, why_group=agency["leo"])
-    assert f"why/form?group_id={agency['leo'].id}" in html
+        page = Html(render_template_string(template, why_group=agency["leo"]))
+    assert page.by_role("link", "Ask why").attributes["href"].endswith(f"why/form?group_id={agency['leo'].id}")
 
 
 def grow_members(account, group, user_group, count: int) -> None:

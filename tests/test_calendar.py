@@ -13,8 +13,8 @@ from webapp.extensions import db
 from webapp.models import AuditEvent, Post, PostStatus, ProfileAccessRemoval
 
 from . import factories
+from .html import HTMX, Html
 
-HTMX = {"HX-Request": "true"}
 NEW_YORK = ZoneInfo("America/New_York")
 
 
@@ -54,20 +54,22 @@ def reschedule_url(group, post) -> str:
     return f"/g/{group.id}/calendar/posts/{post.id}/reschedule"
 
 
-def day_posts(html: str, day: date) -> str:
-    """The markup of the posts the page shows on `day`."""
-    label = f"Posts on {day:%A} {day.day} {day:%B %Y}"
-    found = re.search(rf'aria-label="{label}">(.*?)</ol>', html, re.S)
-    assert found, f"the page shows no day {label!r}"
-    return found.group(1)
+def day_posts(html: str, day: date) -> Html:
+    """The list of the posts the page shows on `day`."""
+    page = Html(html)
+    return page.within(page.by_role("list", f"Posts on {day:%A} {day.day} {day:%B %Y}"))
+
+
+def post_ids(page: Html) -> list[int]:
+    return [int(post.attributes["id"].removeprefix("post-")) for post in page.css("li.calendar-post")]
 
 
 def post_ids_on(html: str, day: date) -> list[int]:
-    return [int(number) for number in re.findall(r'id="post-(\d+)"', day_posts(html, day))]
+    return post_ids(day_posts(html, day))
 
 
 def title_of(html: str) -> str:
-    return re.search(r'<h2 id="calendar-title"[^>]*>(.*?)</h2>', html, re.S).group(1).strip()
+    return Html(html).one("#calendar-title").text(strip=True)
 
 
 def scheduled_at(post) -> datetime:
@@ -116,15 +118,18 @@ def test_the_month_view_shows_each_post_on_its_day(agency, auth, client):
     assert post_ids_on(html, date(2031, 6, 17)) == [post.id]
     assert post_ids_on(html, date(2031, 7, 2)) == [other.id]  # July's first days complete the last week
     shown = day_posts(html, date(2031, 6, 17))
-    assert "Instagram" in shown and "@mayalopez" in shown
-    assert '<time class="post-when" datetime="2031-06-17T09:30:00+00:00">09:30</time>' in shown
-    assert "Summer is here and it is long" in shown and "…" in shown and "long " * 10 not in shown
-    assert f'<img class="post-thumb" src="/media/{item.id}/thumbnail"' in shown
-    assert '<span class="status status-scheduled">Scheduled</span>' in shown
-    assert f'href="/g/{agency["maya"].id}/posts/{post.id}"' in shown
-    assert "No caption" in day_posts(html, date(2031, 7, 2)) and "Draft" in day_posts(html, date(2031, 7, 2))
-    assert "Leo&#39;s post" not in html
-    assert "Times in UTC" in html
+    assert shown.has_text("Instagram") and shown.has_text("@mayalopez")
+    assert shown.by_datetime("2031-06-17T09:30:00+00:00").text() == "09:30"
+    assert shown.has_text("Summer is here and it is long") and shown.has_text("…")
+    assert not shown.has_text("long " * 10)
+    assert shown.one("img.post-thumb").attributes["src"] == f"/media/{item.id}/thumbnail"
+    assert shown.one(".status").text() == "Scheduled" and "status-scheduled" in shown.one(".status").attributes["class"]
+    post_url = f"/g/{agency['maya'].id}/posts/{post.id}"
+    assert [link.attributes["href"] for link in shown.all_by_role("link")] == [post_url]
+    july_2 = day_posts(html, date(2031, 7, 2))
+    assert july_2.has_text("No caption") and july_2.has_text("Draft")
+    assert not Html(html).has_text("Leo's post")
+    assert Html(html).has_text("Times in UTC")
 
 
 def test_the_week_view_shows_the_seven_days_of_the_week(agency, auth, client):
@@ -137,25 +142,24 @@ def test_the_week_view_shows_the_seven_days_of_the_week(agency, auth, client):
     assert title_of(html) == "16 – 22 June 2031"
     assert post_ids_on(html, date(2031, 6, 16)) == [monday.id]
     assert post_ids_on(html, date(2031, 6, 22)) == [sunday.id]
-    assert "Next week" not in html and "Posts on Monday 23 June 2031" not in html
+    assert "Next week" not in html and not Html(html).all_by_role("list", "Posts on Monday 23 June 2031")
 
 
 def test_previous_next_and_today_swap_the_calendar_and_push_the_url(agency, auth, client):
     auth.login(agency["manager"])
     # Entering the calendar (the sidebar's link names no view) swaps the page's main content.
     html = client.get(calendar_url(agency["maya"]), headers=HTMX).get_data(as_text=True)
-    assert "<html" not in html and "<h1>Calendar</h1>" in html
+    assert "<html" not in html and Html(html).by_role("heading", "Calendar").tag == "h1"
     # The calendar's own links name a view: the server answers with the calendar alone.
-    html = client.get(calendar_url(agency["maya"], "?view=month&date=2031-06-05"), headers=HTMX).get_data(as_text=True)
-    assert html.lstrip().startswith('<section id="calendar"') and "<h1>Calendar</h1>" not in html
-    bar = re.search(r'<div class="calendar-bar"([^>]*)>', html).group(1)
-    assert 'hx-target="#calendar"' in bar and 'hx-push-url="true"' in bar and "hx-select" not in html
+    page = Html(client.get(calendar_url(agency["maya"], "?view=month&date=2031-06-05"), headers=HTMX))
+    assert page.top_level[0].attributes["id"] == "calendar" and not page.css("h1")
+    bar = page.one(".calendar-bar").attributes
+    assert bar["hx-target"] == "#calendar" and bar["hx-push-url"] == "true" and not page.css("[hx-select]")
     base = calendar_url(agency["maya"])
-    for label, query in [("‹ Previous", "?view=month&amp;date=2031-05-01"), ("Today", "?view=month"),
-                         ("Next", "?view=month&amp;date=2031-07-01")]:
-        assert f'<a href="{base}{query}" hx-get="{base}{query}"' in html and label in html
-    week_link = f"{base}?view=week&amp;date=2031-06-05"
-    assert f'<a href="{week_link}" hx-get="{week_link}">Week</a>' in html
+    for name, query in [("‹ Previous month", "?view=month&date=2031-05-01"), ("Today", "?view=month"),
+                        ("Next month ›", "?view=month&date=2031-07-01"), ("Week", "?view=week&date=2031-06-05")]:
+        link = page.by_role("link", name)
+        assert link.attributes["href"] == link.attributes["hx-get"] == base + query, name
 
     # The URL a link pushes, loaded directly, gives the whole page.
     response = client.get(calendar_url(agency["maya"], "?view=month&date=2031-07-01"))
@@ -180,8 +184,11 @@ def test_times_and_days_are_those_of_the_account_time_zone(agency, auth, client)
     html = client.get(calendar_url(agency["maya"], "?view=week&date=2031-01-14")).get_data(as_text=True)
     assert post_ids_on(html, date(2031, 1, 14)) == [late.id]
     assert post_ids_on(html, date(2031, 1, 15)) == []
-    assert ">22:30</time>" in html and "Times in America/New_York" in html
-    assert 'name="new_date" value="2031-01-14"' in html and 'name="new_time" value="22:30"' in html
+    page = Html(html)
+    assert any(time.text() == "22:30" for time in page.css("time")) and page.has_text("Times in America/New_York")
+    date_field, time_field = page.by_label("Date").attributes, page.by_label("Time").attributes
+    assert (date_field["name"], date_field["value"]) == ("new_date", "2031-01-14")
+    assert (time_field["name"], time_field["value"]) == ("new_time", "22:30")
 
 
 def test_posts_of_a_profile_the_client_removed_are_not_shown_to_her(agency, auth, client):
@@ -213,7 +220,7 @@ def test_a_busy_day_of_the_month_shows_its_first_posts_and_how_many_more(agency,
     auth.login(agency["manager"])
     html = client.get(calendar_url(agency["maya"], "?date=2031-06-17")).get_data(as_text=True)
     assert post_ids_on(html, date(2031, 6, 17)) == [post.id for post in posts[:DAY_LIMIT]]
-    assert '2 more<span class="visually-hidden"> on Tuesday 17 June 2031</span>' in html
+    assert Html(html).by_role("link", "2 more on Tuesday 17 June 2031")
     week = client.get(calendar_url(agency["maya"], "?view=week&date=2031-06-17")).get_data(as_text=True)
     assert post_ids_on(week, date(2031, 6, 17)) == [post.id for post in posts]
 
@@ -222,7 +229,7 @@ def test_a_busy_day_of_the_month_shows_its_first_posts_and_how_many_more(agency,
 
 
 def list_ids(html: str) -> list[int]:
-    return [int(number) for number in re.findall(r'<li class="calendar-post" id="post-(\d+)"', html)]
+    return post_ids(Html(html))
 
 
 def test_the_list_shows_upcoming_posts_from_today_and_past_ones_newest_first(agency, auth, client):
@@ -236,11 +243,11 @@ def test_the_list_shows_upcoming_posts_from_today_and_past_ones_newest_first(age
     upcoming = client.get(calendar_url(agency["maya"], "?view=list")).get_data(as_text=True)
     assert list_ids(upcoming) == [soon.id, later.id]
     assert title_of(upcoming) == "Upcoming posts"
-    past_link = calendar_url(agency["maya"], "?view=list&amp;when=past")
-    assert f'<a href="{past_link}" hx-get="{past_link}">Past</a>' in upcoming
+    past_link = Html(upcoming).by_role("link", "Past").attributes
+    assert past_link["href"] == past_link["hx-get"] == calendar_url(agency["maya"], "?view=list&when=past")
     past = client.get(calendar_url(agency["maya"], "?view=list&when=past")).get_data(as_text=True)
     assert list_ids(past) == [old.id, older.id]
-    assert f'{soon.scheduled_at:%a} {soon.scheduled_at.day} {soon.scheduled_at:%b %Y}, ' in upcoming
+    assert Html(upcoming).has_text(f"{soon.scheduled_at:%a} {soon.scheduled_at.day} {soon.scheduled_at:%b %Y}, ")
 
 
 def test_the_list_is_paged_by_key(agency, auth, client):
@@ -250,12 +257,13 @@ def test_the_list_is_paged_by_key(agency, auth, client):
 
     first = client.get(calendar_url(agency["maya"], "?view=list")).get_data(as_text=True)
     assert list_ids(first) == [post.id for post in posts[:PAGE_SIZE]]
-    more = re.search(r'<li class="load-more" hx-get="([^"]+)" hx-trigger="revealed"', first).group(1)
-    response = client.get(more.replace("&amp;", "&"), headers=HTMX)
+    more = Html(first).one("li.load-more").attributes
+    assert more["hx-trigger"] == "revealed"
+    response = client.get(more["hx-get"], headers=HTMX)
     rows = response.get_data(as_text=True)
-    assert "<h1>" not in rows and 'id="calendar"' not in rows  # only the next rows
+    assert not Html(rows).css("h1") and not Html(rows).css("#calendar")  # only the next rows
     assert list_ids(rows) == [post.id for post in posts[PAGE_SIZE:]]
-    assert "load-more" not in rows
+    assert not Html(rows).css(".load-more")
 
 
 # --- who sees what --------------------------------------------------------------------------------
@@ -265,42 +273,45 @@ def test_only_posts_the_user_may_edit_can_be_dragged_or_rescheduled(agency, auth
     scheduled = post_at(agency["instagram"], utc(2031, 6, 17, 9, 0))
     published = post_at(agency["instagram"], utc(2031, 6, 18, 9, 0), status=PostStatus.PUBLISHED)
     auth.login(agency["manager"])
-    html = client.get(calendar_url(agency["maya"], "?date=2031-06-17")).get_data(as_text=True)
-    assert f'id="post-{scheduled.id}" data-status="scheduled" data-draggable>' in html
-    assert f'id="post-{published.id}" data-status="published">' in html
-    assert html.count("<summary>Reschedule") == 1
-    assert f'action="/g/{agency["maya"].id}/calendar/posts/{scheduled.id}/reschedule"' in html
-    assert 'for="new-date-%d">Date</label>' % scheduled.id in html
-    assert 'for="new-time-%d">Time</label>' % scheduled.id in html
+    page = Html(client.get(calendar_url(agency["maya"], "?date=2031-06-17")))
+    movable, fixed = page.one(f"#post-{scheduled.id}").attributes, page.one(f"#post-{published.id}").attributes
+    assert movable["data-status"] == "scheduled" and "data-draggable" in movable
+    assert fixed["data-status"] == "published" and "data-draggable" not in fixed
+    assert len(page.all_by_role("button", re.compile(r"^Reschedule\b"))) == 1
+    form = page.within(page.one(f"#post-{scheduled.id}")).one("form")
+    assert form.attributes["action"] == f"/g/{agency['maya'].id}/calendar/posts/{scheduled.id}/reschedule"
+    assert page.by_label("Date").attributes["id"] == f"new-date-{scheduled.id}"
+    assert page.by_label("Time").attributes["id"] == f"new-time-{scheduled.id}"
     auth.logout()
 
     auth.login(agency["creator"])  # a client may see the posts, not change them
-    html = client.get(calendar_url(agency["maya"], "?date=2031-06-17")).get_data(as_text=True)
-    assert f'id="post-{scheduled.id}"' in html
-    assert "data-draggable" not in html and "Reschedule" not in html
+    page = Html(client.get(calendar_url(agency["maya"], "?date=2031-06-17")))
+    assert page.one(f"#post-{scheduled.id}")
+    assert not page.css("[data-draggable]") and not page.has_text("Reschedule")
 
 
 def test_new_post_is_offered_to_those_who_may_create_posts(agency, auth, client):
     auth.login(agency["manager"])
-    html = client.get(calendar_url(agency["maya"])).get_data(as_text=True)
-    assert f'<a class="button primary" href="/g/{agency["maya"].id}/posts/new">New post</a>' in html
+    page = Html(client.get(calendar_url(agency["maya"])))
+    assert page.by_role("link", "New post").attributes["href"] == f"/g/{agency['maya'].id}/posts/new"
     auth.logout()
     auth.login(agency["creator"])
-    html = client.get(calendar_url(agency["maya"])).get_data(as_text=True)
-    assert "New post" not in html and "/posts/new" not in html
+    page = Html(client.get(calendar_url(agency["maya"])))
+    assert not page.has_text("New post")
+    assert not [link for link in page.all_by_role("link") if "/posts/new" in link.attributes["href"]]
 
 
 def test_the_sidebar_leads_to_the_calendar_and_the_switcher_keeps_it(agency, auth, client):
     auth.login(agency["manager"])
-    page = client.get(f"/g/{agency['maya'].id}/").get_data(as_text=True)
-    overview, calendar, profiles = (page.index(">Overview</a>"), page.index(">Calendar</a>"),
-                                    page.index(">Social Profiles</a>"))
-    assert overview < calendar < profiles
-    page = client.get(calendar_url(agency["maya"])).get_data(as_text=True)
-    assert re.search(r'aria-current="page"\s*>Calendar</a>', page)
-    assert f"/g/{agency['maya'].id}/switcher?section=calendar" in page
-    options = client.get(f"/g/{agency['maya'].id}/switcher?section=calendar", headers=HTMX).get_data(as_text=True)
-    assert f'href="/g/{agency["leo"].id}/calendar"' in options
+    page = Html(client.get(f"/g/{agency['maya'].id}/"))
+    sections = [page.name_of(link) for link in page.within(page.by_role("navigation", "Main")).all_by_role("link")]
+    assert sections.index("Overview") < sections.index("Calendar") < sections.index("Social Profiles")
+    page = Html(client.get(calendar_url(agency["maya"])))
+    sidebar = page.within(page.by_role("navigation", "Main"))
+    assert sidebar.by_role("link", "Calendar").attributes.get("aria-current") == "page"
+    assert page.one("#switcher-options").attributes["hx-get"] == f"/g/{agency['maya'].id}/switcher?section=calendar"
+    options = Html(client.get(f"/g/{agency['maya'].id}/switcher?section=calendar", headers=HTMX))
+    assert options.by_role("link", "Leo Park").attributes["href"] == f"/g/{agency['leo'].id}/calendar"
 
 
 # --- rescheduling ---------------------------------------------------------------------------------
@@ -318,7 +329,7 @@ def test_dropping_a_post_on_another_day_keeps_its_time_of_day_in_the_account_zon
     assert scheduled_at(post) == utc(2031, 3, 12, 14, 0)
     html = response.get_data(as_text=True)
     assert "HX-Trigger" not in response.headers  # no page listens for an event
-    assert html.lstrip().startswith('<section id="calendar"')
+    assert Html(html).top_level[0].attributes["id"] == "calendar"
     assert title_of(html) == "March 2031"
     assert post_ids_on(html, date(2031, 3, 12)) == [post.id] and post_ids_on(html, date(2031, 3, 5)) == []
     assert "Moved the Instagram post of @mayalopez to Wed 12 Mar 2031, 10:00." in html  # the flash, out of band
@@ -366,8 +377,8 @@ def test_a_refused_reschedule_changes_nothing_and_says_why(agency, auth, client,
                            data={**data, "view": "month", "date": "2031-06-01"})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert f'<p class="flash flash-error calendar-problem" role="alert">{message}</p>' in html
-    assert html.lstrip().startswith('<section id="calendar"')
+    assert Html(html).by_text(message, ".calendar-problem[role=alert]")
+    assert Html(html).top_level[0].attributes["id"] == "calendar"
     assert post_ids_on(html, date(2031, 6, 17)) == [post.id]  # the post is back on its day
     assert scheduled_at(post) == utc(2031, 6, 17, 9, 0)
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.verb == "post.rescheduled")) is None

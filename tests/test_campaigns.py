@@ -20,8 +20,8 @@ from webapp.models import (
 )
 
 from . import factories
+from .html import HTMX, Html, squeeze
 
-HTMX = {"HX-Request": "true"}
 JUNE_1, JUNE_30 = date(2031, 6, 1), date(2031, 6, 30)
 
 
@@ -261,18 +261,24 @@ def test_everyone_in_the_group_sees_the_list_with_dates_status_and_profiles(clie
     make_campaign(agency["maya"], "Evergreen")
     make_campaign(agency["leo"], "Leo's Tour")
     auth.login(agency["creator"])
-    page = client.get(campaigns_url(agency["maya"])).get_data(as_text=True)
-    assert "<h1>Campaigns</h1>" in page and "Leo's Tour" not in page
-    assert 'campaign-status-running">Running</span>' in page
-    assert 'campaign-status-undated">No dates</span>' in page
+    page = Html(client.get(campaigns_url(agency["maya"])))
+    assert page.by_role("heading", "Campaigns").tag == "h1" and not page.has_text("Leo's Tour")
+    assert "campaign-status-running" in page.by_text("Running").attributes["class"]
+    assert "campaign-status-undated" in page.by_text("No dates").attributes["class"]
     yesterday = today - timedelta(days=1)
-    assert f'<time datetime="{yesterday.isoformat()}">{yesterday.day} {yesterday.strftime("%b %Y")}</time> – ' in page
-    chips = page.split('aria-label="Profiles of Summer Launch"')[1].split("</ul>")[0]
-    assert chips.index("@mayalopez") < chips.index("@mayadances")
-    assert '<span class="network network-instagram">Instagram</span>' in chips
+    starts = page.by_datetime(yesterday.isoformat())
+    assert starts.text() == f"{yesterday.day} {yesterday.strftime('%b %Y')}"
+    assert squeeze(starts.parent.text()).startswith(f"{starts.text()} – ")
+    chips = page.within(page.by_role("list", "Profiles of Summer Launch"))
+    assert [squeeze(chip.text()) for chip in chips.all_by_role("listitem")] == [
+        "Instagram @mayalopez", "TikTok @mayadances"]
+    assert "network-instagram" in chips.by_text("Instagram").attributes["class"]
     # A client without the right sees the list but no way to change it.
-    assert "New campaign" not in page and "Edit<span" not in page and "Delete<span" not in page
-    assert 'aria-current="page">Campaigns</a>' in page
+    assert not page.has_text("New campaign")
+    assert not page.all_by_role("link", re.compile(r"^Edit\b"))
+    assert not page.all_by_role("button", re.compile(r"^Delete\b"))
+    sidebar = page.within(page.by_role("navigation", "Main"))
+    assert sidebar.by_role("link", "Campaigns").attributes.get("aria-current") == "page"
 
 
 def test_an_empty_list_says_so(client, auth, agency):
@@ -280,8 +286,8 @@ def test_an_empty_list_says_so(client, auth, agency):
     page = client.get(campaigns_url(agency["leo"])).get_data(as_text=True)
     assert "“Leo Park” has no campaigns yet. Create one with New campaign." in page
     auth.login(agency["creator"])
-    page = client.get(campaigns_url(agency["maya"])).get_data(as_text=True)
-    assert "“Maya Lopez” has no campaigns yet.</li>" in page
+    page = Html(client.get(campaigns_url(agency["maya"])))
+    assert page.by_text("“Maya Lopez” has no campaigns yet.", "li")
 
 
 def test_the_form_offers_the_groups_profiles_except_hidden_ones(client, auth, agency):
@@ -289,7 +295,9 @@ def test_the_form_offers_the_groups_profiles_except_hidden_ones(client, auth, ag
     auth.login(agency["planner"])
     page = client.get(campaigns_url(agency["maya"])).get_data(as_text=True)
     assert "New campaign" in page
-    assert f'value="{agency["instagram"].id}"' in page and f'value="{agency["tiktok"].id}"' in page
+    offered = Html(page)
+    assert offered.by_label("Instagram @mayalopez").attributes["value"] == str(agency["instagram"].id)
+    assert offered.by_label("TikTok @mayadances").attributes["value"] == str(agency["tiktok"].id)
     assert "@mayavlogs" not in page and "@leopark" not in page
     auth.login(agency["manager"])
     page = client.get(campaigns_url(agency["maya"])).get_data(as_text=True)
@@ -300,16 +308,17 @@ def test_a_fragment_request_gets_the_main_block(client, auth, agency):
     auth.login(agency["manager"])
     response = client.get(campaigns_url(agency["maya"]), headers=HTMX)
     body = response.get_data(as_text=True)
-    assert response.status_code == 200 and "<html" not in body and "<h1>Campaigns</h1>" in body
+    assert response.status_code == 200 and "<html" not in body
+    assert Html(body).by_role("heading", "Campaigns").tag == "h1"
     assert "HX-Request" in response.headers["Vary"]
 
 
 def test_the_switcher_leads_to_the_campaigns_of_the_chosen_group(client, auth, agency):
     auth.login(agency["manager"])
-    page = client.get(campaigns_url(agency["maya"])).get_data(as_text=True)
-    assert f"/g/{agency['maya'].id}/switcher?section=campaigns" in page
-    options = client.get(f"/g/{agency['maya'].id}/switcher?section=campaigns", headers=HTMX).get_data(as_text=True)
-    assert f'href="/g/{agency["leo"].id}/campaigns"' in options
+    page = Html(client.get(campaigns_url(agency["maya"])))
+    assert page.one("#switcher-options").attributes["hx-get"] == f"/g/{agency['maya'].id}/switcher?section=campaigns"
+    options = Html(client.get(f"/g/{agency['maya'].id}/switcher?section=campaigns", headers=HTMX))
+    assert options.by_role("link", "Leo Park").attributes["href"] == f"/g/{agency['leo'].id}/campaigns"
 
 
 # --- creating -------------------------------------------------------------------------------------
@@ -322,10 +331,12 @@ def test_create_by_htmx_swaps_the_list_and_flashes(client, auth, agency):
                            headers=HTMX)
     assert response.status_code == 200
     body = response.get_data(as_text=True)
-    assert "<html" not in body and body.lstrip().startswith('<div id="campaigns"')
-    assert "Campaign “Summer Launch” created." in body and ">Summer Launch</h2>" in body
+    page = Html(body)
+    assert "<html" not in body and page.top_level[0].attributes["id"] == "campaigns"
+    assert page.has_text("Campaign “Summer Launch” created.") and page.by_role("heading", "Summer Launch").tag == "h2"
     assert "HX-Trigger" not in response.headers  # no page listens for a campaigns event
-    assert "<details class=\"panel new-campaign\">" in body and 'value="Summer Launch"' not in body  # a fresh form
+    assert "open" not in page.one("details.new-campaign").attributes  # a fresh form, folded away
+    assert not page.by_label("Name").attributes.get("value")
     [campaign] = db.session.scalars(select(Campaign)).all()
     assert (campaign.starts_on, campaign.ends_on) == (JUNE_1, JUNE_30)
     assert linked_ids(campaign) == sorted([agency["instagram"].id, agency["tiktok"].id])
@@ -357,10 +368,11 @@ def test_bad_input_answers_422_with_the_reason_and_changes_nothing(client, auth,
     auth.login(agency["planner"])  # the YouTube profile is hidden from her
     response = client.post(campaigns_url(agency["maya"]), data=data, headers=HTMX)
     assert response.status_code == 422
-    body = response.get_data(as_text=True)
-    assert body.lstrip().startswith('<div id="campaigns"') and "<details class=\"panel new-campaign\" open>" in body
-    assert re.search(rf'<p class="error" id="{field}-error" role="alert">{re.escape(message)}', body)
-    assert 'aria-invalid="true"' in body
+    page = Html(response)
+    assert page.top_level[0].attributes["id"] == "campaigns" and "open" in page.one("details.new-campaign").attributes
+    error = page.one(f"#{field}-error")
+    assert error.attributes["role"] == "alert" and squeeze(error.text()).startswith(message)
+    assert page.css("[aria-invalid=true]")
     assert names_in(agency["maya"]) == ["Spring Drop"] and audit_events("campaign.created") == []
 
 
@@ -368,11 +380,13 @@ def test_a_refused_form_keeps_what_was_typed(client, auth, agency):
     auth.login(agency["manager"])
     response = client.post(campaigns_url(agency["maya"]), headers=HTMX, data=form(
         name="Late", starts_on="2031-06-30", ends_on="2031-06-01", profiles=[agency["tiktok"]]))
-    body = response.get_data(as_text=True)
-    assert 'value="Late"' in body and 'value="2031-06-30"' in body and 'value="2031-06-01"' in body
-    assert re.search(rf'value="{agency["tiktok"].id}" checked', body)
-    assert not re.search(rf'value="{agency["instagram"].id}" checked', body)
-    assert '<input aria-describedby="ends_on-error" aria-invalid="true" autocomplete="off" id="ends_on"' in body
+    page = Html(response)
+    assert [page.by_label(label).attributes["value"] for label in ("Name", "Start date", "End date")] == [
+        "Late", "2031-06-30", "2031-06-01"]
+    assert page.checked("profiles") == [str(agency["tiktok"].id)]
+    ends_on = page.by_label("End date")
+    assert ends_on.attributes["aria-invalid"] == "true"
+    assert page.description_of(ends_on) == "The end date cannot be before the start date."
 
 
 def test_bad_input_without_htmx_gets_the_whole_page_with_422(client, auth, agency):
@@ -390,12 +404,14 @@ def test_the_edit_page_shows_the_campaign_as_it_is(client, auth, agency):
     campaign = make_campaign(agency["maya"], "Summer Launch", JUNE_1, JUNE_30, [agency["tiktok"], agency["youtube"]])
     auth.login(agency["planner"])
     page = client.get(campaigns_url(agency["maya"], f"/{campaign.id}/edit")).get_data(as_text=True)
-    assert "<html" in page and "<h1>Edit “Summer Launch”</h1>" in page
-    assert 'value="Summer Launch"' in page and 'value="2031-06-01"' in page and 'value="2031-06-30"' in page
-    assert re.search(rf'value="{agency["tiktok"].id}" checked', page)
+    form = Html(page)
+    assert "<html" in page and form.by_role("heading", "Edit “Summer Launch”").tag == "h1"
+    assert [form.by_label(label).attributes["value"] for label in ("Name", "Start date", "End date")] == [
+        "Summer Launch", "2031-06-01", "2031-06-30"]
+    assert str(agency["tiktok"].id) in form.checked("profiles")
     assert "@mayavlogs" not in page  # hidden from her, so not offered
     fragment = client.get(campaigns_url(agency["maya"], f"/{campaign.id}/edit"), headers=HTMX).get_data(as_text=True)
-    assert "<html" not in fragment and "<h1>Edit “Summer Launch”</h1>" in fragment
+    assert "<html" not in fragment and Html(fragment).by_role("heading", "Edit “Summer Launch”").tag == "h1"
 
 
 def test_update_by_htmx_shows_the_list_at_its_own_address(client, auth, agency):
@@ -405,7 +421,8 @@ def test_update_by_htmx_shows_the_list_at_its_own_address(client, auth, agency):
                            data=form("Summer Finale", "2031-06-10", "", profiles=[agency["tiktok"]]))
     assert response.status_code == 200
     body = response.get_data(as_text=True)
-    assert "<html" not in body and "<h1>Campaigns</h1>" in body and "Campaign “Summer Finale” saved." in body
+    assert "<html" not in body and Html(body).by_role("heading", "Campaigns").tag == "h1"
+    assert Html(body).has_text("Campaign “Summer Finale” saved.")
     assert response.headers["HX-Push-Url"] == campaigns_url(agency["maya"])
     assert "HX-Trigger" not in response.headers  # no page listens for a campaigns event
     db.session.expire_all()
@@ -432,9 +449,10 @@ def test_a_refused_update_shows_the_edit_form_again_and_changes_nothing(client, 
     response = client.post(campaigns_url(agency["maya"], f"/{campaign.id}"), headers=HTMX,
                            data=form("Spring drop", profiles=[agency["leo_profile"]]))
     assert response.status_code == 422
-    body = response.get_data(as_text=True)
-    assert "<h1>Edit “Summer Launch”</h1>" in body and 'value="Spring drop"' in body
-    assert "“Maya Lopez” already has a campaign called “Spring drop”." in body
+    page = Html(response)
+    assert page.by_role("heading", "Edit “Summer Launch”").tag == "h1"
+    assert page.by_label("Name").attributes["value"] == "Spring drop"
+    assert page.has_text("“Maya Lopez” already has a campaign called “Spring drop”.")
     db.session.expire_all()
     assert names_in(agency["maya"]) == ["Spring Drop", "Summer Launch"] and audit_events("campaign.updated") == []
 
@@ -445,11 +463,13 @@ def test_a_refused_update_shows_the_edit_form_again_and_changes_nothing(client, 
 def test_the_list_asks_before_deleting(client, auth, agency):
     campaign = make_campaign(agency["maya"], "Summer Launch")
     auth.login(agency["manager"])
-    page = client.get(campaigns_url(agency["maya"])).get_data(as_text=True)
-    assert f'data-dialog-open="delete-campaign-{campaign.id}"' in page
-    dialog = page.split(f'<dialog id="delete-campaign-{campaign.id}"')[1].split("</dialog>")[0]
-    assert "Delete “Summer Launch”?" in dialog and "data-dialog-close>Cancel</button>" in dialog
-    assert f'action="{campaigns_url(agency["maya"], f"/{campaign.id}/delete")}"' in dialog
+    page = Html(client.get(campaigns_url(agency["maya"])))
+    dialog = page.opened_by(page.by_role("button", re.compile(r"^Delete Summer Launch\b")))
+    assert dialog.attributes["id"] == f"delete-campaign-{campaign.id}"
+    assert page.name_of(dialog) == "Delete “Summer Launch”?"
+    inside = page.within(dialog)
+    assert "data-dialog-close" in inside.by_role("button", "Cancel").attributes
+    assert inside.one("form").attributes["action"] == campaigns_url(agency["maya"], f"/{campaign.id}/delete")
 
 
 def test_delete_by_htmx_swaps_the_list(client, auth, agency):
@@ -458,9 +478,9 @@ def test_delete_by_htmx_swaps_the_list(client, auth, agency):
     auth.login(agency["manager"])
     response = client.post(campaigns_url(agency["maya"], f"/{campaign.id}/delete"), headers=HTMX)
     assert response.status_code == 200
-    body = response.get_data(as_text=True)
-    assert body.lstrip().startswith('<div id="campaigns"') and "Campaign “Summer Launch” deleted." in body
-    assert ">Summer Launch</h2>" not in body and ">Evergreen</h2>" in body
+    page = Html(response)
+    assert page.top_level[0].attributes["id"] == "campaigns" and page.has_text("Campaign “Summer Launch” deleted.")
+    assert not page.all_by_role("heading", "Summer Launch") and page.by_role("heading", "Evergreen").tag == "h2"
     assert names_in(agency["maya"]) == ["Evergreen"]
     assert audit_events("campaign.deleted")[0].before["name"] == "Summer Launch"
 

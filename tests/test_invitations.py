@@ -15,6 +15,7 @@ from webapp.models import (
 )
 
 from . import factories
+from .scenarios import tables_holding
 
 NEW_MEMBER = {"name": "Ben Okafor", "password": "a long new password", "confirm": "a long new password"}
 
@@ -60,19 +61,6 @@ def snapshot() -> tuple:
         .order_by(Invitation.id).execution_options(populate_existing=True)
     ).all())
     return counted + states
-
-
-def tables_holding(text: str) -> set[str]:
-    """The tables with a value that contains `text`, read straight from the database."""
-    found = set()
-    with db.engine.connect() as connection:
-        for table in db.metadata.sorted_tables:
-            for row in connection.execute(table.select()):
-                for value in row:
-                    shown = value.decode("latin-1") if isinstance(value, bytes) else str(value)
-                    if text in shown:
-                        found.add(table.name)
-    return found
 
 
 def groups_of(user: User) -> set[str]:

@@ -19,8 +19,7 @@ from webapp.models import AuditEvent, GroupUser, MediaItem, PostMedia, Role
 from webapp.storage import media_storage
 
 from . import factories
-
-HTMX = {"HX-Request": "true"}
+from .html import HTMX, Html, squeeze
 
 
 def image_bytes(kind: str = "PNG", size: tuple[int, int] = (64, 48), exif: bool = False, **options) -> bytes:
@@ -143,9 +142,10 @@ def test_upload_from_the_script_answers_with_the_new_tile_and_count(agency, auth
     response = upload(client, agency["maya"], ("clip.mov", MOV_HEAD), headers=HTMX)
     assert response.status_code == 201
     html = response.get_data(as_text=True)
+    page = Html(html)
     item = items_of(agency["maya"])[0]
-    assert f'id="media-{item.id}"' in html and "clip.mov" in html
-    assert 'id="media-count"' in html and "hx-swap-oob" in html
+    assert page.one(f"#media-{item.id}").tag == "li" and page.has_text("clip.mov")
+    assert page.one("#media-count").attributes["hx-swap-oob"] == "true"
     assert "<html" not in html
     assert item.kind == "video" and item.thumbnail_key is None
 
@@ -380,12 +380,12 @@ def make_items(group, count: int, start: datetime | None = None, kind: str = "im
 
 
 def tile_ids(html: str) -> list[int]:
-    return [int(found) for found in re.findall(r'<li class="media-tile" id="media-(\d+)"', html)]
+    return [int(tile.attributes["id"].removeprefix("media-")) for tile in Html(html).css("li.media-tile")]
 
 
 def next_page_url(html: str) -> str | None:
-    found = re.search(r'<li class="load-more" hx-get="([^"]+)"', html)
-    return found.group(1).replace("&amp;", "&") if found else None
+    more = Html(html).css("li.load-more")
+    return more[0].attributes["hx-get"] if more else None
 
 
 def test_the_library_pages_newest_first_without_gaps_or_repeats(agency, auth, client):
@@ -396,7 +396,7 @@ def test_the_library_pages_newest_first_without_gaps_or_repeats(agency, auth, cl
     auth.login(agency["manager"])
     html = client.get(library_url(agency["maya"])).get_data(as_text=True)
     seen = tile_ids(html)
-    assert "130</strong> items" in html
+    assert squeeze(Html(html).one("[data-testid=media-count]").text()) == "130 items in this library"
     url = next_page_url(html)
     while url:
         html = client.get(url, headers=HTMX).get_data(as_text=True)
@@ -411,14 +411,15 @@ def test_the_library_filters_by_type_and_name(agency, auth, client):
     make_items(agency["maya"], 3)
     make_items(agency["maya"], 2, kind="video")
     auth.login(agency["manager"])
-    html = client.get(library_url(agency["maya"], "?kind=video"), headers=HTMX).get_data(as_text=True)
-    assert html.count('class="media-tile"') == 2 and "2 of 5 items match" in html
+    page = Html(client.get(library_url(agency["maya"], "?kind=video"), headers=HTMX))
+    assert len(page.css("li.media-tile")) == 2 and page.has_text("2 of 5 items match")
     # The filter form sends its fields and gets the library alone; the sidebar's link gets the whole page.
-    assert html.lstrip().startswith('<div id="library"') and "<h1>Media</h1>" not in html
+    assert page.top_level[0].attributes["id"] == "library" and not page.css("h1")
     html = client.get(library_url(agency["maya"]), headers=HTMX).get_data(as_text=True)
-    assert "<html" not in html and "<h1>Media</h1>" in html and "hx-select" not in html
+    page = Html(html)
+    assert "<html" not in html and page.by_role("heading", "Media").tag == "h1" and not page.css("[hx-select]")
     html = client.get(library_url(agency["maya"], "?q=IMAGE-001")).get_data(as_text=True)
-    assert tile_ids(html) and html.count('class="media-tile"') == 1
+    assert len(tile_ids(html)) == 1
     html = client.get(library_url(agency["maya"], "?q=%25")).get_data(as_text=True)
     assert "No items match the filter." in html
 
@@ -537,10 +538,13 @@ def test_moving_changes_the_group_in_one_update_and_keeps_attachments(agency, au
     assert response.status_code == 200
     updates = [statement for statement in counter.statements if statement.lstrip().upper().startswith("UPDATE MEDIA_ITEMS")]
     assert len(updates) == 1
-    html = response.get_data(as_text=True)
+    page = Html(response)
     for item_id in chosen:
-        assert f'<li id="media-{item_id}" hx-swap-oob="delete"></li>' in html
-    assert "<strong>2</strong> items" in html and "Moved 3 items to “Leo Park”." in html
+        removed = page.one(f"#media-{item_id}")
+        assert (removed.tag, removed.attributes, removed.text()) == (
+            "li", {"id": f"media-{item_id}", "hx-swap-oob": "delete"}, "")
+    assert squeeze(page.one("[data-testid=media-count]").text()) == "2 items in this library"
+    assert page.has_text("Moved 3 items to “Leo Park”.")
     db.session.expire_all()
     assert sorted(item.id for item in items_of(agency["leo"])) == chosen
     assert db.session.get(PostMedia, (post.id, items[0].id)) is not None
@@ -552,9 +556,10 @@ def test_moving_changes_the_group_in_one_update_and_keeps_attachments(agency, au
 def test_the_move_dialog_lists_only_groups_where_the_user_may_upload(agency, auth, client):
     item = make_items(agency["maya"], 1)[0]
     auth.login(agency["manager"])
-    html = client.get(library_url(agency["maya"], f"/move?item={item.id}"), headers=HTMX).get_data(as_text=True)
-    assert "Move 1 item to another group" in html and "Leo Park" in html
-    assert "Closed Group" not in html and 'value="%d"' % agency["maya"].id not in html
+    page = Html(client.get(library_url(agency["maya"], f"/move?item={item.id}"), headers=HTMX))
+    assert page.by_role("heading", "Move 1 item to another group") and page.by_role("radio", "Leo Park")
+    assert not page.has_text("Closed Group")
+    assert str(agency["maya"].id) not in [radio.attributes["value"] for radio in page.all_by_role("radio")]
     auth.login(agency["owner"])
     html = client.get(library_url(agency["maya"], f"/move?item={item.id}")).get_data(as_text=True)
     assert "Closed Group" in html and "<html" in html  # a whole page without htmx
@@ -666,12 +671,12 @@ def test_deleting_needs_the_delete_right(agency, auth, client):
 
 def test_the_switcher_leads_to_the_same_section_of_the_chosen_group(agency, auth, client):
     auth.login(agency["manager"])
-    page = client.get(library_url(agency["maya"])).get_data(as_text=True)
-    assert f"/g/{agency['maya'].id}/switcher?section=media" in page
-    options = client.get(f"/g/{agency['maya'].id}/switcher?section=media", headers=HTMX).get_data(as_text=True)
-    assert f'href="/g/{agency["leo"].id}/media"' in options
-    options = client.get(f"/g/{agency['maya'].id}/switcher?section=../admin", headers=HTMX).get_data(as_text=True)
-    assert f'href="/g/{agency["leo"].id}/"' in options
+    page = Html(client.get(library_url(agency["maya"])))
+    assert page.one("#switcher-options").attributes["hx-get"] == f"/g/{agency['maya'].id}/switcher?section=media"
+    options = Html(client.get(f"/g/{agency['maya'].id}/switcher?section=media", headers=HTMX))
+    assert options.by_role("link", "Leo Park").attributes["href"] == f"/g/{agency['leo'].id}/media"
+    options = Html(client.get(f"/g/{agency['maya'].id}/switcher?section=../admin", headers=HTMX))
+    assert options.by_role("link", "Leo Park").attributes["href"] == f"/g/{agency['leo'].id}/"
 
 
 @pytest.mark.parametrize("cursor", ["2026-01-01T00:00:00~5", "2026-01-01T00:00:00%2B00:00~99999999999999999999",

@@ -2,7 +2,6 @@
 approver duty, end dates, and who may reach any of it."""
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -30,8 +29,8 @@ from webapp.policy import load_permissions
 from webapp.zones import local_day
 
 from . import factories
+from .html import HTMX, Html, squeeze
 
-HTMX = {"HX-Request": "true"}
 SEAT_MESSAGE = "Your Starter plan includes 2 team seats. Upgrade the plan to add more."
 
 
@@ -146,29 +145,33 @@ def test_a_member_of_another_account_is_not_found(client, auth, agency):
 def test_team_page_links_members_for_those_who_manage_them(client, auth, agency):
     """Owner and admins get links to each member page; a manager who may invite sees plain names."""
     auth.login(agency["owner"])
-    page = client.get("/settings/team").get_data(as_text=True)
-    assert f'href="/settings/team/members/{agency["creator"].id}"' in page
+    page = Html(client.get("/settings/team"))
+    assert page.by_role("link", "Maya Lopez").attributes["href"] == f"/settings/team/members/{agency['creator'].id}"
     auth.logout()
     auth.login(agency["manager"])
-    page = client.get("/settings/team").get_data(as_text=True)
-    assert "Maya Lopez" in page and "/settings/team/members/" not in page
+    page = Html(client.get("/settings/team"))
+    assert page.has_text("Maya Lopez")
+    assert not [link for link in page.all_by_role("link") if "/settings/team/members/" in link.attributes["href"]]
 
 
 def test_member_page_shows_the_member_and_their_sections(client, auth, agency):
     """Name, email, role, joined date; a client's grants and approver duty; the "Why?" placeholder."""
     auth.login(agency["owner"])
-    page = client.get(member_url(agency["creator"])).get_data(as_text=True)
-    assert "<h1>Maya Lopez</h1>" in page and "maya@example.test" in page and "Joined" in page
+    page = Html(client.get(member_url(agency["creator"])))
+    assert page.by_role("heading", "Maya Lopez").tag == "h1"
+    assert page.has_text("maya@example.test") and page.has_text("Joined")
     for grant in ("Publish", "Social inbox", "Analytics"):
-        assert f"> {grant}</label>" in page
-    assert "Takes a team seat." in page
-    assert "Approver for Instagram @mayalopez" in page and "@leopark" not in page  # she cannot see Leo's group
-    assert 'id="why"' in page
+        assert page.by_role("checkbox", grant).attributes["name"] == "grants"
+    assert page.has_text("Takes a team seat.")
+    assert page.has_text("Approver for Instagram @mayalopez")
+    assert not page.has_text("@leopark")  # she cannot see Leo's group
+    assert page.one("#why")
     admin_page = client.get(member_url(agency["admin"])).get_data(as_text=True)
     assert "Admins hold every right except creating access groups and changing the plan or owner." in admin_page
-    manager_page = client.get(member_url(agency["manager"])).get_data(as_text=True)
-    assert 'name="rights" value="team.invite" checked' in manager_page
-    assert 'value="posts.create"' not in manager_page  # a manager has it already
+    manager_page = Html(client.get(member_url(agency["manager"])))
+    assert "team.invite" in manager_page.checked("rights")
+    offered = [box.attributes.get("value") for box in manager_page.all_by_role("checkbox")]
+    assert "posts.create" not in offered  # a manager has it already
 
 
 # --- roles ---------------------------------------------------------------------------------------
@@ -264,8 +267,10 @@ def test_owner_transfers_ownership_and_becomes_an_admin(client, auth, agency):
     """Atomic: one owner before and after; the old owner keeps every group; audited."""
     account, owner, admin = agency["account"], agency["owner"], agency["admin"]
     auth.login(owner)
-    page = client.get(member_url(admin)).get_data(as_text=True)
-    assert "data-dialog-open=\"transfer-dialog\"" in page and "You become an admin" in page
+    page = Html(client.get(member_url(admin)))
+    transfer = page.opened_by(page.by_role("button", "Make Alex Admin the owner…"))
+    assert page.name_of(transfer) == "Make Alex Admin the owner of Northstar?"
+    assert page.within(transfer).has_text("You become an admin")
     response = client.post(member_url(admin, "transfer-ownership"))
     assert response.status_code == 303 and response.location.endswith("/settings/team")
     assert membership(account, admin).role == "owner"
@@ -376,9 +381,11 @@ def test_client_grants_are_saved_as_rights_and_earlier_rights_kept(client, auth,
     assert response.status_code == 303
     assert rights_of(account, creator) == {"posts.create", "posts.edit", "posts.publish", "analytics.view",
                                            "media.view"}
-    page = client.get(member_url(creator)).get_data(as_text=True)
-    assert 'value="publish" aria-describedby="grant-publish-hint" checked' in page
-    assert 'value="inbox" aria-describedby="grant-inbox-hint">' in page
+    page = Html(client.get(member_url(creator)))
+    publish, inbox = page.by_role("checkbox", "Publish"), page.by_role("checkbox", "Social inbox")
+    assert "checked" in publish.attributes and "checked" not in inbox.attributes
+    assert page.description_of(publish) == "Create, edit and schedule posts. Takes a team seat."
+    assert page.description_of(inbox) == "Answer messages and comments on their profiles."
     assert creator_client.get(new_post).status_code == 200  # on her very next request
     assert client.post(member_url(creator, "rights"), data={"grants": ["analytics"]}).status_code == 303
     assert rights_of(account, creator) == {"analytics.view", "media.view"}
@@ -392,7 +399,7 @@ def test_publish_for_a_client_on_a_full_plan_is_refused(client, auth, starter):
     response = client.post(member_url(starter["client"], "rights"), data={"grants": ["publish"]}, headers=HTMX)
     assert response.status_code == 422
     body = response.get_data(as_text=True)
-    assert SEAT_MESSAGE in body and "<html" not in body and 'id="member"' in body
+    assert SEAT_MESSAGE in body and "<html" not in body and Html(body).one("#member")
     assert snapshot() == before
     assert rights_of(starter["account"], starter["client"]) == set()
     # Analytics takes no seat.
@@ -488,7 +495,8 @@ def test_an_end_date_is_the_end_of_that_day_in_the_account_time_zone(client, aut
     event = audit("member.expiry_changed")[-1]
     assert event.before == {"expires_at": None} and event.after["last_day"] == "2030-06-30"
     team = client.get("/settings/team").get_data(as_text=True)
-    assert "until <time datetime=\"2030-06-30\">30 Jun 2030</time>" in team
+    last_day = Html(team).by_datetime("2030-06-30")
+    assert last_day.text() == "30 Jun 2030" and "until 30 Jun 2030" in squeeze(last_day.parent.text())
     # Access holds through that day and ends after it.
     assert account.id in load_permissions(sister.id, now=expected - timedelta(minutes=1)).roles
     assert load_permissions(sister.id, now=expected + timedelta(minutes=1)).roles == {}
@@ -539,7 +547,7 @@ def test_an_htmx_change_answers_with_the_member_fragment(client, auth, agency):
     response = client.post(member_url(agency["sister"], "role"), data={"role": "manager"}, headers=HTMX)
     assert response.status_code == 200
     body = response.get_data(as_text=True)
-    assert 'id="member"' in body and "<html" not in body and "Mia Lopez is now manager." in body
+    assert Html(body).one("#member") and "<html" not in body and "Mia Lopez is now manager." in body
     assert "HX-Request" in response.headers["Vary"]
 
 
@@ -591,7 +599,7 @@ def test_the_member_page_lists_their_user_groups_with_what_each_gives(client, au
     db.session.commit()
     auth.login(agency["owner"])
 
-    text = " ".join(re.sub(r"<[^>]+>", " ", client.get(member_url(agency["creator"])).get_data(as_text=True)).split())
+    text = Html(client.get(member_url(agency["creator"]))).text
     assert ("Editors · no end date Gives: View the media library, Upload media. Enters: "
             f"{agency['maya'].name}.") in text
     assert (f"interns · until {local_day(account, soon).strftime('%d %b %Y')} Gives: no rights. "
@@ -600,7 +608,7 @@ def test_the_member_page_lists_their_user_groups_with_what_each_gives(client, au
     db.session.add(UserGroupGrant(user_group_id=editors.id, access_group_id=agency["leo"].id))
     db.session.commit()
     auth.login(agency["admin"])
-    text = " ".join(re.sub(r"<[^>]+>", " ", client.get(member_url(agency["creator"])).get_data(as_text=True)).split())
+    text = Html(client.get(member_url(agency["creator"]))).text
     assert f"Enters: {agency['maya'].name} and 1 group you cannot enter." in text
     assert "Leo Park" not in text
     auth.login(agency["owner"])

@@ -19,8 +19,7 @@ from webapp.models import AccessGroup, AuditEvent, Campaign, SocialSet, UserGrou
 
 from . import factories
 from .conftest import TEST_CONFIG, fresh_database_url
-
-HTMX = {"HX-Request": "true"}
+from .html import HTMX
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,7 @@ from webapp.models import (
 )
 
 from . import factories
-
-HTMX = {"HX-Request": "true"}
+from .html import HTMX
 
 
 @pytest.fixture

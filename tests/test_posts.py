@@ -22,8 +22,7 @@ from webapp.models import (
 )
 
 from . import factories
-
-HTMX = {"HX-Request": "true"}
+from .html import HTMX, Html
 
 
 @pytest.fixture
@@ -179,10 +178,11 @@ def test_the_media_picker_keeps_chosen_items_and_searches_the_rest(agency, auth,
     other = factories.make_media(agency["maya"], "city.png")
     db.session.commit()
     auth.login(agency["manager"])
-    html = client.get(f"/g/{agency['maya'].id}/posts/media-picker?q=city&media={agency['photo'].id}",
-                      headers=HTMX).get_data(as_text=True)
-    assert f'value="{agency["photo"].id}" checked' in html and f'value="{other.id}">' in html
-    assert "beach.png" in html and "city.png" in html
+    picker = Html(client.get(f"/g/{agency['maya'].id}/posts/media-picker?q=city&media={agency['photo'].id}",
+                             headers=HTMX))
+    beach, city = picker.by_role("checkbox", "beach.png"), picker.by_role("checkbox", "city.png")
+    assert beach.attributes["value"] == str(agency["photo"].id) and city.attributes["value"] == str(other.id)
+    assert picker.checked("media") == [str(agency["photo"].id)]
 
 
 # --- editing ---------------------------------------------------------------------------------------

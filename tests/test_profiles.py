@@ -35,9 +35,9 @@ from webapp.sandbox.models import SandboxAccount
 
 from . import factories
 from .conftest import AppTransport
+from .html import HTMX
 
 BASE = "http://roster.test"
-HTMX = {"HX-Request": "true"}
 NO_LONGER_VALID = "This connection link is no longer valid. Start again from the slot."
 
 

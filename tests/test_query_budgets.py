@@ -30,8 +30,7 @@ from webapp.models import (
 from webapp.posts import HISTORY_LABELS
 
 from . import factories
-
-HTMX = {"HX-Request": "true"}
+from .html import HTMX
 
 
 def grow(group, social_set, items: int) -> None:

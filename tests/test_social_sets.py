@@ -10,8 +10,7 @@ from webapp.extensions import db
 from webapp.models import AuditEvent, Network, Role, SocialProfile, SocialSet
 
 from . import factories
-
-HTMX = {"HX-Request": "true"}
+from .html import HTMX
 
 
 @pytest.fixture

@@ -24,8 +24,8 @@ from webapp.policy import load_permissions
 from webapp.zones import end_of_day
 
 from . import factories
+from .html import HTMX, Html, squeeze
 
-HTMX = {"HX-Request": "true"}
 BASE = "/settings/user-groups"
 
 
@@ -76,13 +76,14 @@ def test_index_lists_groups_with_icon_and_member_count(client, auth, agency):
     factories.make_user_group(agency["other"], "Rival secret")
     db.session.commit()
     auth.login(agency["owner"])
-    page = client.get(BASE).get_data(as_text=True)
-    assert f'href="{BASE}/{staff.id}"' in page
-    assert re.search(r"Staff</a></td>\s*<td>2 members", page)
-    assert re.search(r"Alumni</a></td>\s*<td>0 members <span class=\"muted\">\(1 ended\)", page)
-    assert 'class="ug-icon"' in page
-    assert "Rival secret" not in page
-    assert "User Groups</a>" in page  # the settings tab
+    page = Html(client.get(BASE))
+    assert page.by_role("link", "Staff").attributes["href"] == f"{BASE}/{staff.id}"
+    assert page.by_role("row", re.compile(r"^Staff 2 members\b"))
+    alumni = page.within(page.by_role("row", re.compile(r"^Alumni 0 members \(1 ended\)")))
+    assert alumni.by_text("(1 ended)").attributes["class"] == "muted"
+    assert page.css("svg.ug-icon")
+    assert not page.has_text("Rival secret")
+    assert page.by_role("link", "User Groups")  # the settings tab
 
 
 def test_index_has_an_empty_state(client, auth, agency):
@@ -95,7 +96,7 @@ def test_create_by_name_answers_the_list_fragment(client, auth, agency):
     response = client.post(BASE, data={"name": "  Field   Staff "}, headers=HTMX)
     assert response.status_code == 200
     body = response.get_data(as_text=True)
-    assert 'id="user-groups"' in body and "<html" not in body
+    assert Html(body).one("#user-groups") and "<html" not in body
     assert "User group “Field Staff” created." in body
     user_group = db.session.scalar(select(UserGroup).where(UserGroup.name == "Field Staff"))
     assert user_group.account_id == agency["account"].id and user_group.icon == "users"
@@ -172,6 +173,18 @@ def test_a_user_group_of_another_account_is_not_found(client, auth, agency, meth
 # --- the detail page -----------------------------------------------------------------------------
 
 
+def rights_by_area(page: Html) -> dict[str, list[str]]:
+    """The Rights panel as a reader sees it: each area's heading and the rights listed under it."""
+    panel = page.within(page.by_role("region", "Rights"))
+    areas = {}
+    for heading in panel.css("h3"):
+        listing = heading.next
+        while listing.tag != "ul":
+            listing = listing.next
+        areas[heading.text(strip=True)] = [squeeze(item.text()) for item in listing.css("li")]
+    return areas
+
+
 def test_detail_shows_rights_by_area_members_with_end_dates_and_access_groups(client, auth, agency):
     account = agency["account"]
     user_group = factories.make_user_group(account, "Staff", rights=["media.upload", "posts.comment"],
@@ -186,19 +199,19 @@ def test_detail_shows_rights_by_area_members_with_end_dates_and_access_groups(cl
     ])
     db.session.commit()
     auth.login(agency["owner"])
-    page = client.get(f"{BASE}/{user_group.id}").get_data(as_text=True)
-    assert "Everyone at the front desk" in page
-    assert "Created</dt>" in page and "Modified</dt>" in page
-    assert re.search(r"<h3>Posts</h3>\s*<ul class=\"ug-rights\"><li>Comment on posts</li>", page)
-    assert re.search(r"<h3>Media</h3>\s*<ul class=\"ug-rights\"><li>Upload media</li>", page)
-    assert "casey@example.test" in page and "until 31 Mar 2099" in page
-    assert re.search(r"Sam Manager</td>.*?Manager</td>\s*<td><span class=\"badge warn\">Ended</span>", page, re.S)
-    assert "Now: Maya Lopez." in page
-    assert re.search(r'<input checked id="access_groups-\d+" name="access_groups" type="checkbox" value="%d"'
-                     % agency["maya"].id, page)
+    page = Html(client.get(f"{BASE}/{user_group.id}"))
+    assert page.has_text("Everyone at the front desk")
+    assert {"Created", "Modified"} <= {term.text() for term in page.css("dt")}
+    assert rights_by_area(page) == {"Posts": ["Comment on posts"], "Media": ["Upload media"]}
+    assert page.has_text("casey@example.test") and page.has_text("until 31 Mar 2099")
+    sam = page.by_role("row", re.compile(r"^Sam Manager\b"))
+    assert [squeeze(cell.text()) for cell in sam.css("td")][2:3] == ["Manager"]
+    assert page.within(sam.css("td")[3]).by_text("Ended").attributes["class"] == "badge warn"
+    assert page.has_text("Now: Maya Lopez.")
+    assert page.checked("access_groups") == [str(agency["maya"].id)]
     # The delete dialog says who loses what: two live members, entry to Maya Lopez through the group.
-    assert "2 members lose the rights this group gives" in page
-    assert "lose entry through it to: Maya Lopez" in page
+    assert page.has_text("2 members lose the rights this group gives")
+    assert page.has_text("lose entry through it to: Maya Lopez")
 
 
 # --- Edit Group ----------------------------------------------------------------------------------
@@ -208,8 +221,8 @@ def test_edit_group_saves_title_description_and_icon(client, auth, agency):
     user_group = factories.make_user_group(agency["account"], "Staff")
     db.session.commit()
     auth.login(agency["owner"])
-    page = client.get(f"{BASE}/{user_group.id}/edit").get_data(as_text=True)
-    assert 'value="camera"' in page and "Find a member" in page
+    page = Html(client.get(f"{BASE}/{user_group.id}/edit"))
+    assert page.by_role("radio", "Camera").attributes["value"] == "camera" and page.by_label("Find a member")
     response = client.post(f"{BASE}/{user_group.id}/edit",
                            data={"name": "Studio", "description": " Shoots ", "icon": "camera"})
     assert response.status_code == 303 and response.location.endswith(f"{BASE}/{user_group.id}")
@@ -247,7 +260,7 @@ def test_picker_filters_active_members_not_in_the_group(client, auth, agency):
     auth.login(agency["owner"])
     response = client.get(f"{BASE}/{user_group.id}/members/candidates?q=CASEY", headers=HTMX)
     body = response.get_data(as_text=True)
-    assert response.status_code == 200 and "<html" not in body and 'id="member-candidates"' in body
+    assert response.status_code == 200 and "<html" not in body and Html(body).one("#member-candidates")
     assert "Casey Client" in body
     assert "Casey Gone" not in body and "Casey Rival" not in body
     everyone = client.get(f"{BASE}/{user_group.id}/members/candidates", headers=HTMX).get_data(as_text=True)
@@ -263,7 +276,7 @@ def test_picker_is_capped_with_a_hint_to_type(client, auth, agency):
     db.session.commit()
     auth.login(agency["owner"])
     body = client.get(f"{BASE}/{user_group.id}/members/candidates?q=fan", headers=HTMX).get_data(as_text=True)
-    assert body.count('aria-label="Add Fan') == 20
+    assert len(Html(body).all_by_role("button", re.compile(r"^Add Fan "))) == 20
     assert "type to narrow the list" in body
 
 
@@ -277,7 +290,7 @@ def test_add_member_with_an_end_date_stores_the_end_of_that_day_in_the_account_z
                            data={"user_id": agency["client"].id, "expires_on": "2099-01-15"})
     assert response.status_code == 200
     body = response.get_data(as_text=True)
-    assert 'id="group-members"' in body and "until 15 Jan 2099" in body
+    assert Html(body).one("#group-members") and "until 15 Jan 2099" in body
     assert "Casey Client is now in “Staff” until 15 Jan 2099." in body
     entry = fresh(UserGroupMember, user_group.id, agency["client"].id)
     # 23:59:59.999999 on 15 January in New York is 04:59:59.999999 on the 16th in UTC.
@@ -310,8 +323,9 @@ def test_an_ended_membership_is_shown_as_ended_and_can_be_renewed(client, auth, 
                                    expires_at=utcnow() - timedelta(days=2)))
     db.session.commit()
     auth.login(agency["owner"])
-    page = client.get(f"{BASE}/{user_group.id}/edit").get_data(as_text=True)
-    assert re.search(r"Casey Client.*?<span class=\"badge warn\">Ended</span>", page, re.S)
+    page = Html(client.get(f"{BASE}/{user_group.id}/edit"))
+    casey = page.within(page.by_role("row", re.compile(r"^Casey Client\b")))
+    assert casey.by_text("Ended").attributes["class"] == "badge warn"
     picker = client.get(f"{BASE}/{user_group.id}/members/candidates?q=casey", headers=HTMX).get_data(as_text=True)
     assert "Add Casey Client" in picker
     assert client.post(f"{BASE}/{user_group.id}/members", headers=HTMX,
@@ -345,10 +359,11 @@ def test_rights_page_groups_checkboxes_by_area_and_saving_replaces_the_set(clien
     user_group = factories.make_user_group(agency["account"], "Staff", rights=["media.view", "organize"])
     db.session.commit()
     auth.login(agency["admin"])
-    page = client.get(f"{BASE}/{user_group.id}/rights").get_data(as_text=True)
-    assert "<legend>Media</legend>" in page and "<legend>People</legend>" in page
-    assert 'id="right-media.view" name="rights" value="media.view" checked' in page
-    assert 'value="media.upload">' in page
+    page = Html(client.get(f"{BASE}/{user_group.id}/rights"))
+    assert {"Media", "People"} <= {legend.text() for legend in page.css("legend")}
+    assert "media.view" in page.checked("rights") and "media.upload" not in page.checked("rights")
+    assert page.by_label("View the media library").attributes["value"] == "media.view"
+    assert page.by_label("Upload media").attributes["value"] == "media.upload"
     response = client.post(f"{BASE}/{user_group.id}/rights", data={"rights": ["media.view", "media.upload"]})
     assert response.status_code == 303
     assert rules.rights_of(user_group) == {"media.view", "media.upload"}
@@ -379,8 +394,9 @@ def test_grants_are_saved_as_the_ticked_set(client, auth, agency):
                            data={"access_groups": [agency["maya"].id, agency["leo"].id]})
     assert response.status_code == 200
     body = response.get_data(as_text=True)
-    assert 'id="grants"' in body and "Now: Leo Park, Maya Lopez." in body
-    assert 'id="delete-user-group"' in body and 'hx-swap-oob="true"' in body  # the dialog's impact follows
+    page = Html(body)
+    assert page.one("#grants") and page.has_text("Now: Leo Park, Maya Lopez.")
+    assert page.one("dialog#delete-user-group").attributes["hx-swap-oob"] == "true"  # the dialog's impact follows
     assert {group.name for group in rules.granted_groups(user_group)} == {"Maya Lopez", "Leo Park"}
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.verb == "user_group.grants_changed"))
     assert event.before == {"access_group_ids": [agency["hq"].id]}

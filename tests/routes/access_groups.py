@@ -3,6 +3,7 @@ from datetime import date, timedelta
 
 from .. import factories
 from ..access_matrix import SIGN_IN, RouteCase, World, account_settings, fixed, register, register_builder
+from ..html import HTMX
 
 GROUP_TARGETS = ("own", "unassigned", "foreign")
 
@@ -49,7 +50,7 @@ register(RouteCase("access_groups.rename", "POST", settings_url("/rename"), admi
 # Every target holds content, so deleting is refused: still a redirect back with the reason.
 register(RouteCase("access_groups.delete", "POST", settings_url("/delete"), admins_only(303)))
 register(RouteCase("access_groups.candidates", "GET", settings_url("/users/candidates"), admins_only(200),
-                   headers={"HX-Request": "true"}))
+                   headers=HTMX))
 # Nobody with id 0 or 999999 can be added or is on the tab: those who may try are told so with 422.
 register(RouteCase("access_groups.add_user", "POST", settings_url("/users"), admins_only(422),
                    data={"user_id": "0"}))

@@ -2,10 +2,11 @@
 from ..access_matrix import (
     SIGN_IN, VISITORS, RouteCase, any_signed_in, fixed, group_page, members_enter, register,
 )
+from ..html import HTMX
 
 register(RouteCase("groups.home", "GET", group_page(""), members_enter(200)))
 register(RouteCase("groups.switcher", "GET", group_page("switcher"), members_enter(200),
-                   headers={"HX-Request": "true"}))
+                   headers=HTMX))
 register(RouteCase("groups.no_group", "GET", fixed("/welcome"), {
     # Everyone here may enter a group, so the page sends them on to it.
     "none": {visitor: SIGN_IN if visitor == "anonymous" else 303 for visitor in VISITORS},

@@ -5,6 +5,7 @@ from webapp.extensions import db
 from webapp.models import Post
 
 from ..access_matrix import RouteCase, World, group_page, members_enter, register, register_builder
+from ..html import HTMX
 
 
 @register_builder
@@ -32,7 +33,7 @@ register(RouteCase("posts.new", "GET", group_page("posts/new"), with_right(200))
 # An empty composer is refused with its reason (no profile chosen).
 register(RouteCase("posts.create", "POST", group_page("posts"), with_right(422)))
 register(RouteCase("posts.media_picker", "GET", group_page("posts/media-picker"), with_right(200),
-                   headers={"HX-Request": "true"}))
+                   headers=HTMX))
 register(RouteCase("posts.show", "GET", post_url(), members_enter(200)))
 register(RouteCase("posts.edit", "GET", post_url("/edit"), with_right(200)))
 # A scheduled post needs its date and time: an empty form is refused with the reason.

@@ -1,6 +1,7 @@
 """Routes of Settings › User Groups: the owner and admins of the account, each seeing their own."""
 from ..access_matrix import RouteCase, World, account_object, account_settings, fixed, register, register_builder
 from .. import factories
+from ..html import HTMX
 
 
 @register_builder
@@ -37,7 +38,7 @@ register(RouteCase("user_groups.save_grants", "POST", user_group_url("/access-gr
                    data={"access_groups": []}))
 register(RouteCase("user_groups.candidates", "GET", user_group_url("/members/candidates"),
                    account_object(200, beyond_admin=403),
-                   headers={"HX-Request": "true"}))
+                   headers=HTMX))
 register(RouteCase("user_groups.add_member", "POST", user_group_url("/members"),
                    account_object(303, beyond_admin=403),
                    data={"user_id": "0"}))
