@@ -3,16 +3,13 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import DateField, SelectMultipleField, StringField
-from wtforms.validators import Optional
 
 from .. import campaigns as rules
 from .. import policy
-from ..access_groups import normalized_name
 from ..extensions import db
+from ..forms.campaigns import CampaignForm
 from ..htmx import is_htmx, push_url, render
 from ..models import AccessGroup, Campaign, SocialProfile
 from ..shell import enter_group
@@ -21,44 +18,6 @@ bp = Blueprint("campaigns", __name__, url_prefix="/g/<int:group_id>/campaigns")
 
 # The block of the list page that holds the New campaign form and the list; create and delete swap it.
 BLOCK = "campaigns"
-
-
-class ProfileIdsField(SelectMultipleField):
-    """Ids of the profiles to link, from checkboxes; which of them may be linked is for the rules to say."""
-
-    def __init__(self, label: str | None = None, **kwargs) -> None:
-        super().__init__(label, coerce=int, validate_choice=False, **kwargs)
-
-    def process_formdata(self, valuelist: list) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError("Choose the profiles from the list.") from None
-
-
-class CampaignForm(FlaskForm):
-    """A campaign's name, dates and profiles; the rules check them all, the form only reads them."""
-
-    name = StringField("Name", filters=[normalized_name], render_kw={"maxlength": rules.NAME_MAX_LENGTH})
-    starts_on = DateField("Start date", validators=[Optional()])
-    ends_on = DateField("End date", validators=[Optional()])
-    profiles = ProfileIdsField("Social profiles")
-
-    @classmethod
-    def of(cls, campaign: Campaign, offered: list[SocialProfile]) -> "CampaignForm":
-        """The form filled in with the campaign as it is, ticking the linked profiles the user can see."""
-        offered_ids = {profile.id for profile in offered}
-        return cls(formdata=None, name=campaign.name, starts_on=campaign.starts_on, ends_on=campaign.ends_on,
-                   profiles=[profile.id for profile in campaign.profiles if profile.id in offered_ids])
-
-    def details(self) -> rules.CampaignDetails:
-        """What the form says, for the rules to check."""
-        return rules.CampaignDetails(self.name.data or "", self.starts_on.data, self.ends_on.data,
-                                     tuple(self.profiles.data or ()))
-
-    def refuse(self, problem: rules.CampaignError) -> None:
-        """Show what the rules refused beside the input it is about."""
-        getattr(self, problem.field).errors.append(str(problem))
 
 
 # --- helpers -----------------------------------------------------------------------------------------

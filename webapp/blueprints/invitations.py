@@ -7,35 +7,16 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
 
 from .. import auth_session, policy
 from .. import invitations as rules
-from ..accounts import MIN_PASSWORD_LENGTH
 from ..extensions import db
+from ..forms.invitations import NewMemberForm
 from ..links import CLOSED_STATUS, LinkState
 from ..models import Account, Invitation, User
 from ..team import ROLE_LABELS
 
 bp = Blueprint("invitations", __name__, url_prefix="/invitations")
-
-
-class NewMemberForm(FlaskForm):
-    name = StringField(
-        "Your name", filters=[lambda value: " ".join(value.split()) if value else value],
-        validators=[DataRequired(message="Enter your name."), Length(max=120)],
-    )
-    password = PasswordField(
-        "Password",
-        validators=[DataRequired(message="Choose a password."),
-                    Length(min=MIN_PASSWORD_LENGTH, max=200,
-                           message=f"Use at least {MIN_PASSWORD_LENGTH} characters.")],
-    )
-    confirm = PasswordField(
-        "Repeat password", validators=[EqualTo("password", message="The two passwords differ.")]
-    )
 
 
 @bp.after_request

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
-from wtforms import HiddenField
 
 from .. import organize as rules
 from .. import policy
 from ..extensions import db
+from ..forms.organize import StagedMovesForm, UndoForm
 from ..htmx import is_htmx, render, retarget
 from ..models import AccessGroup, Account, SocialSet
 from ..shell import account_for
@@ -19,16 +18,6 @@ from ..shell import account_for
 bp = Blueprint("organize", __name__, url_prefix="/settings/organize")
 
 TEMPLATE = "organize/index.html"
-
-
-class StagedMovesForm(FlaskForm):
-    """The staged moves, as the page's script wrote them (JSON); the rules check every part."""
-
-    moves = HiddenField()
-
-
-class UndoForm(FlaskForm):
-    """Undo carries nothing but its CSRF token; the change is in the URL."""
 
 
 def _organizable(account: Account) -> list[int]:
@@ -71,8 +60,6 @@ def _conflict(account: Account, problem: rules.Conflict) -> Response:
 
 
 def _plan(account: Account, form: StagedMovesForm) -> rules.Plan:
-    if not form.validate_on_submit():
-        raise rules.OrganizeError("The form expired. Reload the page and try again.")
     return rules.build_plan(rules.parse_moves(form.moves.data), account.id, _organizable(account))
 
 
@@ -131,10 +118,7 @@ def _summary(impact: rules.Impact) -> str:
 def undo(event_id: int):
     """Revert one applied change, within its Undo window, if nothing newer touched the same objects."""
     account = account_for("organize")
-    form = UndoForm()
     try:
-        if not form.validate_on_submit():
-            raise rules.OrganizeError("The form expired. Reload the page and try again.")
         event = rules.undoable(event_id, current_user, account.id)
         plan = rules.build_plan(rules.inverse_moves(event), account.id, _organizable(account))
         impact = rules.preview(plan, account.id, current_user)

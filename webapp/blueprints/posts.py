@@ -3,20 +3,18 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
-from wtforms import DateField, SearchField, SelectMultipleField, SubmitField, TextAreaField, TimeField
-from wtforms.validators import Length, Optional
 
 from .. import policy
 from .. import posts as rules
 from .. import review
 from ..zones import account_zone
 from ..extensions import db
+from ..forms.posts import CommentForm, ComposeForm, ComposerQuery, ConfirmForm, DecisionForm, PickerQuery
 from ..htmx import is_htmx, render
 from ..models import AccessGroup, MediaItem, Network, Post, PostStatus, SocialProfile
 from ..shell import enter_group
@@ -24,49 +22,6 @@ from ..shell import enter_group
 bp = Blueprint("posts", __name__)
 
 PICKER_SIZE = 24
-
-
-class ComposeForm(FlaskForm):
-    """The composer: profiles, caption, attachments and the time to publish, in the account's zone."""
-
-    profiles = SelectMultipleField("Social profiles", coerce=int, validate_choice=False)
-    caption = TextAreaField("Caption", validators=[Length(max=max(rules.CAPTION_LIMITS.values()))])
-    media = SelectMultipleField("Attachments", coerce=int, validate_choice=False)
-    date = DateField("Date", validators=[Optional()])
-    time = TimeField("Time", validators=[Optional()])
-    save_draft = SubmitField("Save draft")
-    schedule = SubmitField("Schedule")
-
-
-class PickerQuery(FlaskForm):
-    """The media picker's search (GET), with the items already chosen."""
-
-    class Meta:
-        csrf = False
-
-    q = SearchField("Search the media library", validators=[Optional(), Length(max=120)])
-    media = SelectMultipleField(coerce=int, validate_choice=False)
-
-
-class CommentForm(FlaskForm):
-    body = TextAreaField("Comment", validators=[Length(max=rules.COMMENT_MAX_LENGTH)])
-
-
-class DecisionForm(FlaskForm):
-    note = TextAreaField("Note", validators=[Length(max=rules.NOTE_MAX_LENGTH)])
-    approve = SubmitField("Approve")
-    feedback = SubmitField("Send feedback")
-    reject = SubmitField("Reject")
-
-    def decision(self) -> str | None:
-        for name in ("approve", "feedback", "reject"):
-            if getattr(self, name).data:
-                return name
-        return None
-
-
-class ConfirmForm(FlaskForm):
-    """A confirmed action that carries nothing but its CSRF token."""
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -118,17 +73,14 @@ def _when(group: AccessGroup, form: ComposeForm) -> datetime | None:
         return None
     if form.date.data is None or form.time.data is None:
         raise rules.PostError("Choose both a date and a time.", field="scheduled_at")
-    if not 2000 <= form.date.data.year <= 2999:
-        raise rules.PostError("Choose a date between the years 2000 and 2999.", field="scheduled_at")
     local = datetime.combine(form.date.data, form.time.data, tzinfo=account_zone(group.account))
     return local.astimezone(timezone.utc)
 
 
 def _draft(group: AccessGroup, form: ComposeForm, profiles: list[SocialProfile]) -> rules.Draft:
+    """What the validated composer says; its profiles are among `profiles`, the ones it offered."""
     by_id = {profile.id: profile for profile in profiles}
-    chosen = [by_id[p] for p in dict.fromkeys(form.profiles.data or []) if p in by_id]
-    if len(chosen) != len(set(form.profiles.data or [])):
-        raise rules.PostError("Choose profiles of this access group.", field="profiles")
+    chosen = [by_id[p] for p in dict.fromkeys(form.profiles.data or [])]
     return rules.Draft(chosen, (form.caption.data or "").replace("\r\n", "\n"),
                        _chosen_media(group, form.media.data or []), _when(group, form))
 
@@ -152,12 +104,8 @@ def _composer(group: AccessGroup, form: ComposeForm, post: Post | None = None, s
 def new(group_id: int):
     """The composer for a new post (one per chosen profile)."""
     group = enter_group(group_id, "posts.create")
-    form = ComposeForm(formdata=None)
-    if request.args.get("date"):
-        try:
-            form.date.data = datetime.strptime(request.args["date"], "%Y-%m-%d").date()
-        except ValueError:
-            pass
+    query = ComposerQuery(request.args)
+    form = ComposeForm(formdata=None, date=query.date.data if query.validate() else None)
     return _composer(group, form)
 
 
@@ -165,11 +113,12 @@ def new(group_id: int):
 def create(group_id: int):
     """Save the composer's posts as drafts, or schedule them."""
     group = enter_group(group_id, "posts.create")
-    form = ComposeForm()
+    profiles = _group_profiles(group)
+    form = ComposeForm(offered=profiles)
     if not form.validate_on_submit():
-        return _composer(group, form, status=422, problem=rules.PostError(_form_problem(form)))
+        return _composer(group, form, status=422, problem=form.problem())
     try:
-        created = rules.create_posts(group, _draft(group, form, _group_profiles(group)), current_user,
+        created = rules.create_posts(group, _draft(group, form, profiles), current_user,
                                      schedule=bool(form.schedule.data))
     except rules.PostError as problem:
         db.session.rollback()
@@ -181,11 +130,6 @@ def create(group_id: int):
     if count == 1:
         return redirect(url_for("posts.show", group_id=group.id, post_id=created[0].id), 303)
     return redirect(url_for("groups.home", group_id=group.id), 303)
-
-
-def _form_problem(form: FlaskForm) -> str:
-    messages = [message for errors in form.errors.values() for message in errors]
-    return " ".join(str(m) for m in messages) or "The form expired. Reload the page and try again."
 
 
 @bp.get("/g/<int:group_id>/posts/media-picker")
@@ -259,10 +203,10 @@ def update(group_id: int, post_id: int):
     """Save changes to a post; new text or media send a pending or approved post back to pending."""
     group = enter_group(group_id, "posts.view")
     post = _post(group, post_id, "posts.edit")
-    form = ComposeForm()
+    form = ComposeForm(offered=[post.social_profile])
     form.profiles.data = [post.social_profile_id]
     if not form.validate_on_submit():
-        return _composer(group, form, post, 422, rules.PostError(_form_problem(form)))
+        return _composer(group, form, post, 422, form.problem())
     try:
         draft = rules.Draft([post.social_profile], (form.caption.data or "").replace("\r\n", "\n"),
                             _chosen_media(group, form.media.data or []), _when(group, form))
@@ -279,8 +223,6 @@ def _confirmed_change(group_id: int, post_id: int, change, done: str, next_url):
     """Apply a confirmed change to a post the user may edit; the post page with the reason if refused."""
     group = enter_group(group_id, "posts.view")
     post = _post(group, post_id, "posts.edit")
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
     try:
         change(post, current_user)
     except rules.PostError as problem:
@@ -314,7 +256,7 @@ def comment(group_id: int, post_id: int):
     form = CommentForm()
     try:
         if not form.validate_on_submit():
-            raise rules.PostError(_form_problem(form), field="body")
+            raise rules.PostError(" ".join(form.body.errors), field="body")
         rules.add_comment(post, current_user, form.body.data)
     except rules.PostError as problem:
         db.session.rollback()
@@ -337,7 +279,7 @@ def decide(group_id: int, post_id: int):
     form = DecisionForm()
     try:
         if not form.validate_on_submit():
-            raise rules.PostError(_form_problem(form), field="note")
+            raise rules.PostError(" ".join(form.note.errors), field="note")
         rules.decide(post, current_user, form.decision() or "", form.note.data or "")
     except rules.PostError as problem:
         db.session.rollback()

@@ -4,51 +4,20 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField
-from wtforms.validators import DataRequired
 
 from .. import approvals, policy
 from .. import profiles as rules
 from ..extensions import db
+from ..forms.profiles import ApprovalForm, ConnectForm, RemoveForm, TransferForm
 from ..htmx import hx_redirect, is_htmx, render, retarget
 from ..models import AccessGroup, Network, SocialProfile, SocialSet
 from ..shell import enter_group
 
 bp = Blueprint("profiles", __name__)
-
-
-class ConnectForm(FlaskForm):
-    """Which empty slot of the set to connect, and the page the person started from."""
-
-    network = SelectField(choices=[network.value for network in Network], validators=[DataRequired()])
-    origin = SelectField(choices=list(rules.ORIGINS), default="settings", validate_choice=False)
-    reconnect = BooleanField()
-
-
-class TransferForm(FlaskForm):
-    """An accepted transfer offer, kept in the session under this id."""
-
-    offer = HiddenField(validators=[DataRequired()])
-
-
-class RemoveForm(FlaskForm):
-    """Removing a profile; `origin` says which page to go back to."""
-
-    origin = SelectField(choices=list(rules.ORIGINS), default="settings", validate_choice=False)
-
-
-class ApprovalForm(FlaskForm):
-    """Whether the profile's posts need client approval, and who approves them (the rules check who may)."""
-
-    needs_approval = BooleanField("Needs client approval")
-    approvers = SelectMultipleField("Approvers", coerce=int, validate_choice=False)
-
-
 
 
 # --- answers ----------------------------------------------------------------------------------------
@@ -108,12 +77,11 @@ def connect(set_id: int):
     form = ConnectForm()
     if not form.validate_on_submit():
         return _problem(rules.ProfileProblem("Choose a network", "Choose an empty slot to connect a profile to.", 422))
-    origin = form.origin.data if form.origin.data in rules.ORIGINS else "settings"
     try:
-        authorization_url = rules.start_connection(session, social_set, form.network.data, current_user, origin,
-                                                   reconnect=form.reconnect.data)
+        authorization_url = rules.start_connection(session, social_set, form.network.data, current_user,
+                                                   form.origin.data, reconnect=form.reconnect.data)
     except rules.ProfileProblem as problem:
-        return _problem(problem, _back_url(social_set.access_group_id, origin))
+        return _problem(problem, _back_url(social_set.access_group_id, form.origin.data))
     db.session.commit()  # the sandbox may have learned Roster's redirect URI
     return hx_redirect(authorization_url)
 
@@ -209,13 +177,10 @@ def transfer(set_id: int):
 def remove(profile_id: int):
     """Remove a profile: for everyone (owner, admins), or only from the view of the client who connected it."""
     profile = policy.get_or_404(SocialProfile, profile_id)
-    form = RemoveForm()
-    if not form.validate_on_submit():
-        abort(400)
     if rules.removal_kind(current_user, profile) is None:
         abort(403)
+    form = RemoveForm()  # nothing in it is refused: an origin not ours means the settings tab
     access_group_id, handle, label = profile.access_group_id, profile.handle, profile.network_label
-    origin = form.origin.data if form.origin.data in rules.ORIGINS else "settings"
     kind = rules.remove_profile(profile, current_user)
     db.session.commit()
     policy.forget_permissions()
@@ -223,7 +188,7 @@ def remove(profile_id: int):
         flash(f"{label} profile @{handle} was disconnected for everyone.", "success")
     else:
         flash(f"{label} profile @{handle} was removed from your view. The agency keeps it.", "success")
-    return hx_redirect(_back_url(access_group_id, origin))
+    return hx_redirect(_back_url(access_group_id, form.origin.data))
 
 
 @bp.route("/settings/access-groups/<int:group_id>/profiles/<int:profile_id>/approval", methods=["GET", "POST"])
@@ -240,8 +205,8 @@ def approval(group_id: int, profile_id: int):
         return _approval_page(group, profile, form)
     form = ApprovalForm()
     try:
-        if not form.validate():
-            raise approvals.ApprovalError("The form expired. Reload the page and try again.")
+        if not form.validate():  # an approver id that is not a number
+            raise approvals.ApprovalError(" ".join(form.approvers.errors))
         approvals.set_approval(profile, form.needs_approval.data, form.approvers.data or [], current_user)
     except approvals.ApprovalError as error:
         db.session.rollback()

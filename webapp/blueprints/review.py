@@ -14,18 +14,16 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
-from wtforms import HiddenField, TextAreaField
-from wtforms.validators import AnyOf, Length
 
 from .. import policy
 from .. import posts as post_rules
 from .. import review as rules
 from ..zones import account_zone
 from ..extensions import db
+from ..forms.review import DecisionForm
 from ..links import CLOSED_STATUS, LinkState
 from ..models import (
     AccessGroup,
@@ -51,15 +49,6 @@ RECORDED = {
     Decision.FEEDBACK.value: "Feedback sent: the post waits for your decision while its author looks at it.",
     Decision.REJECT.value: "Rejected: the post is back with its author, with your reason.",
 }
-
-
-class DecisionForm(FlaskForm):
-    """One decision on one post: which, and the note (required for feedback and rejecting)."""
-
-    decision = HiddenField(validators=[AnyOf([d.value for d in Decision],
-                                             message="Choose Approve, Feedback or Reject.")])
-    note = TextAreaField(validators=[Length(max=post_rules.NOTE_MAX_LENGTH,
-                                            message=f"Keep the note to {post_rules.NOTE_MAX_LENGTH:,} characters.")])
 
 
 @dataclass(frozen=True)
@@ -223,8 +212,7 @@ def decide(post_id: int):
     decision, note = form.decision.data or "", (form.note.data or "").replace("\r\n", "\n")
     try:
         if not form.validate_on_submit():
-            raise post_rules.PostError(" ".join(form.decision.errors + form.note.errors)
-                                       or "The form expired. Reload the page and try again.")
+            raise post_rules.PostError(" ".join(form.decision.errors + form.note.errors))
         post_rules.decide(post, db.session.get_one(User, link.reviewer_id), decision, note,
                           review_link_id=link.id)
     except post_rules.PostError as refused:

@@ -3,16 +3,13 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length
 
 from .. import policy
 from .. import social_sets as rules
-from ..access_groups import normalized_name
 from ..extensions import db
+from ..forms.social_sets import SocialSetNameForm
 from ..htmx import is_htmx, render
 from ..models import AccessGroup, SocialSet
 from .access_groups import edit_context
@@ -21,20 +18,6 @@ bp = Blueprint("social_sets", __name__, url_prefix="/settings/access-groups/<int
 
 # The block of the access group's edit page that holds the sets; every answer here swaps it.
 BLOCK = "social_sets"
-
-
-class SocialSetNameForm(FlaskForm):
-    """The name of a new or renamed social set; the rules check it again, and its uniqueness."""
-
-    name = StringField("Name", filters=[normalized_name], validators=[
-        DataRequired(message="Enter a name for the social set."),
-        Length(max=rules.NAME_MAX_LENGTH,
-               message=f"Keep the name to {rules.NAME_MAX_LENGTH} characters or fewer."),
-    ])
-
-    def problem(self) -> str:
-        """What is wrong with the submitted form, in words for the page."""
-        return " ".join(self.name.errors) or "The form expired. Reload the page and try again."
 
 
 def _managed_group(group_id: int) -> AccessGroup:

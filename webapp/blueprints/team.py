@@ -3,40 +3,17 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import EmailField, RadioField, SelectMultipleField
-from wtforms.validators import DataRequired, Length
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import invitations, policy
 from .. import team as rules
-from ..accounts import normalize_email
 from ..extensions import db
-from ..forms import email_address
+from ..forms.team import InviteForm
 from ..htmx import is_htmx, render
 from ..models import Account, Invitation, Role
 from ..shell import account_for
 
 bp = Blueprint("team", __name__, url_prefix="/settings/team")
-
-
-class CheckboxListField(SelectMultipleField):
-    """Several choices as a list of checkboxes."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-class InviteForm(FlaskForm):
-    email = EmailField(
-        "Email", filters=[lambda value: normalize_email(value) if value else value],
-        validators=[DataRequired(message="Enter the email address of the person to invite."),
-                    Length(max=254), email_address],
-    )
-    # The rules explain a refused role or group better than "Not a valid choice".
-    role = RadioField("Role", validate_choice=False)
-    access_groups = CheckboxListField("Access groups", coerce=int, validate_choice=False)
 
 
 def _invite_form(account: Account, form: InviteForm | None = None) -> InviteForm:

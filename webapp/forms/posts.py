@@ -1,0 +1,83 @@
+"""Posts: the composer and its media picker, and a post's comments, decisions and confirmed changes."""
+from collections.abc import Iterable
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    SearchField,
+    SelectChoice,
+    SelectMultipleField,
+    SubmitField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import Length, Optional, ValidationError
+
+from .. import posts as rules
+from ..models import SocialProfile
+from . import QueryForm
+
+
+class ComposeForm(FlaskForm):
+    """The composer: profiles, caption, attachments and the time to publish, in the account's zone."""
+
+    profiles = SelectMultipleField("Social profiles", coerce=int,
+                                   invalid_choice_message="Choose profiles of this access group.")
+    caption = TextAreaField("Caption", validators=[Length(max=max(rules.CAPTION_LIMITS.values()))])
+    # Only the chosen items are looked up, not the whole library; the view says "Attach items from this
+    # group's media library." of one it does not find, as the rules do of another group's.
+    media = SelectMultipleField("Attachments", coerce=int, validate_choice=False)
+    date = DateField("Date", validators=[Optional()])
+    time = TimeField("Time", validators=[Optional()])
+    save_draft = SubmitField("Save draft")
+    schedule = SubmitField("Schedule")
+
+    def __init__(self, *args, offered: Iterable[SocialProfile] | None = None, **kwargs) -> None:
+        """The form accepts only the `offered` profiles; a form that is only shown needs none."""
+        super().__init__(*args, **kwargs)
+        if offered is not None:
+            self.profiles.choices = [SelectChoice(profile.id, f"@{profile.handle}") for profile in offered]
+
+    def validate_date(self, field: DateField) -> None:
+        if field.data is not None and not 2000 <= field.data.year <= 2999:
+            raise ValidationError("Choose a date between the years 2000 and 2999.")
+
+    def problem(self) -> rules.PostError:
+        """What is wrong with the form, in words for the page, about the first input that is wrong."""
+        messages = [message for errors in self.errors.values() for message in errors]
+        return rules.PostError(" ".join(messages), field=next(iter(self.errors), None))
+
+
+class ComposerQuery(QueryForm):
+    """The day a new post's composer starts on, as the calendar's links give it; a bad one is left out."""
+
+    date = DateField(validators=[Optional()])
+
+
+class PickerQuery(QueryForm):
+    """The media picker's search, with the items already chosen."""
+
+    q = SearchField("Search the media library", validators=[Optional(), Length(max=120)])
+    # The chosen items stay on top; an id that names nothing in this library is left out, not refused.
+    media = SelectMultipleField(coerce=int, validate_choice=False)
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField("Comment", validators=[Length(max=rules.COMMENT_MAX_LENGTH)])
+
+
+class DecisionForm(FlaskForm):
+    note = TextAreaField("Note", validators=[Length(max=rules.NOTE_MAX_LENGTH)])
+    approve = SubmitField("Approve")
+    feedback = SubmitField("Send feedback")
+    reject = SubmitField("Reject")
+
+    def decision(self) -> str | None:
+        for name in ("approve", "feedback", "reject"):
+            if getattr(self, name).data:
+                return name
+        return None
+
+
+class ConfirmForm(FlaskForm):
+    """A confirmed action that carries nothing but its CSRF token."""

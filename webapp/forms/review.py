@@ -1,0 +1,16 @@
+"""Review from an emailed link: one decision on one post."""
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import AnyOf, Length
+
+from .. import posts as post_rules
+from ..models import Decision
+
+
+class DecisionForm(FlaskForm):
+    """One decision on one post: which, and the note (required for feedback and rejecting)."""
+
+    decision = HiddenField(validators=[AnyOf([d.value for d in Decision],
+                                             message="Choose Approve, Feedback or Reject.")])
+    note = TextAreaField(validators=[Length(max=post_rules.NOTE_MAX_LENGTH,
+                                            message=f"Keep the note to {post_rules.NOTE_MAX_LENGTH:,} characters.")])
