@@ -26,6 +26,7 @@ from .models import (
     UserGroupMember,
     utcnow,
 )
+from .members import addable_members
 from .names import normalized_name
 from .policy import VIA_USER_GROUP, VIA_USERS_TAB
 from .zones import account_zone, end_of_day
@@ -389,13 +390,7 @@ def candidates(group: AccessGroup, text: str = "", limit: int = 20, with_user_gr
     now = now or utcnow()
     pattern = (text or "").strip().lower()
     on_tab = select(GroupUser.user_id).where(GroupUser.access_group_id == group.id)
-    member_query = (
-        select(User, Membership.role)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.account_id == group.account_id, policy.membership_live(now), User.id.not_in(on_tab))
-        .order_by(func.lower(User.name), User.id)
-        .limit(limit + 1)
-    )
+    found, more = addable_members(group.account_id, on_tab, text, limit, now)
     pending_query = (
         select(Invitation)
         .where(Invitation.account_id == group.account_id, Invitation.accepted_at.is_(None),
@@ -410,17 +405,11 @@ def candidates(group: AccessGroup, text: str = "", limit: int = 20, with_user_gr
         .limit(limit + 1)
     )
     if pattern:
-        member_query = member_query.where(
-            func.lower(User.name).contains(pattern, autoescape=True)
-            | User.email.contains(pattern, autoescape=True)
-        )
         pending_query = pending_query.where(Invitation.email.contains(pattern, autoescape=True))
         user_group_query = user_group_query.where(func.lower(UserGroup.name).contains(pattern, autoescape=True))
-    members = [(user, role) for user, role in db.session.execute(member_query).all()]
     user_groups: list[UserGroupCount] = []
     if with_user_groups:
         user_groups = [UserGroupCount(user_group, count)
                        for user_group, count in db.session.execute(user_group_query).all()]
-    return Candidates(members=members[:limit], pending=list(db.session.scalars(pending_query)),
-                      more=len(members) > limit, user_groups=user_groups[:limit],
+    return Candidates(members=found, pending=list(db.session.scalars(pending_query)), more=more, user_groups=user_groups[:limit],
                       more_user_groups=len(user_groups) > limit)

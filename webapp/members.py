@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from . import approvals, audit, plans, policy
@@ -398,3 +398,23 @@ def set_expiry(account: Account, membership: Membership, day: date | None, actor
     db.session.flush()
     approvals.end_lost_duties(account.id, actor, f"{membership.user.name}'s access ended")
     return True
+
+
+def addable_members(account_id: int, already_in: Select, text: str = "", limit: int = 20,
+                    now: datetime | None = None) -> tuple[list[tuple[User, str]], bool]:
+    """Live members of the account, with their roles, not among the user ids `already_in` selects and
+    whose name or email holds `text`, by name: at most `limit`, and whether there are more."""
+    pattern = (text or "").strip().lower()
+    query = (
+        select(User, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.account_id == account_id, policy.membership_live(now or utcnow()),
+               User.id.not_in(already_in))
+        .order_by(func.lower(User.name), User.id)
+        .limit(limit + 1)
+    )
+    if pattern:
+        query = query.where(func.lower(User.name).contains(pattern, autoescape=True)
+                            | User.email.contains(pattern, autoescape=True))
+    found = [(user, role) for user, role in db.session.execute(query).all()]
+    return found[:limit], len(found) > limit

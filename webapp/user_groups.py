@@ -29,6 +29,7 @@ from .models import (
     UserGroupRight,
     utcnow,
 )
+from .members import addable_members
 from .names import normalized_name
 from .rights import SEAT_RIGHTS
 from .zones import end_of_day, local_day
@@ -215,22 +216,11 @@ def candidates(account: Account, user_group: UserGroup, text: str = "", limit: i
                now: datetime | None = None) -> Candidates:
     """Active members of the account who may be added, filtered by name or email, at most `limit`."""
     now = now or utcnow()
-    pattern = (text or "").strip().lower()
     in_group = select(UserGroupMember.user_id).where(
         UserGroupMember.user_group_id == user_group.id, policy.user_group_membership_live(now)
     )
-    query = (
-        select(User, Membership.role)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.account_id == account.id, policy.membership_live(now), User.id.not_in(in_group))
-        .order_by(func.lower(User.name), User.id)
-        .limit(limit + 1)
-    )
-    if pattern:
-        query = query.where(func.lower(User.name).contains(pattern, autoescape=True)
-                            | User.email.contains(pattern, autoescape=True))
-    found = [(user, role) for user, role in db.session.execute(query).all()]
-    return Candidates(members=found[:limit], more=len(found) > limit)
+    found, more = addable_members(account.id, in_group, text, limit, now)
+    return Candidates(members=found, more=more)
 
 
 @dataclass(frozen=True)
