@@ -272,3 +272,16 @@ def test_the_migration_numbers_twins_then_refuses_new_ones(tmp_path):
             db.session.remove()
             downgrade(revision="base")
             db.engine.dispose()
+
+
+def test_a_claimed_name_is_saved_with_the_callers_transaction_not_before_it(agency):
+    """The savepoint nests in the caller's transaction, even when the name is its first write: a
+    rename rolled back afterwards (say its audit entry failed) leaves the old name."""
+    group = agency["maya"]
+    db.session.commit()
+    refusal = access_groups.AccessGroupError("taken")
+    with names.claiming(AccessGroup, AccessGroup.account_id, agency["account"].id, "Maya Renamed", refusal,
+                        except_id=group.id):
+        group.name = "Maya Renamed"
+    db.session.rollback()
+    assert db.session.scalar(select(AccessGroup.name).where(AccessGroup.id == group.id)) == "Maya Lopez"

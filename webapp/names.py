@@ -56,9 +56,9 @@ def claiming(
     refuses them because a twin was saved meanwhile, undo just them and raise `refusal` instead.
 
     Make the changes inside the block: the savepoint writes what was pending before it outside it.
-    (On SQLite a savepoint that opens the transaction commits on release, so there the name is saved a
-    moment before the caller's commit.)
+    The name is saved when the caller commits, with the rest of the change.
     """
+    _begin_transaction()
     try:
         with db.session.begin_nested():
             yield
@@ -66,3 +66,13 @@ def claiming(
         if not name_taken(model, scope_column, scope_id, name, except_id):
             raise  # refused for another reason, which this message would hide
         raise refusal from None
+
+
+def _begin_transaction() -> None:
+    """Open the session's database transaction, so that a savepoint nests inside it.
+
+    SQLite's driver begins a transaction only before a write; a savepoint opened first would be the
+    transaction itself, and releasing it would commit the name before the caller decides to."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN")
