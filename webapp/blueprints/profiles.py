@@ -62,7 +62,8 @@ def index(group_id: int):
         "profiles/index.html", block="main", page_title=f"Social Profiles · {group.name}", group=group,
         social_sets=social_sets, networks=list(Network), hidden_profiles=perms.removed_profiles,
         origin="group", may_manage_sets=policy.can(current_user, "groups.manage", group),
-        post_counts=rules.post_counts(group.id),
+        # Only Remove for everyone warns of the posts that go: counted for those who may offer it.
+        post_counts=rules.post_counts(group.id) if policy.can(current_user, "profiles.manage", group) else {},
     )
 
 
