@@ -1,4 +1,7 @@
-"""Flask extensions, created once and bound to each app in the factory."""
+"""Flask extensions, created once and bound to each app in the factory, and the session's savepoints."""
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -26,3 +29,19 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 migrate = Migrate()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+@contextmanager
+def savepoint() -> Iterator[None]:
+    """A savepoint nested in the session's transaction: the block's writes are undone alone if it fails,
+    and otherwise saved when the caller commits.
+
+    SQLite's driver begins a transaction only before a write, so a savepoint opened first would be the
+    transaction itself, and releasing it would commit the block's writes at once: the transaction is
+    opened first.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN")
+    with db.session.begin_nested():
+        yield

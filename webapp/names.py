@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
 
-from .extensions import db
+from .extensions import db, savepoint
 from .models import AccessGroup, Campaign, SocialSet, UserGroup
 
 Named = type[AccessGroup] | type[SocialSet] | type[UserGroup] | type[Campaign]
@@ -58,21 +58,10 @@ def claiming(
     Make the changes inside the block: the savepoint writes what was pending before it outside it.
     The name is saved when the caller commits, with the rest of the change.
     """
-    _begin_transaction()
     try:
-        with db.session.begin_nested():
+        with savepoint():
             yield
     except IntegrityError:
         if not name_taken(model, scope_column, scope_id, name, except_id):
             raise  # refused for another reason, which this message would hide
         raise refusal from None
-
-
-def _begin_transaction() -> None:
-    """Open the session's database transaction, so that a savepoint nests inside it.
-
-    SQLite's driver begins a transaction only before a write; a savepoint opened first would be the
-    transaction itself, and releasing it would commit the name before the caller decides to."""
-    connection = db.session.connection()
-    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
-        connection.exec_driver_sql("BEGIN")

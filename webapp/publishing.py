@@ -29,7 +29,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from . import audit, leases
-from .extensions import db
+from .extensions import db, savepoint
 from .models import AccessGroup, Post, PostStatus, SocialProfile, utcnow
 from .networks import network_setup
 from .posts import PUBLISHABLE
@@ -82,7 +82,7 @@ class SandboxAdapter:
             media_count=len(post.media_items), client_reference=reference,
         )
         try:
-            with db.session.begin_nested():
+            with savepoint():
                 db.session.add(publication)
         except IntegrityError:
             # A worker whose claim ran out sent it already; like a network honouring an
