@@ -27,7 +27,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from webapp import create_app
+from webapp import create_app, urls
 from webapp.demo import seed_demo
 from webapp.extensions import db
 from webapp.mail import send_pending
@@ -124,8 +124,10 @@ def serve(app: Flask) -> Iterator[LiveServer]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="roster-e2e-server", daemon=True)
     thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    urls.use_public_url(app, url)
     try:
-        yield LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}")
+        yield LiveServer(app=app, url=url)
     finally:
         server.shutdown()
         thread.join(timeout=10)
@@ -314,7 +316,7 @@ def new_context(
     contexts: list[BrowserContext] = []
 
     def make(**options) -> BrowserContext:
-        context = browser.new_context(base_url=base_url, **options)
+        context = browser.new_context(**{"base_url": base_url, **options})
         context.set_default_timeout(15_000)
         context.add_init_script(CSP_REPORTER)
         context.on("page", browser_problems.watch)

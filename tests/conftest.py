@@ -30,6 +30,7 @@ TEST_CONFIG = {
     "SECRET_KEY": "test-secret-key",
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     "SERVER_NAME": "roster.test",
+    "ROSTER_URL": "http://roster.test",
     "RATELIMIT_ENABLED": False,
 }
 

@@ -7,11 +7,12 @@ from typing import Any
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import Forbidden
+from werkzeug.exceptions import Forbidden, SecurityError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import config as config_module
+from . import urls
 from .extensions import csrf, db, limiter, login_manager, migrate
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -40,6 +41,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config_module.from_environment(instance_path))
     if config:
         app.config.update(config)
+        app.config["SECRET_KEY_GIVEN"] |= "SECRET_KEY" in config
+    urls.configure(app)
     app.config["RATELIMIT_ENABLED"] = app.config.get("RATELIMIT_ENABLED", True)
     # A request may carry one upload of the largest size allowed, plus its form fields.
     if app.config.get("MAX_CONTENT_LENGTH") is None:
@@ -113,6 +116,13 @@ def _register_security(app: Flask) -> None:
         return response
 
     app.after_request(check_policy_was_asked)
+
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(error):
+        # The request named a host Roster is not served at (TRUSTED_HOSTS). No page is built: its
+        # links would need a host, and the only right one is ROSTER_URL.
+        message = f"Roster is not served at this address. Open {app.config['ROSTER_URL']} instead.\n"
+        return message, 400, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
 
 
 def _register_errors(app: Flask) -> None:

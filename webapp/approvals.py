@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import url_for
 from sqlalchemy import delete, select, tuple_, update
 
 from . import audit, policy
@@ -24,6 +23,7 @@ from .models import (
     User,
     utcnow,
 )
+from .urls import external_url
 
 
 class ApprovalError(ValueError):
@@ -108,8 +108,8 @@ def _tell_admins_nobody_approves(account_id: int, profile_ids: list[int]) -> Non
                policy.membership_live(utcnow()))
         .order_by(User.id)
     ).all()
-    links = {profile.id: url_for("profiles.approval", group_id=profile.access_group_id, profile_id=profile.id,
-                                 _external=True) for profile in profiles}
+    links = {profile.id: external_url("profiles.approval", group_id=profile.access_group_id,
+                                      profile_id=profile.id) for profile in profiles}
     count = len(profiles)
     subject = (f"No one can approve posts for @{profiles[0].handle}" if count == 1
                else f"No one can approve posts for {count} profiles")

@@ -28,6 +28,15 @@ def from_environment(instance_path: Path) -> dict:
     default_db = f"sqlite:///{instance_path / 'roster.db'}"
     return {
         "SECRET_KEY": _secret_key(instance_path),
+        "SECRET_KEY_GIVEN": bool(os.environ.get("SECRET_KEY")),
+        # "production" refuses to start without a fixed SECRET_KEY and an https ROSTER_URL (webapp/urls.py).
+        "ROSTER_ENV": os.environ.get("ROSTER_ENV") or "development",
+        # Where people open Roster: the base of every emailed link and OAuth callback (never the request's Host).
+        "ROSTER_URL": os.environ.get("ROSTER_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or 5000}",
+        # Other host names requests may use (comma-separated), besides ROSTER_URL's own.
+        "ROSTER_TRUSTED_HOSTS": os.environ.get("ROSTER_TRUSTED_HOSTS") or "",
+        # How many reverse proxies stand in front and set X-Forwarded-For / -Proto (0: none).
+        "ROSTER_PROXIES": int(os.environ.get("ROSTER_PROXIES") or 0),
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_db),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SESSION_COOKIE_HTTPONLY": True,
@@ -36,7 +45,9 @@ def from_environment(instance_path: Path) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Failed sign-ins allowed per email address, and per client address (an office shares one).
         "SIGN_IN_RATE_LIMIT": os.environ.get("SIGN_IN_RATE_LIMIT", "5 per minute"),
+        "SIGN_IN_ADDRESS_RATE_LIMIT": os.environ.get("SIGN_IN_ADDRESS_RATE_LIMIT", "30 per minute"),
         "TOKEN_ENCRYPTION_KEY": os.environ.get("TOKEN_ENCRYPTION_KEY"),
         "POLICY_ENFORCE": True,
         "PASSWORD_HASH_METHOD": "scrypt",

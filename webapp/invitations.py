@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -31,6 +31,7 @@ from .models import (
     utcnow,
 )
 from .team import ROLE_LABELS, ROLE_ORDER, SEAT_ROLES, open_invitation, pending_seats
+from .urls import external_url
 
 
 class InvitationError(ValueError):
@@ -131,7 +132,7 @@ def _queue_invitation_mail(invitation: Invitation, token: str, account: Account,
         role=ROLE_LABELS[invitation.role],
         access_groups=groups,
         expires_at=invitation.expires_at,
-        link=url_for("invitations.show", token=token, _external=True),
+        link=external_url("invitations.show", token=token),
     )
     queue_mail(invitation.email, f"{inviter.name} invited you to {account.name} on Roster", text_body, html_body)
 

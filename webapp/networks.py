@@ -14,9 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app
 
 from .models import Network
+from .urls import external_url
 
 # Where the profile usually is in a userinfo answer, for networks that do not say otherwise.
 DEFAULT_PROFILE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -112,21 +113,18 @@ def _profile_fields(network: Network) -> dict[str, tuple[str, ...]]:
 
 def _sandbox_url(endpoint: str) -> str:
     """A sandbox endpoint as Roster's server reaches it: SANDBOX_BASE_URL when set."""
-    base = current_app.config.get("SANDBOX_BASE_URL")
-    if base:
-        return base.rstrip("/") + url_for(endpoint)
-    return url_for(endpoint, _external=True)
+    return external_url(endpoint, base=current_app.config.get("SANDBOX_BASE_URL"))
 
 
 def callback_url(network: Network) -> str:
-    """The exact redirect URI registered for `network`."""
-    return url_for("profiles.callback", network=network.value, _external=True)
+    """The exact redirect URI registered for `network`, at ROSTER_URL."""
+    return external_url("profiles.callback", network=network.value)
 
 
 def network_client(network: Network | str) -> NetworkClient | None:
     """The OAuth client for `network`, or None when it is not configured.
 
-    A sandbox client registers Roster's redirect URI with the sandbox (a write the caller commits).
+    A sandbox client registers Roster's redirect URIs with the sandbox (a write the caller commits).
     """
     network = Network(network)
     setup = network_setup(network)
@@ -135,10 +133,10 @@ def network_client(network: Network | str) -> NetworkClient | None:
     if setup.sandbox:
         from .sandbox import ensure_sandbox_client
 
-        client_id, client_secret = ensure_sandbox_client([callback_url(network)])
+        client_id, client_secret = ensure_sandbox_client([callback_url(each) for each in Network])
         return NetworkClient(
             network=network, client_id=client_id, client_secret=client_secret,
-            authorize_url=url_for("sandbox.authorize", network=network.value, _external=True),
+            authorize_url=external_url("sandbox.authorize", network=network.value),
             token_url=_sandbox_url("sandbox.token"), userinfo_url=_sandbox_url("sandbox.userinfo"),
             scope=SANDBOX_SCOPE, pkce=True, token_auth="client_secret_basic",
             profile_fields=dict(DEFAULT_PROFILE_FIELDS), sandbox=True,

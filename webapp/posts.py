@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable
 
-from flask import url_for
 from sqlalchemy import select
 
 from . import audit, policy
@@ -34,6 +33,7 @@ from .models import (
     User,
     utcnow,
 )
+from .urls import external_url
 
 # The longest caption each network takes.
 CAPTION_LIMITS: dict[str, int] = {
@@ -367,7 +367,7 @@ def _notify_author(post: Post, actor: User, kind: str, decision: str | None = No
     if author is None or not policy.can(author, "posts.view", post):
         return  # an author who may no longer see the post hears nothing more of it
     profile = post.social_profile
-    link = url_for("posts.show", group_id=post.access_group_id, post_id=post.id, _external=True)
+    link = external_url("posts.show", group_id=post.access_group_id, post_id=post.id)
     text_body, html_body = render_mail("post_activity", kind=kind, decision=decision, actor=actor, note=note,
                                        profile=profile, post=post, link=link, now=datetime.now(timezone.utc))
     if kind == "comment":

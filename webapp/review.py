@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -27,6 +27,7 @@ from .models import (
     User,
     utcnow,
 )
+from .urls import external_url
 
 
 def pending_posts_for(reviewer: User, account_id: int, now: datetime | None = None) -> list[Post]:
@@ -67,7 +68,7 @@ def send_review_link(reviewer: User, actor: User | None, account_id: int) -> Rev
     link, token = issue_link(reviewer, posts, actor)
     text_body, html_body = render_mail(
         "review_request", reviewer=reviewer, actor=actor, posts=posts, expires_at=link.expires_at,
-        link=url_for("review.open_link", token=token, _external=True),
+        link=external_url("review.open_link", token=token),
     )
     count = len(posts)
     subject = f"{count} {'post is' if count == 1 else 'posts are'} waiting for your approval"

@@ -75,10 +75,22 @@ def _failed_sign_in(response) -> bool:
     return response.status_code == 422
 
 
+def _email_tried() -> str:
+    """The account a sign-in is for, so one email cannot be tried from many addresses."""
+    return "sign-in:" + accounts.normalize_email(request.form.get("email", ""))
+
+
+# Failed sign-ins count twice: per client address (the real one behind ROSTER_PROXIES) and per email.
 @bp.route("/login", methods=["GET", "POST"])
 @policy.public
 @limiter.limit(
+    lambda: current_app.config["SIGN_IN_ADDRESS_RATE_LIMIT"],
+    methods=["POST"],
+    deduct_when=_failed_sign_in,
+)
+@limiter.limit(
     lambda: current_app.config["SIGN_IN_RATE_LIMIT"],
+    key_func=_email_tried,
     methods=["POST"],
     deduct_when=_failed_sign_in,
 )

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from authlib.integrations.flask_oauth2 import current_token
 from authlib.oauth2 import OAuth2Error
-from flask import Blueprint, abort, current_app, jsonify, make_response, render_template, url_for
+from flask import Blueprint, abort, current_app, jsonify, make_response, render_template
 from flask_wtf import FlaskForm
 from markupsafe import escape
 from sqlalchemy import func, update
@@ -32,8 +32,9 @@ from wtforms.validators import Optional, Regexp, ValidationError
 
 from .. import policy
 from ..crypto import token_hash
-from ..extensions import csrf, db
+from ..extensions import csrf, db, savepoint
 from ..models import NETWORK_LABELS, Network, utcnow
+from ..urls import external_url
 from .models import DEFAULT_SCOPE, HANDLE_PATTERN, SandboxAccount, SandboxClient, SandboxToken
 from .server import SCOPES, authorization_server, find_client, require_oauth
 
@@ -62,15 +63,15 @@ def _roster_client_secret() -> str:
 
 
 def ensure_sandbox_client(redirect_uris: list[str]) -> tuple[str, str]:
-    """Roster's own sandbox client, registered or extended to accept `redirect_uris`; the caller commits.
+    """Roster's own sandbox client, registered to accept exactly `redirect_uris`; the caller commits.
 
-    Idempotent: returns the same id and secret each time. URIs are only ever added, so a flow
-    started on another host name keeps working; each one still has to match exactly.
+    Idempotent: returns the same id and secret each time. The URIs are Roster's callbacks at
+    ROSTER_URL; any others (from an earlier address) are dropped, so a code is only ever sent there.
     """
     secret = _roster_client_secret()
     if find_client(ROSTER_CLIENT_ID) is None:
         try:
-            with db.session.begin_nested():
+            with savepoint():
                 db.session.add(SandboxClient(
                     client_id=ROSTER_CLIENT_ID, name="Roster", scope=" ".join(SCOPES),
                     redirect_uris=[], client_secret_hash=token_hash(secret),
@@ -78,9 +79,8 @@ def ensure_sandbox_client(redirect_uris: list[str]) -> tuple[str, str]:
         except IntegrityError:  # another worker registered it at the same moment
             pass
     client = find_client(ROSTER_CLIENT_ID)
-    missing = [uri for uri in redirect_uris if uri not in client.redirect_uris]
-    if missing:
-        client.redirect_uris = [*client.redirect_uris, *missing]
+    if client.redirect_uris != redirect_uris:
+        client.redirect_uris = list(redirect_uris)
     if client.client_secret_hash != token_hash(secret):  # SECRET_KEY was changed
         client.client_secret_hash = token_hash(secret)
     db.session.flush()
@@ -257,7 +257,7 @@ def userinfo():
         id=account.id,
         handle=account.handle,
         name=account.name,
-        avatar_url=url_for("sandbox.avatar", network=account.network, handle=account.handle, _external=True),
+        avatar_url=external_url("sandbox.avatar", network=account.network, handle=account.handle),
         network=account.network,
     )
 
