@@ -106,7 +106,9 @@ PUBLIC_ENDPOINTS = {"static", "auth.index", "auth.setup", "auth.login",
                     "review.open_link", "review.page", "review.media", "review.decide",
                     # The sandbox OAuth provider: its OAuth checks (client, code, token) are its policy.
                     "sandbox.authorize", "sandbox.decide", "sandbox.token", "sandbox.userinfo",
-                    "sandbox.avatar"}
+                    "sandbox.avatar",
+                    # Probes for load balancers: they carry no session and show nothing of any tenant.
+                    "health.alive", "health.ready"}
 
 
 def register(route: RouteCase) -> RouteCase:

@@ -1,7 +1,6 @@
 """Roster: a self-hosted workspace for social-media and talent agencies."""
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -65,15 +64,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .cli import register_cli
 
     register_cli(app)
-    if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO)
+    from .logs import init_logging
+
+    init_logging(app)
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
     from .blueprints import (
-        access_groups, access_review, auth, calendar, campaigns, groups, invitations, media, members, organize,
-        posts, profiles, review, settings, social_sets, team, user_groups,
+        access_groups, access_review, auth, calendar, campaigns, groups, health, invitations, media, members,
+        organize, posts, profiles, review, settings, social_sets, team, user_groups,
     )
 
     app.register_blueprint(auth.bp)
@@ -93,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(members.bp)
     app.register_blueprint(user_groups.bp)
     app.register_blueprint(access_review.bp)
+    app.register_blueprint(health.bp)
     if app.config["SANDBOX_PROVIDER"]:
         from . import sandbox
 
@@ -126,6 +127,8 @@ def _register_security(app: Flask) -> None:
 
 
 def _register_errors(app: Flask) -> None:
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
     from .htmx import is_htmx
     from .media import human_size
 
@@ -168,6 +171,43 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(500)
     def _server_error(error):
         return _error_page(500, "Something went wrong", "The error was logged. Try again in a moment.")
+
+    def _lost_the_database(error: DBAPIError) -> bool:
+        """The connection broke mid-request, or none could be made: nothing the statement did wrong."""
+        if error.connection_invalidated:
+            return True
+        # SQLAlchemy raises a failed connect with no statement. SQLite also reports a mistaken statement
+        # ("no such table") as an OperationalError: that is a bug to surface, not an outage.
+        return isinstance(error, OperationalError) and error.statement is None
+
+    def _render_without_the_database(template: str, **context: Any) -> str:
+        # render_template runs the context processors, and Flask-Login's loads the signed-in user: a
+        # query, which fails again while the database is away. The error templates need none of them.
+        return app.jinja_env.get_template(template).render(**context)
+
+    @app.errorhandler(DBAPIError)
+    def _database_unreachable(error: DBAPIError):
+        # The database restarted or the network to it dropped, before or during this request: the
+        # transaction went with the connection. The pool checks connections before lending them
+        # (pool_pre_ping), so the first request after the database is back gets a fresh one.
+        if not _lost_the_database(error):
+            raise error
+        # Closing ends the transaction and lets the connection go without expiring what the request
+        # read, as a rollback would: reading the signed-in user later (the access log does) must not query.
+        try:
+            db.session.close()
+        except DBAPIError:
+            pass
+        # The driver's own words name the host and port at most; the SQL and its parameters stay out.
+        detail = str(error.orig).strip().partition("\n")[0]
+        app.logger.warning("The database could not be reached (%s): %s", type(error.orig).__name__, detail)
+        message = "Nothing was lost. Try again in a minute."
+        if is_htmx():
+            body = _render_without_the_database("errors/_message.html", message=message)
+        else:
+            body = _render_without_the_database("errors/error.html", status=503,
+                                                title="Roster can't reach its database", message=message)
+        return body, 503, {"Retry-After": "30", "Vary": "HX-Request"}
 
 
 

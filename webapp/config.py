@@ -50,8 +50,13 @@ def from_environment(instance_path: Path) -> dict:
         "SIGN_IN_ADDRESS_RATE_LIMIT": os.environ.get("SIGN_IN_ADDRESS_RATE_LIMIT", "30 per minute"),
         "TOKEN_ENCRYPTION_KEY": os.environ.get("TOKEN_ENCRYPTION_KEY"),
         "POLICY_ENFORCE": True,
+        # Logs on stderr: "text" or "json" (one object per line), and the lowest level written.
+        "LOG_FORMAT": (os.environ.get("LOG_FORMAT") or "text").lower(),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL") or "INFO",
+        # /readyz says "not ready" when a message has waited to be sent longer than this.
+        "READY_MAIL_MAX_AGE_MINUTES": int(os.environ.get("READY_MAIL_MAX_AGE_MINUTES") or 15),
         "PASSWORD_HASH_METHOD": "scrypt",
-        # Without MAIL_SERVER, mail is written to MAIL_OUTBOX and its links logged (offline demo).
+        # Without MAIL_SERVER, mail is written to MAIL_OUTBOX, one .eml file per message (offline demo).
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(os.environ.get("MAIL_PORT") or (587 if _bool("MAIL_USE_TLS", False) else 25)),
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),

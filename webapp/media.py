@@ -5,6 +5,7 @@ one statement; posts that use them keep their attachments, wherever the posts ar
 """
 from __future__ import annotations
 
+import errno
 import io
 import math
 from dataclasses import dataclass
@@ -37,6 +38,9 @@ MP4_BRANDS = {b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"a
               b"dash", b"mmp4", b"MSNV", b"f4v "}
 # Early QuickTime files start with one of these atoms instead of `ftyp`.
 QUICKTIME_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip"}
+
+# Write errors that mean the disk (or the user's quota on it) has no room for the file.
+DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 THUMBNAIL_SIZE = 480
 PAGE_SIZE = 60
@@ -175,8 +179,18 @@ def add_media_item(
     """Store an uploaded file in the group's library, with its thumbnail, and record it."""
     name = display_name(upload.filename)
     inspected = inspect_upload(upload.stream, name, limits)
-    storage_key = storage.save(upload.stream, inspected.suffix)
-    thumbnail_key = storage.save(inspected.thumbnail, ".webp") if inspected.thumbnail else None
+    storage_key = None
+    try:
+        storage_key = storage.save(upload.stream, inspected.suffix)
+        thumbnail_key = storage.save(inspected.thumbnail, ".webp") if inspected.thumbnail else None
+    except OSError as error:
+        # An item is its file and its thumbnail: without the second, the first goes too.
+        discard_files(storage, [storage_key])
+        if error.errno not in DISK_FULL:
+            raise
+        current_app.logger.error("Media storage is full: “%s” was not saved (%s)", name, error)
+        raise MediaError(f"The server's disk is full, so “{name}” was not saved. Nothing was added. "
+                         "Tell your administrator.") from None
     item = MediaItem(
         access_group_id=group.id,
         uploaded_by_id=uploader.id,

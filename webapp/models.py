@@ -734,5 +734,15 @@ class Mail(db.Model):
     )
 
 
+class WorkerHeartbeat(db.Model):
+    """When each background worker last said it was alive; /readyz reads the newest."""
+
+    __tablename__ = "worker_heartbeats"
+
+    worker: Mapped[str] = mapped_column(String(200), primary_key=True)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 # The sandbox provider's tables belong to the schema even where the provider is not served.
 from .sandbox import models as _sandbox_models  # noqa: E402,F401

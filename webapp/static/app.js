@@ -190,7 +190,7 @@
     }
     if (xhr.status === 400) { return "The page expired. Reload it and upload again."; }
     if (xhr.status === 403) { return "You are not allowed to upload here."; }
-    return "The upload failed (error " + xhr.status + "). Try again.";
+    return serverMessage(xhr) || "The upload failed (error " + xhr.status + "). Try again.";
   }
 
   function finish(row, text, failed) {
