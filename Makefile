@@ -4,6 +4,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# Where people open Roster: the base of every link in mail (see README, "Running it for an agency").
+ROSTER_URL ?= http://127.0.0.1:$(PORT)
 export FLASK_APP := wsgi
 
 .PHONY: install run test test-unit test-e2e bench vendor-js clean
@@ -26,9 +28,10 @@ run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed
 	@echo ""
-	@echo "Roster is running at http://127.0.0.1:$(PORT)/  (Ctrl-C stops it)"
-	@# Two malloc arenas: threads reading large uploads return memory instead of keeping it each.
-	MALLOC_ARENA_MAX=2 $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
+	@echo "Roster is running at $(ROSTER_URL)/  (Ctrl-C stops it)"
+	@# The web server and the background worker (Procfile), started and stopped together. Two malloc
+	@# arenas in the web server: threads reading large uploads return memory instead of keeping it each.
+	PATH="$(CURDIR)/$(BIN):$$PATH" ROSTER_URL=$(ROSTER_URL) ROSTER_PORT=$(PORT) $(BIN)/honcho start --no-colour -f Procfile
 
 # Test workers: one per CPU by default (`make test WORKERS=1` runs everything in one process).
 WORKERS ?= auto

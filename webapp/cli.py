@@ -1,5 +1,6 @@
 """Command-line tasks: `flask demo seed`, `flask users deactivate`, `flask mail send-pending`,
-`flask posts publish-due`, `flask sandbox register-client`."""
+`flask posts publish-due`, `flask sandbox register-client`, and `flask roster ...` for running Roster
+(the background worker, backup and restore)."""
 from __future__ import annotations
 
 import click
@@ -17,6 +18,25 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(mail_cli)
     app.cli.add_command(posts_cli)
     app.cli.add_command(sandbox_cli)
+    app.cli.add_command(roster_cli)
+
+
+@click.group("roster")
+def roster_cli() -> None:
+    """Running Roster: the background worker, backup and restore."""
+
+
+@roster_cli.command("worker")
+@click.option("--threads", default=2, show_default=True, help="Tasks this worker runs at once.")
+def worker_command(threads: int) -> None:
+    """Publish due posts, deliver mail and purge expired tokens, until stopped (SIGTERM or Ctrl-C).
+
+    Start as many as you like, on as many hosts: with WORKER_QUEUE_URL=redis://... they share one
+    queue, and each post and message still goes out once.
+    """
+    from .worker import run
+
+    run(workers=threads)
 
 
 @click.group("demo")

@@ -82,6 +82,11 @@ def from_environment(instance_path: Path) -> dict:
         # Publishing: attempts before a post is left with its error, and the first retry's delay.
         "PUBLISH_MAX_ATTEMPTS": int(os.environ.get("PUBLISH_MAX_ATTEMPTS") or 5),
         "PUBLISH_RETRY_SECONDS": int(os.environ.get("PUBLISH_RETRY_SECONDS") or 60),
+        # The background worker's queue: a SQLite file in the instance folder unless a Redis URL is given
+        # (needed when workers on several hosts share the work).
+        "WORKER_QUEUE_URL": os.environ.get("WORKER_QUEUE_URL") or None,
+        "WORKER_QUEUE_PATH": os.environ.get("WORKER_QUEUE_PATH") or None,
+        "WORKER_QUEUE_NAME": os.environ.get("WORKER_QUEUE_NAME") or "roster",
         # The built-in sandbox OAuth provider: on for the demo and tests, off in production unless asked.
         "SANDBOX_PROVIDER": _bool("SANDBOX_PROVIDER", os.environ.get("ROSTER_ENV") != "production"),
         "SANDBOX_TOKEN_TTL": int(os.environ.get("SANDBOX_TOKEN_TTL") or 3600),
