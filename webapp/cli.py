@@ -130,3 +130,34 @@ def register_client_command(name: str, redirect_uris: tuple[str, ...]) -> None:
     click.echo("  authorize_url: /sandbox/<network>/authorize  (PKCE with S256 required)")
     click.echo("  token_url:     /sandbox/token")
     click.echo("  userinfo:      /sandbox/userinfo")
+
+
+@roster_cli.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--overwrite", is_flag=True, help="Replace FILE if it exists.")
+def backup_command(file: str, overwrite: bool) -> None:
+    """Back up every table and every media file, as of one moment, to one zip FILE.
+
+    Social profile tokens stay encrypted in the backup: restoring it needs the same TOKEN_ENCRYPTION_KEY
+    (or, where that is not set, the same SECRET_KEY). The file holds everything in Roster, password
+    hashes included: keep it as safe as the database.
+    """
+    from .backup import write_backup
+
+    click.echo(write_backup(file, overwrite=overwrite).summary())
+
+
+@roster_cli.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def restore_command(file: str) -> None:
+    """Restore a backup FILE into this new, empty database and its media folder.
+
+    Run `flask db upgrade` on the new database first.
+
+    Nothing is written until the backup checks out (every part, every count, the database version): a
+    backup that is damaged or from another version, or a database that already has data, is refused. Set TOKEN_ENCRYPTION_KEY (or SECRET_KEY) as on the server that made the backup. The
+    database may be another kind than the backup's: a SQLite backup restores into PostgreSQL.
+    """
+    from .backup import restore_backup
+
+    click.echo(restore_backup(file).summary())
