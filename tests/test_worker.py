@@ -221,12 +221,16 @@ def test_purge_deletes_only_what_can_no_longer_open_anything(app, account):
     accepted = Invitation(account_id=account.id, email="kept@example.com", role="manager",
                           token_hash="0" * 64, expires_at=now - timedelta(days=40),
                           accepted_at=now - timedelta(days=45))
-    db.session.add_all([ended_long_ago, ended_now, live, old_link, recent_link, old_invitation, accepted])
+    gone = WorkerHeartbeat(worker="old-host:12", beat_at=now - timedelta(days=3), started_at=now - timedelta(days=9))
+    alive = WorkerHeartbeat(worker="this-host:34", beat_at=now - timedelta(seconds=30), started_at=now)
+    db.session.add_all([ended_long_ago, ended_now, live, old_link, recent_link, old_invitation, accepted, gone, alive])
     db.session.commit()
 
     purged = worker.purge_expired(now)
 
     assert purged["sessions"] == 1 and purged["review links"] == 1 and purged["invitations"] == 1
+    assert purged["worker heartbeats"] == 1
+    assert [row.worker for row in db.session.scalars(select(WorkerHeartbeat))] == ["this-host:34"]
     assert {row.secret_hash[0] for row in stored(UserSession)} == {"b", "c"}
     assert [row.token_hash[0] for row in stored(ReviewLink)] == ["e"]
     assert [row.email for row in stored(Invitation)] == ["kept@example.com"]

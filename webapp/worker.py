@@ -21,7 +21,7 @@ from sqlalchemy import delete, or_
 
 from . import heartbeat
 from .extensions import db
-from .models import Invitation, ReviewLink, UserSession, utcnow
+from .models import Invitation, ReviewLink, UserSession, WorkerHeartbeat, utcnow
 from .sandbox.models import SandboxAuthorizationCode, SandboxToken
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,8 @@ def deliver_mail() -> None:
 
 
 def purge_expired(now: datetime | None = None) -> dict[str, int]:
-    """Delete sessions, codes, tokens and links that can no longer open anything; commit, and say how many."""
+    """Delete sessions, codes, tokens and links that can no longer open anything, and the heartbeats of
+    workers long gone; commit, and say how many."""
     now = now or utcnow()
     closed_before = now - CLOSED_LINKS_KEPT
     statements = {
@@ -115,6 +116,8 @@ def purge_expired(now: datetime | None = None) -> dict[str, int]:
             Invitation.accepted_at.is_(None),
             or_(Invitation.expires_at < closed_before, Invitation.revoked_at < closed_before),
         ),
+        # Workers that stopped without saying so (killed, or their host went away).
+        "worker heartbeats": delete(WorkerHeartbeat).where(WorkerHeartbeat.beat_at < now - ENDED_SESSIONS_KEPT),
     }
     purged = {name: db.session.execute(statement).rowcount for name, statement in statements.items()}
     db.session.commit()
