@@ -87,7 +87,7 @@ def mail_cli() -> None:
 @mail_cli.command("send-pending")
 @click.option("--limit", default=100, show_default=True, help="Most messages to send in this run.")
 def send_pending_command(limit: int) -> None:
-    """Send the queued mail that is due, and schedule retries for what fails (run it from cron)."""
+    """Send the queued mail that is due now, and schedule retries for what fails (the worker does this each minute)."""
     from .mail import send_pending
 
     report = send_pending(limit=limit)
@@ -102,7 +102,7 @@ def posts_cli() -> None:
 @posts_cli.command("publish-due")
 @click.option("--limit", default=100, show_default=True, help="Most posts to publish in this run.")
 def publish_due_command(limit: int) -> None:
-    """Publish the posts that are due, and retry what fails (run it from cron; runs may overlap)."""
+    """Publish the posts that are due now, and retry what fails (the worker does this each minute; runs may overlap)."""
     from .publishing import publish_due
 
     report = publish_due(limit=limit)

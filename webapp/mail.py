@@ -3,7 +3,7 @@
 `queue_mail` adds a `Mail` row to the caller's transaction, so a rollback also cancels the mail and
 an SMTP outage loses nothing. After a request's response has gone out, the mail that request
 committed is delivered; everything else (retries, mail queued outside a request) is delivered by
-`flask mail send-pending`, run from cron.
+the background worker each minute (`webapp/worker.py`), or by `flask mail send-pending`.
 
 A sender claims each message (queued → sending, through `leases`) and commits before it talks to
 the mail server, so two workers or hosts never send the same message. While a message is `sending`,

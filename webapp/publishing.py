@@ -1,7 +1,7 @@
 """Publishing: the worker that sends due posts to their networks, each post at most once.
 
-`publish_due` (run by `flask posts publish-due` from cron every minute, in as many processes and on
-as many hosts as you like) takes the posts whose time has come and that may go out: `scheduled`
+`publish_due` (run by the background worker every minute, `webapp/worker.py`, or by `flask posts
+publish-due`; in as many processes and on as many hosts as you like) takes the posts whose time has come and that may go out: `scheduled`
 ones (no approval needed) and `approved` ones. Drafts, rejected posts and posts still awaiting
 approval never go out, however late it is.
 
