@@ -8,7 +8,7 @@ PORT ?= 5000
 ROSTER_URL ?= http://127.0.0.1:$(PORT)
 export FLASK_APP := wsgi
 
-.PHONY: install run test test-unit test-e2e bench vendor-js clean
+.PHONY: install run test test-unit test-e2e bench loadtest vendor-js clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
+$(VENV)/.installed-loadtest: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test,loadtest]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -49,6 +53,10 @@ test-e2e: install
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench
+
+# Roster as production runs it (gunicorn, two workers, PostgreSQL and Redis on 127.0.0.1) under Locust.
+loadtest: $(VENV)/.installed-loadtest
+	$(BIN)/python -m bench.loadtest
 
 vendor-js:
 	scripts/vendor-js.sh
