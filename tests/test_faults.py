@@ -84,6 +84,7 @@ def test_database_outage_on_sqlite_answers_503_from_the_user_loader_and_recovers
     assert (page.status_code, page.headers["Retry-After"]) == (503, "30")
     html = Html(page)
     assert html.by_role("heading", UNREACHABLE_TITLE) is not None and html.has_text(UNREACHABLE_MESSAGE)
+    assert html.by_role("link", "Try again").attributes["href"] == home, "the way on is the same page again"
     assert (partial.status_code, partial.headers["Retry-After"]) == (503, "30")
     assert Html(partial).one("[data-error-message]").text().strip() == UNREACHABLE_MESSAGE
     assert "<html" not in partial.get_data(as_text=True)

@@ -205,7 +205,9 @@ def _register_errors(app: Flask) -> None:
         if is_htmx():
             body = _render_without_the_database("errors/_message.html", message=message)
         else:
-            body = _render_without_the_database("errors/error.html", status=503,
+            # Loading a page again is safe and is the way on; a refused form is sent again from its page.
+            retry = request.full_path.rstrip("?") if request.method == "GET" else None
+            body = _render_without_the_database("errors/error.html", status=503, retry_url=retry,
                                                 title="Roster can't reach its database", message=message)
         return body, 503, {"Retry-After": "30", "Vary": "HX-Request"}
 
