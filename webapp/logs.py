@@ -220,6 +220,9 @@ def _logged_path() -> str:
 
 
 def _log_access(sender: Flask, response: Response, **extra: Any) -> None:
+    logger = logging.getLogger(ACCESS_LOGGER)
+    if not logger.isEnabledFor(logging.INFO):
+        return  # nothing would write the line: spare the request its redaction
     started = g.get("_request_started")
     fields = {
         "method": request.method,
@@ -230,7 +233,7 @@ def _log_access(sender: Flask, response: Response, **extra: Any) -> None:
         "client": request.remote_addr,
         "user_id": _signed_in_user_id(),
     }
-    logging.getLogger(ACCESS_LOGGER).info(
+    logger.info(
         "%s %s %s duration=%sms size=%s client=%s user=%s", fields["method"], fields["path"], fields["status"],
         fields["duration_ms"], _or_dash(fields["size"]), _or_dash(fields["client"]), _or_dash(fields["user_id"]),
         extra={"access": fields},
