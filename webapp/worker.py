@@ -11,6 +11,7 @@ Start one with `flask roster worker` (`make run` starts one beside the web serve
 """
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -53,14 +54,13 @@ def _make_queue(app: Flask) -> Huey:
 
     def in_app(work):
         """`work` in an app context of its own, so each task has a fresh database session."""
+        @functools.wraps(work)
         def task() -> None:
             with app.app_context():
                 try:
                     work()
                 finally:
                     db.session.remove()
-        task.__name__ = work.__name__
-        task.__doc__ = work.__doc__
         return task
 
     queue.roster_tasks = {
