@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from . import config as config_module
 from . import urls
-from .extensions import csrf, db, limiter, login_manager, migrate
+from .extensions import compress, csrf, db, limiter, login_manager, migrate
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -47,6 +47,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         app.config["MAX_CONTENT_LENGTH"] = app.config["MEDIA_MAX_BYTES"] + 1024 * 1024
 
+    # First of the after-request hooks, so it runs last: it compresses the body every other hook left.
+    compress.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     login_manager.init_app(app)

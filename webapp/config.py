@@ -43,6 +43,13 @@ def from_environment(instance_path: Path) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
         "WTF_CSRF_TIME_LIMIT": None,
+        # Pages, styles, scripts, JSON and CSV go out compressed (Brotli, else gzip, as the browser
+        # accepts); media files never, being compressed already.
+        "COMPRESS_ALGORITHM": ["br", "gzip"],
+        "COMPRESS_ALGORITHM_STREAMING": ["br", "gzip"],
+        "COMPRESS_MIMETYPES": ["text/html", "text/css", "text/javascript", "application/javascript",
+                               "application/json", "text/csv", "text/plain", "image/svg+xml"],
+        "COMPRESS_MIN_SIZE": 500,
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Failed sign-ins allowed per email address, and per client address (an office shares one).
