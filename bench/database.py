@@ -21,6 +21,8 @@ BENCH_CONFIG = {
     "RATELIMIT_ENABLED": False,
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     "SECRET_KEY": "bench-secret-key",
+    # The test client asks for localhost, whatever address this machine's Roster is set to serve.
+    "ROSTER_URL": "http://localhost",
 }
 
 
