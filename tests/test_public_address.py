@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from webapp import approvals, create_app, posts, review, urls
-from webapp.extensions import db
+from webapp.extensions import db, limiter
 from webapp.models import Mail, Network
 from webapp.networks import callback_url, network_client
 from webapp.sandbox import ROSTER_CLIENT_ID
@@ -169,6 +169,11 @@ def failed_sign_in(client, email: str, address: str | None = None):
     return client.post("/login", data={"email": email, "password": "wrong password"}, headers=headers)
 
 
+def limiter_keys(app) -> list[str]:
+    """The keys the sign-in counters are kept under (the in-memory store of the tests)."""
+    return list(limiter.storage.storage) + list(limiter.storage.events)
+
+
 LIMITS = {"RATELIMIT_ENABLED": True, "SIGN_IN_RATE_LIMIT": "2 per minute",
           "SIGN_IN_ADDRESS_RATE_LIMIT": "3 per minute"}
 
@@ -181,6 +186,11 @@ def test_behind_a_proxy_failures_count_per_real_address_and_per_email(app, clien
     assert failed_sign_in(client, owner.email, "203.0.113.5").status_code == 422
     assert failed_sign_in(client, owner.email.upper(), "203.0.113.6").status_code == 422
     assert failed_sign_in(client, owner.email, "203.0.113.7").status_code == 429
+    # The counter is keyed on a digest: a huge email field cannot make a huge key.
+    assert failed_sign_in(client, "x" * 100_000 + "@example.test", "203.0.113.8").status_code == 422
+    keys = limiter_keys(app)
+    assert any(key.endswith(":203.0.113.8") or "203.0.113.8" in key for key in keys), keys
+    assert not any(len(key) > 200 for key in keys)
     # One address trying many emails is stopped by the address's count...
     for number in range(3):
         assert failed_sign_in(client, f"guess{number}@example.test", "198.51.100.7").status_code == 422

@@ -1,6 +1,7 @@
 """Signing in and out, and first-run setup."""
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -76,8 +77,12 @@ def _failed_sign_in(response) -> bool:
 
 
 def _email_tried() -> str:
-    """The account a sign-in is for, so one email cannot be tried from many addresses."""
-    return "sign-in:" + accounts.normalize_email(request.form.get("email", ""))
+    """The account a sign-in is for, so one email cannot be tried from many addresses.
+
+    Hashed: the counter's key stays small whatever was typed in the field.
+    """
+    email = accounts.normalize_email(request.form.get("email", ""))
+    return "sign-in:" + hashlib.sha256(email.encode()).hexdigest()
 
 
 # Failed sign-ins count twice: per client address (the real one behind ROSTER_PROXIES) and per email.
