@@ -1,5 +1,5 @@
-"""The calendar in a browser: the month view, moving between months, dragging a post to another day,
-and the keyboard's Reschedule form."""
+"""The calendar in a browser: the month view, moving between months, a busy day's whole list, dragging
+a post to another day, and the keyboard's Reschedule dialog."""
 from __future__ import annotations
 
 import re
@@ -143,8 +143,51 @@ def test_the_month_view_shows_the_posts_and_moves_between_months(tall_page: Page
     thumbnail = page.locator("#calendar img.post-thumb").first
     expect(thumbnail).to_be_visible()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
-    card.get_by_role("link").click()
+    card.locator("a.post-link").click()
     expect(page).to_have_url(re.compile(rf"/g/{own_post.group_id}/posts/{own_post.id}$"))
+
+
+@pytest.fixture
+def busy_day(live_server: LiveServer) -> Iterator[tuple[int, date, list[str]]]:
+    """Nine posts of this test alone on one day of a far month, an hour apart; deleted afterwards."""
+    day = date(2033, 5, 3 + uuid.uuid4().int % 20)
+    captions = [f"Busy {n} {uuid.uuid4().hex[:6]}" for n in range(9)]
+    with live_server.app.app_context():
+        profile = db.session.scalar(select(SocialProfile).where(
+            SocialProfile.handle == "mayalopez", SocialProfile.network == Network.TIKTOK.value))
+        posts = [Post(social_profile_id=profile.id, access_group_id=profile.access_group_id, caption=caption,
+                      status=PostStatus.SCHEDULED.value, scheduled_at=datetime.combine(day, time(8 + n), timezone.utc))
+                 for n, caption in enumerate(captions)]
+        db.session.add_all(posts)
+        db.session.commit()
+        made = (profile.access_group_id, day, captions)
+        ids = [post.id for post in posts]
+        db.session.remove()
+    yield made
+    with live_server.app.app_context():
+        db.session.execute(delete(Post).where(Post.id.in_(ids)))
+        db.session.commit()
+        db.session.remove()
+
+
+def test_a_busy_day_shows_its_count_and_its_more_link_lists_every_post(tall_page: Page, busy_day):
+    group_id, day, captions = busy_day
+    page = tall_page
+    sign_in(page, MANAGER)
+    page.goto(f"/g/{group_id}/calendar?view=month&date={day.isoformat()}")
+    cell = page.locator(f'li.day[data-date="{day.isoformat()}"]')
+    expect(cell.locator(".day-count")).to_have_text("9 posts")
+    expect(posts_on(page, day).get_by_role("listitem")).to_have_count(6)
+    cell.get_by_role("link", name=re.compile(r"^3 more")).click()
+
+    expect(calendar_title(page)).to_have_text(f"{day:%A} {day.day} {day:%B %Y}")
+    expect(page).to_have_url(re.compile(rf"\?view=day&date={day.isoformat()}$"))
+    expect(page.get_by_text("9 posts this day")).to_be_visible()
+    listed = page.get_by_role("list", name=f"Posts on {day:%A} {day.day} {day:%B %Y}")
+    expect(listed.locator("li.calendar-post")).to_have_count(9)
+    expect(listed.locator("li.calendar-post").last).to_contain_text(captions[-1])
+    page.get_by_role("link", name="Next day").click()
+    expect(page.get_by_text("No posts this day.")).to_be_visible()
 
 
 def test_dragging_a_post_to_another_day_reschedules_it(tall_page: Page, own_post: OwnPost, live_server):
@@ -166,15 +209,17 @@ def test_the_reschedule_form_moves_a_post_without_a_mouse(tall_page: Page, own_p
     page = tall_page
     card = card_in_its_month(page, own_post)
     target = beside(own_post.day)
-    card.get_by_text("Reschedule").focus()
+    card.get_by_role("link", name=re.compile("^Reschedule")).focus()
     page.keyboard.press("Enter")
-    card.get_by_label("Date").fill(target.isoformat())
-    card.get_by_label("Time").fill("11:45")
-    card.get_by_label("Time").press("Enter")
+    dialog = page.get_by_role("dialog", name="Reschedule the TikTok post of @mayalopez")
+    expect(dialog.get_by_label("Date")).to_be_focused()
+    page.keyboard.type(f"{target:%m%d%Y}")
+    dialog.get_by_label("Time", exact=False).fill("11:45")
+    dialog.get_by_label("Time", exact=False).press("Enter")
 
     moved = post_card(page, target, own_post.caption)
     expect(moved).to_contain_text("11:45")
-    expect(moved.get_by_role("link")).to_be_focused()
+    expect(moved.locator("a.post-link")).to_be_focused()
     assert stored_time(live_server, own_post) == datetime.combine(target, time(11, 45), timezone.utc)
 
 
@@ -183,9 +228,10 @@ def test_a_refused_move_says_why_and_the_post_stays(tall_page: Page, own_post: O
     browser_problems.expect_status(422)
     page = tall_page
     card = card_in_its_month(page, own_post)
-    card.get_by_text("Reschedule").click()
-    card.get_by_label("Date").fill((own_post.day - timedelta(days=7)).isoformat())
-    card.get_by_role("button", name="Move").click()
+    card.get_by_role("link", name=re.compile("^Reschedule")).click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Date").fill((own_post.day - timedelta(days=7)).isoformat())
+    dialog.get_by_role("button", name="Move").click()
 
     expect(page.get_by_role("alert")).to_have_text("Choose a time in the future.")
     expect(post_card(page, own_post.day, own_post.caption)).to_contain_text("09:30")

@@ -6,9 +6,9 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
-from webapp.calendar import DAY_LIMIT, PAGE_SIZE, month_period, week_period
+from webapp.calendar import DAY_LIMIT, PAGE_SIZE, WEEK_DAY_LIMIT, month_period, week_period
 from webapp.extensions import db
 from webapp.models import AuditEvent, Post, PostStatus, ProfileAccessRemoval
 
@@ -125,7 +125,10 @@ def test_the_month_view_shows_each_post_on_its_day(agency, auth, client):
     assert shown.one("img.post-thumb").attributes["src"] == f"/media/{item.id}/thumbnail"
     assert shown.one(".status").text() == "Scheduled" and "status-scheduled" in shown.one(".status").attributes["class"]
     post_url = f"/g/{agency['maya'].id}/posts/{post.id}"
-    assert [link.attributes["href"] for link in shown.all_by_role("link")] == [post_url]
+    assert [link.attributes["href"] for link in shown.all_by_role("link")] == [
+        post_url, reschedule_url(agency["maya"], post) + "?view=month&date=2031-06-05"]
+    counted = Html(html).one('li.day[data-date="2031-06-17"]')
+    assert counted.attributes["data-count"] == "1" and Html(html).by_role("list", "Days of June 2031")
     july_2 = day_posts(html, date(2031, 7, 2))
     assert july_2.has_text("No caption") and july_2.has_text("Draft")
     assert not Html(html).has_text("Leo's post")
@@ -186,7 +189,8 @@ def test_times_and_days_are_those_of_the_account_time_zone(agency, auth, client)
     assert post_ids_on(html, date(2031, 1, 15)) == []
     page = Html(html)
     assert any(time.text() == "22:30" for time in page.css("time")) and page.has_text("Times in America/New_York")
-    date_field, time_field = page.by_label("Date").attributes, page.by_label("Time").attributes
+    dialog = Html(client.get(reschedule_url(agency["maya"], late), headers=HTMX))
+    date_field, time_field = dialog.by_label("Date").attributes, dialog.by_label("Time (America/New_York)").attributes
     assert (date_field["name"], date_field["value"]) == ("new_date", "2031-01-14")
     assert (time_field["name"], time_field["value"]) == ("new_time", "22:30")
 
@@ -220,9 +224,111 @@ def test_a_busy_day_of_the_month_shows_its_first_posts_and_how_many_more(agency,
     auth.login(agency["manager"])
     html = client.get(calendar_url(agency["maya"], "?date=2031-06-17")).get_data(as_text=True)
     assert post_ids_on(html, date(2031, 6, 17)) == [post.id for post in posts[:DAY_LIMIT]]
-    assert Html(html).by_role("link", "2 more on Tuesday 17 June 2031")
+    more = Html(html).by_role("link", "2 more on Tuesday 17 June 2031").attributes
+    assert more["href"] == more["hx-get"] == calendar_url(agency["maya"], "?view=day&date=2031-06-17")
+    assert Html(html).one('li.day[data-date="2031-06-17"]').attributes["data-count"] == str(DAY_LIMIT + 2)
     week = client.get(calendar_url(agency["maya"], "?view=week&date=2031-06-17")).get_data(as_text=True)
     assert post_ids_on(week, date(2031, 6, 17)) == [post.id for post in posts]
+    day = client.get(more["href"]).get_data(as_text=True)
+    assert title_of(day) == "Tuesday 17 June 2031" and list_ids(day) == [post.id for post in posts]
+    assert Html(day).has_text(f"{DAY_LIMIT + 2} posts this day")
+
+
+def bulk_posts(profile, times: list[datetime]) -> None:
+    """Many posts at once, as an agency's busy months hold them."""
+    db.session.execute(insert(Post), [
+        dict(social_profile_id=profile.id, access_group_id=profile.access_group_id, caption=f"Post {n}",
+             status=PostStatus.SCHEDULED.value, scheduled_at=when) for n, when in enumerate(times)])
+    db.session.commit()
+
+
+def shown_counts(html: str) -> dict[date, int]:
+    return {date.fromisoformat(day.attributes["data-date"]): int(day.attributes["data-count"])
+            for day in Html(html).css("li.day")}
+
+
+def test_a_month_of_five_thousand_posts_shows_every_days_exact_count(agency, auth, client, count_queries):
+    # Uneven days: the 1st holds 1 post, the 31st the most; the 4th and the 5th none. Times spread over each day.
+    per_day = {day: 0 if day in (4, 5) else day * 10 for day in range(1, 32)}
+    per_day[1] = 1
+    per_day[31] += 5000 - sum(per_day.values())
+    times = [utc(2031, 1, day, 0, 0) + timedelta(seconds=86399 * n // held)
+             for day, held in per_day.items() for n in range(held)]
+    bulk_posts(agency["instagram"], times)
+    assert len(times) == 5000
+    auth.login(agency["manager"])
+
+    with count_queries() as month_queries:
+        html = client.get(calendar_url(agency["maya"], "?view=month&date=2031-01-20")).get_data(as_text=True)
+    counts = shown_counts(html)
+    assert {day.day: held for day, held in counts.items() if day.month == 1} == per_day
+    assert counts[date(2030, 12, 30)] == 0 and counts[date(2031, 2, 1)] == 0  # the grid's days of other months
+    assert Html(html).one('li.day[data-date="2031-01-31"]').attributes["class"].split() == ["day"]
+    assert len(post_ids_on(html, date(2031, 1, 31))) == DAY_LIMIT
+    assert Html(html).by_role("link", f"{per_day[31] - DAY_LIMIT} more on Friday 31 January 2031")
+    assert len(Html(html).css("li.calendar-post")) == sum(min(held, DAY_LIMIT) for held in per_day.values())
+
+    week = client.get(calendar_url(agency["maya"], "?view=week&date=2031-01-29")).get_data(as_text=True)
+    assert {day.day: held for day, held in shown_counts(week).items()} == {day: per_day[day] for day in range(27, 32)} | {
+        1: 0, 2: 0}
+    assert len(post_ids_on(week, date(2031, 1, 31))) == WEEK_DAY_LIMIT
+
+    # A quiet month asks the database as many times as the busiest.
+    bulk_posts(agency["instagram"], [utc(2031, 3, 10, 9, 0)])
+    with count_queries() as quiet_queries:
+        client.get(calendar_url(agency["maya"], "?view=month&date=2031-03-01"))
+    assert quiet_queries.count == month_queries.count
+
+
+def test_a_days_more_link_lists_all_of_its_posts_across_pages(agency, auth, client):
+    busy = [utc(2031, 6, 17, 0, 0) + timedelta(minutes=10 * n) for n in range(2 * PAGE_SIZE + 7)]
+    bulk_posts(agency["instagram"], busy + [utc(2031, 6, 16, 23, 59), utc(2031, 6, 18, 0, 0)])
+    auth.login(agency["manager"])
+    month = client.get(calendar_url(agency["maya"], "?date=2031-06-17")).get_data(as_text=True)
+    more = Html(month).by_role("link", f"{len(busy) - DAY_LIMIT} more on Tuesday 17 June 2031").attributes["href"]
+
+    page = client.get(more).get_data(as_text=True)
+    assert Html(page).has_text(f"{len(busy)} posts this day")
+    seen = list_ids(page)
+    while Html(page).css("li.load-more"):
+        page = client.get(Html(page).one("li.load-more").attributes["hx-get"], headers=HTMX).get_data(as_text=True)
+        assert "<html" not in page and not Html(page).css("#calendar")
+        seen += list_ids(page)
+    expected = db.session.scalars(select(Post.id).where(Post.scheduled_at >= utc(2031, 6, 17),
+                                                        Post.scheduled_at < utc(2031, 6, 18))
+                                  .order_by(Post.scheduled_at, Post.id)).all()
+    assert seen == expected and len(seen) == len(busy)
+
+    nav = Html(client.get(more)).within(Html(client.get(more)).by_role("navigation", "Change day"))
+    assert nav.by_role("link", "‹ Previous day").attributes["href"] == calendar_url(agency["maya"], "?view=day&date=2031-06-16")
+    assert nav.by_role("link", "Next day ›").attributes["href"] == calendar_url(agency["maya"], "?view=day&date=2031-06-18")
+    empty = client.get(calendar_url(agency["maya"], "?view=day&date=2031-06-19")).get_data(as_text=True)
+    assert Html(empty).has_text("No posts this day.") and not list_ids(empty)
+
+
+@pytest.mark.parametrize("zone, change, posts, expected", [
+    # New York springs forward on 9 March 2031: that day has 23 hours, 00:00 to 24:00 local is 05:00 to 04:00 UTC.
+    ("America/New_York", date(2031, 3, 9),
+     [utc(2031, 3, 9, 4, 59), utc(2031, 3, 9, 5, 0), utc(2031, 3, 10, 3, 59), utc(2031, 3, 10, 4, 0)],
+     {date(2031, 3, 8): 1, date(2031, 3, 9): 2, date(2031, 3, 10): 1}),
+    # Sydney falls back on 6 April 2031: that day has 25 hours, 00:00 local is 13:00 UTC the day before
+    # (summer time, UTC+11) and its end is 14:00 UTC (UTC+10).
+    ("Australia/Sydney", date(2031, 4, 6),
+     [utc(2031, 4, 5, 12, 59), utc(2031, 4, 5, 13, 0), utc(2031, 4, 6, 13, 59), utc(2031, 4, 6, 14, 0)],
+     {date(2031, 4, 5): 1, date(2031, 4, 6): 2, date(2031, 4, 7): 1}),
+])
+def test_days_are_counted_in_the_zone_across_a_daylight_saving_change(agency, auth, client, zone, change, posts,
+                                                                      expected):
+    agency["account"].time_zone = zone
+    bulk_posts(agency["instagram"], posts)
+    auth.login(agency["manager"])
+    for view in ("month", "week"):
+        html = client.get(calendar_url(agency["maya"], f"?view={view}&date={change.isoformat()}")).get_data(as_text=True)
+        counts = shown_counts(html)
+        shown = {day: held for day, held in expected.items() if day in counts}
+        assert {day: counts[day] for day in shown} == shown and sum(counts.values()) == sum(shown.values()), view
+    day = client.get(calendar_url(agency["maya"], f"?view=day&date={change.isoformat()}")).get_data(as_text=True)
+    assert len(list_ids(day)) == 2 and Html(day).has_text("2 posts this day")
 
 
 # --- the list -------------------------------------------------------------------------------------
@@ -277,17 +383,60 @@ def test_only_posts_the_user_may_edit_can_be_dragged_or_rescheduled(agency, auth
     movable, fixed = page.one(f"#post-{scheduled.id}").attributes, page.one(f"#post-{published.id}").attributes
     assert movable["data-status"] == "scheduled" and "data-draggable" in movable
     assert fixed["data-status"] == "published" and "data-draggable" not in fixed
-    assert len(page.all_by_role("button", re.compile(r"^Reschedule\b"))) == 1
-    form = page.within(page.one(f"#post-{scheduled.id}")).one("form")
-    assert form.attributes["action"] == f"/g/{agency['maya'].id}/calendar/posts/{scheduled.id}/reschedule"
-    assert page.by_label("Date").attributes["id"] == f"new-date-{scheduled.id}"
-    assert page.by_label("Time").attributes["id"] == f"new-time-{scheduled.id}"
+    # Cards carry no form: Reschedule is a link to the form, and a drag sends the calendar's one move form.
+    links = page.all_by_role("link", re.compile(r"^Reschedule\b"))
+    assert [link.attributes["href"] for link in links] == [reschedule_url(agency["maya"], scheduled) + "?view=month&date=2031-06-17"]
+    assert page.name_of(links[0]) == "Reschedule the Instagram post of @mayalopez at 09:00"
+    assert not page.css("li.calendar-post form")
+    move = page.one("form#calendar-move").attributes
+    assert move["method"] == "post" and "data-reschedule" in move and move["hx-target"] == "#calendar"
+    assert [(field.attributes["name"], field.attributes.get("value")) for field in page.css("#calendar-move input")][1:] == [
+        ("view", "month"), ("date", "2031-06-17"), ("new_date", "")]
     auth.logout()
 
     auth.login(agency["creator"])  # a client may see the posts, not change them
     page = Html(client.get(calendar_url(agency["maya"], "?date=2031-06-17")))
     assert page.one(f"#post-{scheduled.id}")
-    assert not page.css("[data-draggable]") and not page.has_text("Reschedule")
+    assert not page.css("[data-draggable]") and not page.has_text("Reschedule") and not page.css("#calendar-move")
+    assert client.get(reschedule_url(agency["maya"], scheduled), headers=HTMX).status_code == 403
+
+
+def test_the_reschedule_form_opens_in_a_dialog_or_as_a_page_of_its_own(agency, auth, client):
+    post = post_at(agency["instagram"], utc(2031, 6, 17, 9, 0), caption="Summer")
+    auth.login(agency["manager"])
+    url = reschedule_url(agency["maya"], post) + "?view=week&date=2031-06-17"
+    dialog = Html(client.get(url, headers=HTMX))
+    assert not dialog.css("h1") and dialog.one("[data-show-dialog]")
+    assert dialog.by_role("heading", "Reschedule the Instagram post of @mayalopez")
+    form = dialog.one("form[data-reschedule]").attributes
+    assert form["hx-post"] == form["action"] == reschedule_url(agency["maya"], post)
+    assert form["hx-target"] == "#calendar" and form["data-post"] == f"post-{post.id}"
+    assert dialog.by_label("Date").attributes["value"] == "2031-06-17"
+    assert dialog.by_role("button", "Cancel") and dialog.by_role("button", "Move")
+    assert {field.attributes["name"]: field.attributes.get("value") for field in dialog.css("input[type=hidden]")
+            if field.attributes["name"] != "csrf_token"} == {"view": "week", "date": "2031-06-17"}
+
+    # Without scripts the link opens a page whose form posts and comes back to the same week.
+    page = Html(client.get(url))
+    assert page.by_role("heading", "Reschedule a post").tag == "h1"
+    form = page.one("form[data-reschedule]").attributes
+    assert "hx-post" not in form and form["action"] == reschedule_url(agency["maya"], post)
+    assert page.by_role("link", "Cancel").attributes["href"] == calendar_url(agency["maya"], "?view=week&date=2031-06-17")
+
+
+def test_the_reschedule_form_of_a_published_post_says_it_stays_and_other_groups_posts_are_not_found(
+        agency, auth, client):
+    published = post_at(agency["instagram"], utc(2031, 6, 18, 9, 0), status=PostStatus.PUBLISHED)
+    leo_post = post_at(agency["leo_profile"], utc(2031, 6, 17, 9, 0))
+    hidden = post_at(agency["tiktok"], utc(2031, 6, 17, 9, 0))
+    auth.login(agency["manager"])
+    dialog = Html(client.get(reschedule_url(agency["maya"], published), headers=HTMX))
+    assert dialog.by_text("This post was published; it can no longer be moved.", "[role=alert]")
+    assert not dialog.css("form")
+    assert client.get(reschedule_url(agency["maya"], leo_post)).status_code == 404
+    auth.logout()
+    auth.login(agency["creator"])
+    assert client.get(reschedule_url(agency["maya"], hidden)).status_code == 404
 
 
 def test_new_post_is_offered_to_those_who_may_create_posts(agency, auth, client):

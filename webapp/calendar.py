@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, func, literal, select, union_all
 from sqlalchemy.orm import joinedload
 
 from . import paging, policy
@@ -17,11 +18,11 @@ from .extensions import db
 from .models import AccessGroup, MediaItem, Post, PostMedia, PostStatus, utcnow
 from .posts import PostError, status_label
 
-VIEWS = {"month": "Month", "week": "Week", "list": "List"}
+VIEWS = {"month": "Month", "week": "Week", "day": "Day", "list": "List"}
 LISTS = {"upcoming": "Upcoming", "past": "Past"}
 PAGE_SIZE = 50  # posts per page of the list view
-PERIOD_LIMIT = 1000  # posts a month or a week shows at most; the list view pages through any number
-DAY_LIMIT = 6  # posts a day of the month view shows before "N more"
+DAY_LIMIT = 6  # posts a day of the month view shows before "N more", which opens the day's whole list
+WEEK_DAY_LIMIT = 20  # the same for a day of the week view, which has room for more
 # Years outside these are typing mistakes, and near the ends of the calendar a date would overflow in UTC.
 FIRST_YEAR, LAST_YEAR = 1900, 2999
 
@@ -104,31 +105,47 @@ class Entry:
     attachment: MediaItem | None
     movable: bool  # a published post stays where it went out
 
+    @cached_property
+    def time_text(self) -> str:
+        return f"{self.at:%H:%M}"
+
+    @cached_property
+    def day_text(self) -> str:
+        return f"{self.at:%a} {self.at.day} {self.at:%b %Y}"
+
 
 @dataclass(frozen=True)
 class Day:
-    """One day of a month or week view and the posts it shows."""
+    """One day of a month or week view: the posts it shows and how many it holds in all."""
 
     date: date
     entries: list[Entry]
-    more: int  # posts the day holds beyond those shown
+    count: int  # every post of the day the user may see, shown or not
     in_period: bool
     is_today: bool
     is_past: bool
 
     @property
+    def more(self) -> int:
+        """Posts the day holds beyond those shown."""
+        return self.count - len(self.entries)
+
+    @cached_property
     def label(self) -> str:
         return f"{self.date:%A} {self.date.day} {self.date:%B %Y}"
+
+    @cached_property
+    def iso(self) -> str:
+        return self.date.isoformat()
 
 
 @dataclass(frozen=True)
 class Grid:
-    """A month or week view: its period, its days with their posts, and whether it holds more than it shows."""
+    """A month or week view: its period, its days with their posts, and how many posts the period holds."""
 
     period: Period
     days: list[Day]
     post_count: int
-    truncated: bool
 
 
 def group_posts(group: AccessGroup) -> Select:
@@ -160,35 +177,70 @@ def entries(posts: list[Post], zone: ZoneInfo) -> list[Entry]:
                   post.status != PostStatus.PUBLISHED.value) for post in posts]
 
 
-def _days(period: Period, posted: list[Entry], today: date, day_limit: int | None) -> list[Day]:
-    """Every day of the period with its posts (at most `day_limit` shown), by their day in the account's zone."""
-    by_day: dict[date, list[Entry]] = defaultdict(list)
-    for entry in posted:
-        by_day[entry.at.date()].append(entry)
-    result = []
-    day = period.first
-    while day <= period.last:
-        held = by_day.get(day, [])
-        shown = held if day_limit is None else held[:day_limit]
-        result.append(Day(date=day, entries=shown, more=len(held) - len(shown),
-                          in_period=period.month in (None, day.month), is_today=day == today, is_past=day < today))
-        day += timedelta(days=1)
-    return result
+def day_starts(first: date, last: date, zone: ZoneInfo) -> list[datetime]:
+    """The start of each day from `first` to `last` in the zone, in UTC, and the end of the last one.
+
+    Days are cut where the zone's clocks say midnight, so a day of a daylight saving change holds its
+    23 or 25 hours."""
+    return [start_of(first + timedelta(days=offset), zone) for offset in range((last - first).days + 2)]
+
+
+@lru_cache(maxsize=8)
+def _first_posts_of_days(days: int, day_limit: int) -> Select:
+    """For `days` days, the first `day_limit` posts of each by time, with each day's number and post count.
+
+    One statement of one branch per day: a branch reads its day's first posts and counts the day's posts
+    along the (group, time) index, so the database's work is the posts shown and an index count, never a
+    pass over every post of the period. The statement is built once per shape and run with bound values
+    (:group_id, :hidden_profiles and the day boundaries :start_0 to :start_<days>), as building it costs
+    more than running it.
+    """
+    branches = []
+    for number in range(days):
+        on_day = (Post.access_group_id == bindparam("group_id"),
+                  Post.social_profile_id.not_in(bindparam("hidden_profiles", expanding=True)),
+                  Post.scheduled_at >= bindparam(f"start_{number}"), Post.scheduled_at < bindparam(f"start_{number + 1}"))
+        held = select(func.count(Post.id)).where(*on_day).scalar_subquery()
+        first = (select(Post.id.label("post_id"), literal(number).label("day"), held.label("held")).where(*on_day)
+                 .order_by(Post.scheduled_at, Post.id).limit(day_limit).subquery())
+        branches.append(select(first))
+    shown = union_all(*branches).subquery()
+    return (select(Post, shown.c.day, shown.c.held).join(shown, shown.c.post_id == Post.id)
+            .options(joinedload(Post.social_profile, innerjoin=True)).order_by(Post.scheduled_at, Post.id))
+
+
+def _days_shown(group: AccessGroup, starts: list[datetime], day_limit: int) -> list[tuple[Post, int, int]]:
+    """The first `day_limit` posts of each day by time, each with its day's number and its day's post count.
+
+    Posts are those `group_posts` gives: the group was entered, so the policy's rule for them is to leave
+    out the posts of profiles the user removed from their view."""
+    perms = policy.current_permissions()
+    if not perms.may_enter(group.id):
+        return []
+    values = {f"start_{number}": start for number, start in enumerate(starts)}
+    values.update(group_id=group.id, hidden_profiles=sorted(perms.removed_profiles))
+    rows = db.session.execute(_first_posts_of_days(len(starts) - 1, day_limit), values).all()
+    return [(post, number, held) for post, number, held in rows]
 
 
 def grid(group: AccessGroup, view: str, day: date, zone: ZoneInfo, today: date) -> Grid:
-    """The month (or the week, for `view` "week") of `day` with the group's posts, at most PERIOD_LIMIT of them."""
+    """The month (or the week, for `view` "week") of `day`: every day's exact post count and its first posts."""
     period = week_period(day) if view == "week" else month_period(day)
-    posts = db.session.scalars(
-        group_posts(group)
-        .where(Post.scheduled_at >= start_of(period.first, zone),
-               Post.scheduled_at < start_of(period.last + timedelta(days=1), zone))
-        .order_by(Post.scheduled_at, Post.id).limit(PERIOD_LIMIT + 1)
-    ).all()
-    posted = entries(list(posts[:PERIOD_LIMIT]), zone)
-    day_limit = DAY_LIMIT if view == "month" else None
-    return Grid(period=period, days=_days(period, posted, today, day_limit), post_count=len(posted),
-                truncated=len(posts) > PERIOD_LIMIT)
+    starts = day_starts(period.first, period.last, zone)
+    shown = _days_shown(group, starts, WEEK_DAY_LIMIT if view == "week" else DAY_LIMIT)
+    by_entry = dict(zip((post.id for post, _, _ in shown), entries([post for post, _, _ in shown], zone)))
+    posted: dict[int, list[Entry]] = defaultdict(list)
+    counts: dict[int, int] = {}
+    for post, number, held in shown:
+        posted[number].append(by_entry[post.id])
+        counts[number] = held
+    days = []
+    for number in range(len(starts) - 1):
+        date_ = period.first + timedelta(days=number)
+        days.append(Day(date=date_, entries=posted.get(number, []), count=counts.get(number, 0),
+                        in_period=period.month in (None, date_.month), is_today=date_ == today,
+                        is_past=date_ < today))
+    return Grid(period=period, days=days, post_count=sum(counts.values()))
 
 
 def list_page(group: AccessGroup, when: str, cursor: str | None, boundary: datetime) -> paging.Page[Post]:
@@ -198,6 +250,36 @@ def list_page(group: AccessGroup, when: str, cursor: str | None, boundary: datet
     else:
         statement = group_posts(group).where(Post.scheduled_at >= boundary)
     return paging.keyset_page(statement, Post.scheduled_at, Post.id, cursor, PAGE_SIZE, descending=when == "past")
+
+
+@dataclass(frozen=True)
+class DayList:
+    """The day view: one day's posts, a page at a time, and how many the day holds (None past its first page)."""
+
+    period: Period
+    page: paging.Page[Post]
+    post_count: int | None
+
+
+def day_period(day: date) -> Period:
+    """One day, with the days before and after it."""
+    return Period(first=day, last=day, title=f"{day:%A} {day.day} {day:%B %Y}", previous=day - timedelta(days=1),
+                  next=day + timedelta(days=1))
+
+
+def day_list(group: AccessGroup, day: date, zone: ZoneInfo, cursor: str | None) -> DayList:
+    """A page of the posts of `day` in the zone, by time; on the first page, how many the day holds."""
+    start, end = day_starts(day, day, zone)
+    page = paging.keyset_page(group_posts(group).where(Post.scheduled_at >= start, Post.scheduled_at < end),
+                              Post.scheduled_at, Post.id, cursor, PAGE_SIZE)
+    count = None
+    if cursor is None:
+        count = len(page.rows) if page.next_cursor is None else db.session.scalar(
+            select(func.count()).select_from(
+                policy.visible(select(Post.id))
+                .where(Post.access_group_id == group.id, Post.scheduled_at >= start, Post.scheduled_at < end)
+                .subquery()))
+    return DayList(period=day_period(day), page=page, post_count=count)
 
 
 # --- moving a post -----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # Names a browser on the same machine may use for a development server.
@@ -87,3 +87,20 @@ def external_url(endpoint: str, *, base: str | None = None, **values: Any) -> st
     app.inject_url_defaults(endpoint, values)
     adapter = app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
     return adapter.build(endpoint, values, force_external=True)
+
+
+class UrlPattern:
+    """The URLs of one endpoint that differ in one id, built once and filled in per row.
+
+    A page of a few hundred cards needs a few hundred links that differ only in a post's id: building
+    the route once and filling the id in keeps such a page's time flat.
+    """
+
+    _PLACEHOLDER = 7_346_215_903_118_442_771  # an id no row has, to find where the id goes
+
+    def __init__(self, endpoint: str, key: str, **values: object) -> None:
+        built = url_for(endpoint, **values, **{key: self._PLACEHOLDER})
+        self._head, _, self._tail = built.partition(str(self._PLACEHOLDER))
+
+    def __call__(self, row_id: int) -> str:
+        return f"{self._head}{int(row_id)}{self._tail}"

@@ -1,4 +1,4 @@
-"""Routes of Sidebar › Calendar: the month, week and list views, and rescheduling a post."""
+"""Routes of Sidebar › Calendar: the month, week, day and list views, and rescheduling a post."""
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
@@ -36,4 +36,6 @@ def three_days_on(world: World, target: str) -> dict:
 
 register(RouteCase("calendar.index", "GET", group_page("calendar"), members_enter(200)))
 register(RouteCase("calendar.index", "GET", group_page("calendar?view=list&when=past"), members_enter(200)))
+register(RouteCase("calendar.index", "GET", group_page("calendar?view=day"), members_enter(200)))
+register(RouteCase("calendar.reschedule_form", "GET", reschedule_url, post_editors(200)))
 register(RouteCase("calendar.reschedule", "POST", reschedule_url, post_editors(303), data=three_days_on))

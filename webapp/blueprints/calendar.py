@@ -1,7 +1,8 @@
-"""Sidebar › Calendar: a group's posts by month, by week or as a list, and moving them to another day."""
+"""Sidebar › Calendar: a group's posts by month, week or day or as a list, and moving them to another day."""
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
@@ -11,25 +12,45 @@ from .. import policy, posts
 from ..extensions import db
 from ..forms.calendar import CalendarQuery, RescheduleForm
 from ..htmx import is_partial, render
-from ..models import AccessGroup, Post
+from ..models import AccessGroup, Post, PostStatus
 from ..shell import enter_group
+from ..urls import UrlPattern
 from ..zones import account_zone
 
 bp = Blueprint("calendar", __name__, url_prefix="/g/<int:group_id>/calendar")
 
 
 def _calendar_context(group: AccessGroup, shown: rules.Shown, problem: str | None = None) -> dict:
-    """What the calendar page shows: the period's days and posts, or a page of the list."""
+    """What the calendar page shows: the period's days and posts, a page of one day's posts, or of the list."""
     zone = account_zone(group.account)
     today = datetime.now(zone).date()
+    # Asked once for the page: every post shown is of this group and visible, so the answer is each card's.
+    may_move = policy.can(current_user, "posts.edit", group)
     context = dict(group=group, shown=shown, zone=zone, today=today, views=rules.VIEWS, lists=rules.LISTS,
-                   problem=problem, page_title=f"Calendar · {group.name}",
+                   problem=problem, page_title=f"Calendar · {group.name}", may_move=may_move,
+                   shown_query=urlencode({name: value for name, value in shown.params().items() if value}),
+                   post_url=UrlPattern("posts.show", "post_id", group_id=group.id),
+                   reschedule_url=UrlPattern("calendar.reschedule", "post_id", group_id=group.id),
+                   thumbnail_url=UrlPattern("media.thumbnail", "item_id"),
                    may_create=policy.can(current_user, "posts.create", group))
     if shown.view == "list":
         page = rules.list_page(group, shown.when, shown.cursor, rules.start_of(today, zone))
         return dict(context, entries=rules.entries(page.rows, zone), next_cursor=page.next_cursor)
+    if shown.view == "day":
+        listing = rules.day_list(group, shown.day or today, zone, shown.cursor)
+        return dict(context, period=listing.period, entries=rules.entries(listing.page.rows, zone),
+                    next_cursor=listing.page.next_cursor, post_count=listing.post_count)
     grid = rules.grid(group, shown.view, shown.day or today, zone, today)
-    return dict(context, period=grid.period, days=grid.days, post_count=grid.post_count, truncated=grid.truncated)
+    return dict(context, period=grid.period, days=grid.days, post_count=grid.post_count)
+
+
+def _movable_post(group: AccessGroup, post_id: int) -> Post:
+    """A post of the group the user may see and edit (404 for another group's or a hidden one)."""
+    post = db.session.scalar(rules.group_posts(group).where(Post.id == post_id))
+    if post is None:
+        abort(404)
+    policy.authorize("posts.edit", post)
+    return post
 
 
 # --- views -------------------------------------------------------------------------------------------
@@ -37,25 +58,35 @@ def _calendar_context(group: AccessGroup, shown: rules.Shown, problem: str | Non
 
 @bp.get("")
 def index(group_id: int):
-    """The group's posts by month (the default) or week, or as a list of upcoming or past posts."""
+    """The group's posts by month (the default), week or day, or as a list of upcoming or past posts."""
     group = enter_group(group_id, "posts.view")
     query = CalendarQuery(request.args)
     shown = query.shown()
     context = _calendar_context(group, shown)
-    if shown.view == "list" and shown.cursor and is_partial():
+    if shown.view in ("list", "day") and shown.cursor and is_partial():
         return render("calendar/index.html", block="rows", refresh_shell=False, **context)
     # The calendar's own links swap the calendar; the sidebar's and the switcher's swap the whole page.
     return render("calendar/index.html", block="calendar" if query.names_a_view() else "main", **context)
+
+
+@bp.get("/posts/<int:post_id>/reschedule")
+def reschedule_form(group_id: int, post_id: int):
+    """The form that moves one post: in a dialog over the calendar, or as a page of its own without scripts."""
+    group = enter_group(group_id, "posts.view")
+    post = _movable_post(group, post_id)
+    problem = "This post was published; it can no longer be moved." if post.status == PostStatus.PUBLISHED.value else None
+    zone = account_zone(group.account)
+    shown = CalendarQuery(request.args).shown()
+    entry = rules.entries([post], zone)[0]
+    return render("calendar/reschedule.html", block="dialog", refresh_shell=False, group=group, entry=entry,
+                  post=post, shown=shown, zone=zone, problem=problem, in_dialog=is_partial(), page_title=f"Reschedule · {group.name}")
 
 
 @bp.post("/posts/<int:post_id>/reschedule")
 def reschedule(group_id: int, post_id: int):
     """Move a post to another day, keeping its time of day in the account's zone unless a time is given."""
     group = enter_group(group_id, "posts.view")
-    post = db.session.scalar(rules.group_posts(group).where(Post.id == post_id))
-    if post is None:
-        abort(404)
-    policy.authorize("posts.edit", post)
+    post = _movable_post(group, post_id)
     shown = CalendarQuery(request.form).shown()  # the calendar the form was sent from, to show again
     form = RescheduleForm()
     zone = account_zone(group.account)

@@ -174,7 +174,7 @@
     }
     var dialog = content.closest("dialog");
     if (dialog && !dialog.open) { dialog.showModal(); }
-    var focus = content.querySelector("input[type=radio]:checked, .button.primary, .button.danger, [data-dialog-close]");
+    var focus = content.querySelector("[autofocus], input[type=radio]:checked, .button.primary, .button.danger, [data-dialog-close]");
     if (focus) { focus.focus(); }
   });
 
@@ -537,8 +537,9 @@
   });
 })();
 
-/* Calendar: a post dragged (SortableJS) to another day sends its own Reschedule form with that day,
-   so the server keeps its time of day; the answer, a refusal included, redraws the calendar. */
+/* Calendar: a post dragged (SortableJS) to another day is sent with the calendar's move form, so the
+   server keeps its time of day; the answer, a refusal included, redraws the calendar. Reschedule links
+   open their form in a dialog, fetched when asked for. */
 (function () {
   "use strict";
 
@@ -555,23 +556,32 @@
       if (Sortable.get(list)) { return; }
       Sortable.create(list, {
         group: "calendar-posts", draggable: ".calendar-post[data-draggable]", sort: false, animation: 120,
-        filter: ".reschedule-form", preventOnFilter: false, delayOnTouchOnly: true, delay: 200,
+        filter: ".reschedule-open", preventOnFilter: false, delayOnTouchOnly: true, delay: 200,
         onEnd: function (event) {
           if (event.to === event.from) { return; }
-          var form = event.item.querySelector("form[data-reschedule]");
+          var form = document.getElementById("calendar-move");
+          var link = event.item.querySelector("a.reschedule-open");
           form.elements.new_date.value = event.to.getAttribute("data-date");
-          form.elements.new_time.value = "";
-          form.requestSubmit();
+          form.setAttribute("data-post", event.item.id);
+          htmx.ajax("POST", new URL(link.href).pathname, { source: form, target: "#calendar", swap: "outerHTML" });
         }
       });
     });
   });
 
+  // Reschedule opens its form in the dialog; without scripts the link is a page of its own.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a.reschedule-open");
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) { return; }
+    event.preventDefault();
+    htmx.ajax("GET", link.href, { source: link, target: "#reschedule-dialog-body", swap: "innerHTML" });
+  });
+
   // The calendar is redrawn after a reschedule: keep focus on the post that was moved (or refused).
   var moving = null;
   document.addEventListener("htmx:beforeRequest", function (event) {
-    var form = event.target.closest && event.target.closest("form[data-reschedule]");
-    if (form) { moving = form.closest(".calendar-post").id; }
+    var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form[data-reschedule]");
+    if (form) { moving = form.getAttribute("data-post"); }
   });
   document.addEventListener("htmx:afterSettle", function (event) {
     if (!moving || !event.detail.target || event.detail.target.id !== "calendar") { return; }
