@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import delete, select
 
+from webapp.calendar import DAY_LIMIT
 from webapp.extensions import db
 from webapp.models import Network, Post, PostStatus, SocialProfile
 
@@ -177,8 +178,8 @@ def test_a_busy_day_shows_its_count_and_its_more_link_lists_every_post(tall_page
     page.goto(f"/g/{group_id}/calendar?view=month&date={day.isoformat()}")
     cell = page.locator(f'li.day[data-date="{day.isoformat()}"]')
     expect(cell.locator(".day-count")).to_have_text("9 posts")
-    expect(posts_on(page, day).get_by_role("listitem")).to_have_count(6)
-    cell.get_by_role("link", name=re.compile(r"^3 more")).click()
+    expect(posts_on(page, day).get_by_role("listitem")).to_have_count(DAY_LIMIT)
+    cell.get_by_role("link", name=re.compile(rf"^{9 - DAY_LIMIT} more")).click()
 
     expect(calendar_title(page)).to_have_text(f"{day:%A} {day.day} {day:%B %Y}")
     expect(page).to_have_url(re.compile(rf"\?view=day&date={day.isoformat()}$"))

@@ -201,14 +201,16 @@ def test_posts_of_a_profile_the_client_removed_are_not_shown_to_her(agency, auth
     auth.login(agency["creator"])
     html = client.get(calendar_url(agency["maya"], "?date=2031-06-17")).get_data(as_text=True)
     assert post_ids_on(html, date(2031, 6, 17)) == [seen.id]
-    assert "TikTok post" not in html
+    assert "TikTok post" not in html and shown_counts(html)[date(2031, 6, 17)] == 1
+    day = client.get(calendar_url(agency["maya"], "?view=day&date=2031-06-17")).get_data(as_text=True)
+    assert list_ids(day) == [seen.id] and Html(day).has_text("1 post this day")
     html = client.get(calendar_url(agency["maya"], "?view=list")).get_data(as_text=True)
     assert "Instagram post" in html and "TikTok post" not in html
     auth.logout()
 
     auth.login(agency["manager"])
     html = client.get(calendar_url(agency["maya"], "?date=2031-06-17")).get_data(as_text=True)
-    assert post_ids_on(html, date(2031, 6, 17)) == [seen.id, hidden.id]
+    assert post_ids_on(html, date(2031, 6, 17)) == [seen.id, hidden.id] and shown_counts(html)[date(2031, 6, 17)] == 2
 
 
 def test_a_pending_post_whose_time_passed_says_so(agency, auth, client):

@@ -8,21 +8,23 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, bindparam, func, literal, select, union_all
-from sqlalchemy.orm import joinedload
+from sqlalchemy import ColumnElement, DateTime, Select, bindparam, func, literal, select, true, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import aliased, joinedload
 
 from . import paging, policy
 from .extensions import db
-from .models import AccessGroup, MediaItem, Post, PostMedia, PostStatus, utcnow
+from .models import AccessGroup, MediaItem, Network, Post, PostMedia, PostStatus, SocialProfile, utcnow
 from .posts import PostError, status_label
 
 VIEWS = {"month": "Month", "week": "Week", "day": "Day", "list": "List"}
 LISTS = {"upcoming": "Upcoming", "past": "Past"}
 PAGE_SIZE = 50  # posts per page of the list view
-DAY_LIMIT = 6  # posts a day of the month view shows before "N more", which opens the day's whole list
-WEEK_DAY_LIMIT = 20  # the same for a day of the week view, which has room for more
+DAY_LIMIT = 4  # posts a day of the month view shows before "N more", which opens the day's whole list
+WEEK_DAY_LIMIT = 10  # the same for a day of the week view, which has room for more
 # Years outside these are typing mistakes, and near the ends of the calendar a date would overflow in UTC.
 FIRST_YEAR, LAST_YEAR = 1900, 2999
 
@@ -95,14 +97,39 @@ def start_of(day: date, zone: ZoneInfo) -> datetime:
 # --- the posts on them -------------------------------------------------------------------------------
 
 
+class CardRow(NamedTuple):
+    """The columns of a post a calendar card shows: read as plain values, as a page may hold hundreds."""
+
+    id: int
+    status: str
+    caption: str
+    scheduled_at: datetime
+    publish_error: str | None
+    network: str
+    handle: str
+
+
+CARD_COLUMNS = (Post.id, Post.status, Post.caption, Post.scheduled_at, Post.publish_error, SocialProfile.network,
+                SocialProfile.handle)
+CAPTION_SHOWN = 80  # characters of a caption a card shows
+
+
+class Thumbnail(NamedTuple):
+    """A post's first attachment as a card shows it."""
+
+    item_id: int
+    has_image: bool  # a thumbnail is stored (videos and unreadable images have none)
+    kind: str
+
+
 @dataclass(frozen=True)
 class Entry:
     """A post as the calendar shows it: its time in the account's zone, its status in words, a thumbnail."""
 
-    post: Post
+    post: CardRow
     at: datetime
     status: str
-    attachment: MediaItem | None
+    attachment: Thumbnail | None
     movable: bool  # a published post stays where it went out
 
     @cached_property
@@ -112,6 +139,20 @@ class Entry:
     @cached_property
     def day_text(self) -> str:
         return f"{self.at:%a} {self.at.day} {self.at:%b %Y}"
+
+    @cached_property
+    def network_label(self) -> str:
+        return Network(self.post.network).label
+
+    @cached_property
+    def caption(self) -> str:
+        """The caption's start, cut at a word, or words saying there is none."""
+        caption = self.post.caption.strip()
+        if not caption:
+            return "No caption"
+        if len(caption) <= CAPTION_SHOWN + 5:
+            return caption
+        return caption[:CAPTION_SHOWN].rsplit(" ", 1)[0].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -154,27 +195,34 @@ def group_posts(group: AccessGroup) -> Select:
             .options(joinedload(Post.social_profile, innerjoin=True)))
 
 
-def _first_attachments(posts: list[Post]) -> dict[int, MediaItem]:
+def _first_attachments(post_ids: list[int]) -> dict[int, Thumbnail]:
     """Each post's first attachment, for all the posts in one query (whatever group the item is now in)."""
-    if not posts:
+    if not post_ids:
         return {}
     rows = db.session.execute(
-        select(PostMedia.post_id, MediaItem).join(MediaItem, MediaItem.id == PostMedia.media_item_id)
-        .where(PostMedia.post_id.in_([post.id for post in posts]))
+        select(PostMedia.post_id, MediaItem.id, MediaItem.thumbnail_key.is_not(None), MediaItem.kind)
+        .join(MediaItem, MediaItem.id == PostMedia.media_item_id)
+        .where(PostMedia.post_id.in_(post_ids))
         .order_by(PostMedia.post_id, PostMedia.position, PostMedia.media_item_id)
     )
-    first: dict[int, MediaItem] = {}
-    for post_id, item in rows:
-        first.setdefault(post_id, item)
+    first: dict[int, Thumbnail] = {}
+    for post_id, item_id, has_image, kind in rows:
+        first.setdefault(post_id, Thumbnail(item_id, bool(has_image), kind))
     return first
 
 
-def entries(posts: list[Post], zone: ZoneInfo) -> list[Entry]:
-    """The posts as the calendar shows them, with their first attachments loaded in one query."""
+def card_entries(rows: list[CardRow], zone: ZoneInfo) -> list[Entry]:
+    """Posts read as card columns, as the calendar shows them, with their first attachments in one query."""
     now = utcnow()
-    attachments = _first_attachments(posts)
-    return [Entry(post, post.scheduled_at.astimezone(zone), status_label(post, now), attachments.get(post.id),
-                  post.status != PostStatus.PUBLISHED.value) for post in posts]
+    attachments = _first_attachments([row.id for row in rows])
+    return [Entry(row, row.scheduled_at.astimezone(zone), status_label(row, now), attachments.get(row.id),
+                  row.status != PostStatus.PUBLISHED.value) for row in rows]
+
+
+def entries(posts: list[Post], zone: ZoneInfo) -> list[Entry]:
+    """Loaded posts (each with its profile) as the calendar shows them."""
+    return card_entries([CardRow(post.id, post.status, post.caption, post.scheduled_at, post.publish_error,
+                                 post.social_profile.network, post.social_profile.handle) for post in posts], zone)
 
 
 def day_starts(first: date, last: date, zone: ZoneInfo) -> list[datetime]:
@@ -185,31 +233,56 @@ def day_starts(first: date, last: date, zone: ZoneInfo) -> list[datetime]:
     return [start_of(first + timedelta(days=offset), zone) for offset in range((last - first).days + 2)]
 
 
-@lru_cache(maxsize=8)
-def _first_posts_of_days(days: int, day_limit: int) -> Select:
+def _on_day(posts: Any, start: ColumnElement, end: ColumnElement, hides_profiles: bool) -> list[ColumnElement[bool]]:
+    """Conditions for the group's posts (:group_id) between two times, without those of hidden profiles.
+
+    `posts` is an alias of Post of its own, so a subquery never correlates with the posts around it."""
+    conditions = [posts.access_group_id == bindparam("group_id"), posts.scheduled_at >= start, posts.scheduled_at < end]
+    if hides_profiles:  # else a day's count is read from the index alone
+        conditions.append(posts.social_profile_id.not_in(bindparam("hidden_profiles", expanding=True)))
+    return conditions
+
+
+@lru_cache(maxsize=16)
+def _first_posts_of_days(dialect: str, days: int, day_limit: int, hides_profiles: bool) -> Select:
     """For `days` days, the first `day_limit` posts of each by time, with each day's number and post count.
 
-    One statement of one branch per day: a branch reads its day's first posts and counts the day's posts
-    along the (group, time) index, so the database's work is the posts shown and an index count, never a
-    pass over every post of the period. The statement is built once per shape and run with bound values
-    (:group_id, :hidden_profiles and the day boundaries :start_0 to :start_<days>), as building it costs
-    more than running it.
+    Each day's first posts are read and its posts counted along the (group, time, id) index, so the
+    database's work is the posts shown and an index count, never a pass over every post of the period.
+    PostgreSQL walks the days (:starts and :ends, arrays) with lateral subqueries, which it plans in
+    well under a millisecond; SQLite, which has no lateral joins, runs one branch per day (:start_0 to
+    :start_<days>). Either statement is built once per shape and run with bound values (and
+    :hidden_profiles where the user removed profiles from their view).
     """
+    if dialect == "postgresql":
+        days_table = func.unnest(bindparam("starts", type_=ARRAY(DateTime(timezone=True))),
+                                 bindparam("ends", type_=ARRAY(DateTime(timezone=True)))
+                                 ).table_valued("start", "end", with_ordinality="number").render_derived()
+        counted, listed = aliased(Post), aliased(Post)
+        held = (select(func.count(counted.id).label("held"))
+                .where(*_on_day(counted, days_table.c.start, days_table.c.end, hides_profiles)).lateral())
+        first = (select(listed.id.label("post_id"))
+                 .where(*_on_day(listed, days_table.c.start, days_table.c.end, hides_profiles))
+                 .order_by(listed.scheduled_at, listed.id).limit(day_limit).lateral())
+        return (select(*CARD_COLUMNS, (days_table.c.number - 1).label("day"), held.c.held)
+                .select_from(days_table).join(held, true()).join(first, true())
+                .join(Post, Post.id == first.c.post_id).join(SocialProfile, SocialProfile.id == Post.social_profile_id)
+                .order_by(Post.scheduled_at, Post.id))
     branches = []
     for number in range(days):
-        on_day = (Post.access_group_id == bindparam("group_id"),
-                  Post.social_profile_id.not_in(bindparam("hidden_profiles", expanding=True)),
-                  Post.scheduled_at >= bindparam(f"start_{number}"), Post.scheduled_at < bindparam(f"start_{number + 1}"))
-        held = select(func.count(Post.id)).where(*on_day).scalar_subquery()
-        first = (select(Post.id.label("post_id"), literal(number).label("day"), held.label("held")).where(*on_day)
-                 .order_by(Post.scheduled_at, Post.id).limit(day_limit).subquery())
+        start, end = bindparam(f"start_{number}"), bindparam(f"start_{number + 1}")
+        counted, listed = aliased(Post), aliased(Post)
+        held = select(func.count(counted.id)).where(*_on_day(counted, start, end, hides_profiles)).scalar_subquery()
+        first = (select(listed.id.label("post_id"), literal(number).label("day"), held.label("held"))
+                 .where(*_on_day(listed, start, end, hides_profiles))
+                 .order_by(listed.scheduled_at, listed.id).limit(day_limit).subquery())
         branches.append(select(first))
     shown = union_all(*branches).subquery()
-    return (select(Post, shown.c.day, shown.c.held).join(shown, shown.c.post_id == Post.id)
-            .options(joinedload(Post.social_profile, innerjoin=True)).order_by(Post.scheduled_at, Post.id))
+    return (select(*CARD_COLUMNS, shown.c.day, shown.c.held).join(shown, shown.c.post_id == Post.id)
+            .join(SocialProfile, SocialProfile.id == Post.social_profile_id).order_by(Post.scheduled_at, Post.id))
 
 
-def _days_shown(group: AccessGroup, starts: list[datetime], day_limit: int) -> list[tuple[Post, int, int]]:
+def _days_shown(group: AccessGroup, starts: list[datetime], day_limit: int) -> list[tuple[CardRow, int, int]]:
     """The first `day_limit` posts of each day by time, each with its day's number and its day's post count.
 
     Posts are those `group_posts` gives: the group was entered, so the policy's rule for them is to leave
@@ -217,10 +290,17 @@ def _days_shown(group: AccessGroup, starts: list[datetime], day_limit: int) -> l
     perms = policy.current_permissions()
     if not perms.may_enter(group.id):
         return []
-    values = {f"start_{number}": start for number, start in enumerate(starts)}
-    values.update(group_id=group.id, hidden_profiles=sorted(perms.removed_profiles))
-    rows = db.session.execute(_first_posts_of_days(len(starts) - 1, day_limit), values).all()
-    return [(post, number, held) for post, number, held in rows]
+    dialect = db.session.get_bind().dialect.name
+    values: dict = {"group_id": group.id}
+    if dialect == "postgresql":
+        values.update(starts=starts[:-1], ends=starts[1:])
+    else:
+        values.update({f"start_{number}": start for number, start in enumerate(starts)})
+    if perms.removed_profiles:
+        values.update(hidden_profiles=sorted(perms.removed_profiles))
+    statement = _first_posts_of_days(dialect, len(starts) - 1, day_limit, bool(perms.removed_profiles))
+    rows = db.session.execute(statement, values).all()
+    return [(CardRow(*row[:-2]), row[-2], row[-1]) for row in rows]
 
 
 def grid(group: AccessGroup, view: str, day: date, zone: ZoneInfo, today: date) -> Grid:
@@ -228,7 +308,7 @@ def grid(group: AccessGroup, view: str, day: date, zone: ZoneInfo, today: date) 
     period = week_period(day) if view == "week" else month_period(day)
     starts = day_starts(period.first, period.last, zone)
     shown = _days_shown(group, starts, WEEK_DAY_LIMIT if view == "week" else DAY_LIMIT)
-    by_entry = dict(zip((post.id for post, _, _ in shown), entries([post for post, _, _ in shown], zone)))
+    by_entry = dict(zip((post.id for post, _, _ in shown), card_entries([post for post, _, _ in shown], zone)))
     posted: dict[int, list[Entry]] = defaultdict(list)
     counts: dict[int, int] = {}
     for post, number, held in shown:
