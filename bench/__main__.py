@@ -1,4 +1,5 @@
-"""`python -m bench`: build a big and a small agency, measure pages, moves and policy checks, report."""
+"""`python -m bench`: build a big and a small agency, measure pages, moves and policy checks, then the
+calendar at three densities; report."""
 from __future__ import annotations
 
 import argparse
@@ -14,7 +15,7 @@ from pathlib import Path
 from webapp.extensions import db
 from webapp.models import AccessGroup
 
-from . import policy_check, report
+from . import calendar_density, policy_check, report
 from .database import backend_name, bench_app, temporary_database, workspace
 from .dataset import BIG, SMALL, Dataset, Scale, build
 from .media import MoveMeasurement, measure_moves
@@ -22,6 +23,7 @@ from .organize import OrganizeMeasurement, measure_organize
 from .pages import Measurement, measure_pages, unmeasured_endpoints
 
 EXPECTED_STATUS = 200
+CALENDAR_REQUESTS = 50  # the calendar's timed requests per view at most, unless --calendar-requests says
 
 
 @dataclass
@@ -40,9 +42,16 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page and visitor (200)")
     parser.add_argument("--checks", type=int, default=2000,
                         help="random (user, group, action) triples for the policy comparison; 0 = all (2000)")
+    parser.add_argument("--calendar-requests", type=int, default=None,
+                        help=f"timed requests per calendar view and density (--requests, at most {CALENDAR_REQUESTS})")
+    parser.add_argument("--only", choices=("agency", "calendar"), default=None,
+                        help="run one part: the big and small agency (pages, moves, Organize, policy), "
+                             "or the calendar at three densities (written to bench-results/calendar.txt)")
     args = parser.parse_args(argv)
-    if args.requests < 1 or args.checks < 0:
-        parser.error("--requests must be at least 1 and --checks at least 0")
+    if args.calendar_requests is None:
+        args.calendar_requests = min(args.requests, CALENDAR_REQUESTS)
+    if args.requests < 1 or args.checks < 0 or args.calendar_requests < 1:
+        parser.error("--requests and --calendar-requests must be at least 1 and --checks at least 0")
     return args
 
 
@@ -85,7 +94,9 @@ def _header(args: argparse.Namespace) -> list[str]:
         f"Roster benchmark · {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · {backend} · "
         f"Python {platform.python_version()} · {os.cpu_count()} CPUs · load average {load}",
         f"{args.requests} timed requests per page and visitor, after a short warm-up. Server time is "
-        "in-process WSGI time through Flask's test client (no network, no browser).",
+        "in-process WSGI time through Flask's test client (no network, no browser). Every page is asked for "
+        "with Accept-Encoding: gzip, what a phone's browser accepts at the least (most also take Brotli, "
+        "which the app would send them instead): bytes are as sent, media files uncompressed.",
     ]
 
 
@@ -109,6 +120,7 @@ def _page_lines(runs: dict[str, ScaleRun]) -> tuple[list[str], list[str]]:
         rows.append([
             measured.page, measured.visitor, _statuses(measured, other),
             measured.query_count, other.query_count, _same(measured, other), *_times(measured, other),
+            report.flagged_ratio(report.ratio(measured.p50, other.p50)),
         ])
     lines = [
         "",
@@ -119,10 +131,46 @@ def _page_lines(runs: dict[str, ScaleRun]) -> tuple[list[str], list[str]]:
     ]
     lines += ["  " + line for line in report.table(
         ["Page", "Visitor", "Status", "Queries big", "Queries small", "Same",
-         "big p50 ms", "big p95 ms", "small p50 ms", "small p95 ms"],
-        rows, numeric=range(3, 10),
+         "big p50 ms", "big p95 ms", "small p50 ms", "small p95 ms", "big/small p50"],
+        rows, numeric=range(3, 11),
     )]
+    lines += _ratio_summary(big.pages, small_by_key)
     return lines, problems
+
+
+def _ratio_summary(big: list[Measurement], small_by_key: dict[tuple[str, str], Measurement]) -> list[str]:
+    """How many pages stay within the ratio limit from the small database to the big one, and which do not;
+    which ran other counts of statements."""
+    over = [m for m in big if report.ratio(m.p50, small_by_key[m.key].p50) > report.RATIO_LIMIT]
+    differ = [m for m in big if _same(m, small_by_key[m.key]) != "yes"]
+    lines = [f"  Big/small p50: {len(big) - len(over)} of {len(big)} pages and visitors within "
+             f"{report.RATIO_LIMIT} (\"!\" marks those over); {len(differ)} ran other counts of statements "
+             "(\"NO\" under Same)."]
+    if over:
+        lines.append("  Over " + str(report.RATIO_LIMIT) + ": " + ", ".join(
+            f"{m.page} as {m.visitor} ({report.ratio(m.p50, small_by_key[m.key].p50):.2f})" for m in over))
+    if differ:
+        lines.append("  Other statements: " + ", ".join(f"{m.page} as {m.visitor}" for m in differ))
+    return lines
+
+
+def _wire_lines(runs: dict[str, ScaleRun]) -> list[str]:
+    """Each page's response size as sent (gzip unless the body goes out as stored) and uncompressed."""
+    big, small = runs["big"], runs["small"]
+    small_by_key = {m.key: m for m in small.pages}
+    rows = []
+    for measured in big.pages:
+        other = small_by_key[measured.key]
+        rows.append([measured.page, measured.visitor, measured.encoding,
+                     report.kb(measured.wire_bytes), report.kb(measured.plain_bytes),
+                     report.kb(other.wire_bytes), report.kb(other.plain_bytes)])
+    lines = ["", "Bytes on the wire (median response body as sent, asked for with Accept-Encoding: gzip; raw: the "
+                 "last response uncompressed; KB of 1,024 bytes; media files and thumbnails go out as stored)"]
+    lines += ["  " + line for line in report.table(
+        ["Page", "Visitor", "Encoding", "big KB sent", "big KB raw", "small KB sent", "small KB raw"],
+        rows, numeric=range(3, 7),
+    )]
+    return lines
 
 
 def _statuses(*measured: Measurement) -> str:
@@ -283,20 +331,15 @@ def _policy_lines(result: policy_check.PolicyReport) -> tuple[list[str], list[st
     return lines, problems
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark; 0 when every contract holds, 1 otherwise."""
-    args = _parse(argv)
-    started = time.perf_counter()
-    runs: dict[str, ScaleRun] = {}
-    with workspace() as workdir:
-        runs["big"], policy, unmeasured = _run_scale(BIG, workdir, args.requests, args.checks)
-        runs["small"], _, _ = _run_scale(SMALL, workdir, args.requests, args.checks)
-
-    lines = _header(args) + _database_lines(runs)
+def _agency_lines(runs: dict[str, ScaleRun], policy: policy_check.PolicyReport, unmeasured: list[str],
+                  args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """The big and small agency's figures (pages, bytes, moves, Organize, policy), and the problems found."""
+    lines = _database_lines(runs)
     page_lines, problems = _page_lines(runs)
     lines += page_lines
     if unmeasured:
         lines.append(f"  Not measured (GET routes with no page in bench/pages.py PAGES): {', '.join(unmeasured)}")
+    lines += _wire_lines(runs)
     move_lines, move_problems = _move_lines(runs, args.requests)
     lines += move_lines
     problems += move_problems
@@ -306,20 +349,53 @@ def main(argv: list[str] | None = None) -> int:
     policy_text, policy_problems = _policy_lines(policy)
     lines += policy_text
     problems += policy_problems
+    return lines, problems
+
+
+def _agency_ok(runs: dict[str, ScaleRun]) -> str:
+    """What holds when the agency part found no problem."""
+    return ("every page makes as many queries on the big database as on the small one, "
+            "each media move is one UPDATE of media_items, moving a set with "
+            f"{runs['big'].dataset.organized.posts:,} posts takes as many statements as with "
+            f"{runs['small'].dataset.organized.posts:,} (and its preview as many queries), "
+            "and casbin agrees with Roster on every check")
+
+
+CALENDAR_OK = ("every calendar view answers, with as many statements at 5,000 posts in a month as at 100, "
+               "and no day shows a wrong count")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; 0 when every contract holds, 1 otherwise."""
+    args = _parse(argv)
+    started = time.perf_counter()
+    lines, problems, held = _header(args), [], []
+    with workspace() as workdir:
+        if args.only != "calendar":
+            runs: dict[str, ScaleRun] = {}
+            runs["big"], policy, unmeasured = _run_scale(BIG, workdir, args.requests, args.checks)
+            runs["small"], _, _ = _run_scale(SMALL, workdir, args.requests, args.checks)
+            agency_lines, agency_problems = _agency_lines(runs, policy, unmeasured, args)
+            lines += agency_lines
+            problems += agency_problems
+            held.append(_agency_ok(runs))
+        if args.only != "agency":
+            _progress("building the calendar database and measuring its views ...")
+            calendar = calendar_density.run(workdir, args.calendar_requests)
+            calendar_lines, calendar_problems = calendar_density.report_lines(calendar, backend_name())
+            lines += calendar_lines
+            problems += calendar_problems
+            held.append(CALENDAR_OK)
 
     lines.append("")
     if problems:
         lines.append("FAILED:")
         lines += [problem if problem.startswith(" ") else f"  - {problem}" for problem in problems]
     else:
-        lines.append("OK: every page makes as many queries on the big database as on the small one, "
-                     "each media move is one UPDATE of media_items, moving a set with "
-                     f"{runs['big'].dataset.organized.posts:,} posts takes as many statements as with "
-                     f"{runs['small'].dataset.organized.posts:,} (and its preview as many queries), "
-                     "and casbin agrees with Roster on every check.")
+        lines.append("OK: " + "; ".join(held) + ".")
     lines.append(f"Total runtime: {time.perf_counter() - started:.1f} s")
     print("\n".join(lines))
-    path = report.write(lines)
+    path = report.write(lines, report.CALENDAR_FILE if args.only == "calendar" else report.RESULTS_FILE)
     _progress(f"written to {path}")
     return 1 if problems else 0
 

@@ -153,7 +153,7 @@ class Dataset:
         return ", ".join(f"{self.rows[name]:,} {name}" for name in shown)
 
 
-class _Writer:
+class Writer:
     """Bulk inserts through the session, counting the rows written to each table."""
 
     def __init__(self) -> None:
@@ -189,7 +189,7 @@ class _Writer:
             )
 
 
-def _media_row(group_id: int, uploader_id: int, j: int, now: datetime) -> dict[str, Any]:
+def media_row(group_id: int, uploader_id: int, j: int, now: datetime) -> dict[str, Any]:
     """The `j`-th newest item of a group's library (no file stored for it)."""
     video = j % VIDEO_EVERY == VIDEO_EVERY - 1
     suffix = "mp4" if video else "jpg"
@@ -224,7 +224,7 @@ def _stored_image(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _email(local: str) -> str:
+def email_of(local: str) -> str:
     """The address of a benchmark user."""
     return f"{local}@{EMAIL_DOMAIN}"
 
@@ -257,7 +257,7 @@ def _post_row(p: int, profile_id: int, group_id: int, author_id: int, rng: rando
     }
 
 
-def _organized_set(out: _Writer, scale: Scale, rng: random.Random, now: datetime, group_id: int,
+def _organized_set(out: Writer, scale: Scale, rng: random.Random, now: datetime, group_id: int,
                    library: list[int], uid: dict[str, int], approver: str) -> OrganizedSet:
     """A set of `group_id` with profiles `approver` approves, in a campaign, holding `scale.organized_posts` posts."""
     approver_id, author_id = uid[approver], uid["manager0"]
@@ -283,11 +283,11 @@ def _organized_set(out: _Writer, scale: Scale, rng: random.Random, now: datetime
     return OrganizedSet(
         set_id=set_id, group_id=group_id, profiles=len(profile_ids), posts=len(post_ids), with_media=len(attached),
         pending=sum(1 for row in post_rows if row["status"] == PostStatus.PENDING_APPROVAL.value),
-        approver_email=_email(approver),
+        approver_email=email_of(approver),
     )
 
 
-def _campaigns(out: _Writer, scale: Scale, now: datetime, group_ids: list[int], profile_ids: list[int],
+def _campaigns(out: Writer, scale: Scale, now: datetime, group_ids: list[int], profile_ids: list[int],
                profile_group: list[int]) -> dict[int, int]:
     """Each group's campaigns, past, running and coming (one in five undated), each linked to one to three
     of its profiles; returns each group index's first campaign."""
@@ -314,7 +314,7 @@ def _campaigns(out: _Writer, scale: Scale, now: datetime, group_ids: list[int], 
     return first
 
 
-def _thread(out: _Writer, scale: Scale, now: datetime, account_id: int, post_id: int, author_id: int,
+def _thread(out: Writer, scale: Scale, now: datetime, account_id: int, post_id: int, author_id: int,
             approvers: list[int], people: list[int | None]) -> None:
     """The measured post's comments, approval decisions, review links and history: `scale.thread` of each,
     by `people` in turn (None: someone whose user was deleted); the decisions and links are the approvers',
@@ -353,7 +353,7 @@ def build(scale: Scale, now: datetime | None = None) -> Dataset:
     started = time.perf_counter()
     now = now or datetime.now(timezone.utc)
     rng = random.Random(20240601)
-    out = _Writer()
+    out = Writer()
     n = scale.access_groups
 
     install_reference_plans()
@@ -370,7 +370,7 @@ def build(scale: Scale, now: datetime | None = None) -> Dataset:
     people += [(f"manager{i}", Role.MANAGER) for i in range(MANAGERS)]
     people += [(f"client{i}", Role.CLIENT) for i in range(CLIENTS)]
     user_ids = out.insert_ids(User, [
-        {"email": _email(local), "name": local.title(), "password_hash": password_hash} for local, _ in people
+        {"email": email_of(local), "name": local.title(), "password_hash": password_hash} for local, _ in people
     ])
     uid = {local: user_id for (local, _), user_id in zip(people, user_ids)}
     membership_ids = out.insert_ids(Membership, [
@@ -463,7 +463,7 @@ def build(scale: Scale, now: datetime | None = None) -> Dataset:
     media_rows, media_group = [], []
     for i in range(n):
         for j in range(scale.library_items if i == bench else scale.media_per_group):
-            row = _media_row(group_ids[i], uid[f"manager{j % MANAGERS}"], j, now)
+            row = media_row(group_ids[i], uid[f"manager{j % MANAGERS}"], j, now)
             media_rows.append(_stored_image(row) if i == bench and j == 0 else row)
             media_group.append(i)
     media_by_group: dict[int, list[int]] = {}
@@ -527,8 +527,8 @@ def build(scale: Scale, now: datetime | None = None) -> Dataset:
         raise RuntimeError(f"{scale.label}: the measured group has no upcoming posts")
     return Dataset(
         scale=scale,
-        owner_email=_email("owner"),
-        manager_email=_email("manager0"),
+        owner_email=email_of("owner"),
+        manager_email=email_of("manager0"),
         bench_group_id=group_ids[bench],
         other_group_id=group_ids[other],
         organized=organized_set,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import gzip
 import re
 import time
 from collections import Counter
@@ -27,6 +28,9 @@ from .report import percentile
 WARM_UP_REQUESTS = 5
 WARM_UP_ROUNDS = 1  # untimed rounds before a write is measured (a move there and back, say)
 HTMX = {"HX-Request": "true"}  # the header htmx sends with its requests
+# Every measured page asks for gzip: what a phone's browser accepts at the least (most also take Brotli,
+# which Roster would send them instead), so these are the bytes of the least capable browser.
+ACCEPT_GZIP = {"Accept-Encoding": "gzip"}
 
 
 @dataclass(frozen=True)
@@ -64,8 +68,8 @@ class Page:
         return self.path.format(**asdict(targets))
 
     def headers(self) -> dict[str, str]:
-        """The request headers htmx would send, if any."""
-        return HTMX if self.htmx else {}
+        """The request headers a browser sends: gzip accepted, and htmx's header for an htmx request."""
+        return {**ACCEPT_GZIP, **(HTMX if self.htmx else {})}
 
 
 PAGES = [
@@ -104,6 +108,8 @@ PAGES = [
     Page("media delete dialog (htmx)", "/g/{group}/media/delete?{selection}", htmx=True),
     Page("calendar month", "/g/{group}/calendar?view=month&date={post_day}"),
     Page("calendar week (htmx)", "/g/{group}/calendar?view=week&date={post_day}", htmx=True),
+    Page("calendar day", "/g/{group}/calendar?view=day&date={post_day}"),
+    Page("calendar reschedule dialog (htmx)", "/g/{group}/calendar/posts/{post}/reschedule", htmx=True),
     Page("calendar list", "/g/{group}/calendar?view=list"),
     Page("campaigns", "/g/{group}/campaigns"),
     Page("campaign edit", "/g/{group}/campaigns/{campaign}/edit"),
@@ -120,18 +126,32 @@ SIGNED_IN_VISITORS = ("owner", "manager")
 
 @dataclass(frozen=True)
 class Sample:
-    """One timed request: its status, server time, statements and body."""
+    """One timed request: its status, server time, statements and body as sent (compressed or not)."""
 
     status: int
     millis: float
     statements: list[str]
     runs: list[int]  # how often each statement ran: its parameter sets, more than 1 for an executemany
     body: bytes
+    encoding: str = ""  # the response's Content-Encoding: "gzip", or "" for a body sent as it is
 
     @property
     def executions(self) -> int:
         """Parameter sets run in all."""
         return sum(self.runs)
+
+    def text(self) -> bytes:
+        """The body as the browser reads it, once it has undone the compression."""
+        return decoded(self.body, self.encoding)
+
+
+def decoded(body: bytes, encoding: str) -> bytes:
+    """`body` uncompressed: only gzip is asked for, so only gzip (or nothing) can come back."""
+    if encoding == "gzip":
+        return gzip.decompress(body)
+    if encoding in ("", "identity"):
+        return body
+    raise ValueError(f"a response came back {encoding}-encoded though only gzip was accepted")
 
 
 @dataclass
@@ -146,6 +166,9 @@ class Measurement:
     millis: list[float] = field(default_factory=list)
     statements: list[str] = field(default_factory=list)  # those of the last request
     runs: list[int] = field(default_factory=list)  # how often each of them ran
+    wire: list[int] = field(default_factory=list)  # bytes of each response body as sent
+    encodings: set[str] = field(default_factory=set)
+    last: Sample | None = None
 
     def add(self, sample: Sample) -> None:
         """Record one request."""
@@ -154,6 +177,9 @@ class Measurement:
         self.queries.append(len(sample.statements))
         self.executions.append(sample.executions)
         self.statements, self.runs = sample.statements, sample.runs
+        self.wire.append(len(sample.body))
+        self.encodings.add(sample.encoding)
+        self.last = sample
 
     def kinds(self) -> Counter[str]:
         """The statements of the last request, by their first word (SELECT, UPDATE, ...)."""
@@ -183,6 +209,21 @@ class Measurement:
     def p95(self) -> float:
         """95th percentile request time, in milliseconds."""
         return percentile(self.millis, 0.95)
+
+    @property
+    def wire_bytes(self) -> float:
+        """Median bytes of the response body as sent (compressed if the app compressed it)."""
+        return percentile(self.wire, 0.5)
+
+    @property
+    def plain_bytes(self) -> int:
+        """Bytes of the last response body once uncompressed (decompressed here, outside the timing)."""
+        return len(self.last.text()) if self.last else 0
+
+    @property
+    def encoding(self) -> str:
+        """How the responses were sent: "gzip", "none" (as stored), or both."""
+        return "/".join(sorted(encoding or "none" for encoding in self.encodings))
 
 
 def _spread(values: list[int]) -> str:
@@ -275,21 +316,29 @@ def timed_request(counter: QueryCounter, send: Callable[[], TestResponse]) -> Sa
         body = response.get_data()
     millis = (time.perf_counter() - started) * 1000
     # A copy: statements run after the request (a check between two requests, say) are not its own.
-    return Sample(response.status_code, millis, list(counter.statements), list(counter.runs), body)
+    return Sample(response.status_code, millis, list(counter.statements), list(counter.runs), body,
+                  response.headers.get("Content-Encoding", ""))
+
+
+def measure_get(
+    client: FlaskClient, counter: QueryCounter, name: str, visitor: str, url: str, headers: dict[str, str],
+    requests: int, warm_up: int = WARM_UP_REQUESTS,
+) -> Measurement:
+    """Warm the page at `url` up, then time `requests` requests of it and count each one's statements."""
+    for _ in range(warm_up):
+        client.get(url, headers=headers).close()
+    result = Measurement(name, visitor)
+    with counter.listening():
+        for _ in range(requests):
+            result.add(timed_request(counter, lambda: client.get(url, headers=headers)))
+    return result
 
 
 def _measure(
     client: FlaskClient, counter: QueryCounter, page: Page, visitor: str, targets: Targets, requests: int
 ) -> Measurement:
     """Warm the page up, then time `requests` requests and count each one's statements."""
-    url, headers = page.url(targets), page.headers()
-    for _ in range(WARM_UP_REQUESTS):
-        client.get(url, headers=headers).close()
-    result = Measurement(page.name, visitor)
-    with counter.listening():
-        for _ in range(requests):
-            result.add(timed_request(counter, lambda: client.get(url, headers=headers)))
-    return result
+    return measure_get(client, counter, page.name, visitor, page.url(targets), page.headers(), requests)
 
 
 def _targets(dataset: Dataset) -> Targets:

@@ -6,6 +6,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 RESULTS_FILE = Path("bench-results") / "latest.txt"
+CALENDAR_FILE = Path("bench-results") / "calendar.txt"  # `--only calendar` writes here, leaving the full report
+KB = 1024
+# A page whose p50 grows by more than this with the data (big over small, 5,000 posts over 100) is flagged.
+RATIO_LIMIT = 1.5
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]], numeric: Sequence[int] = ()) -> list[str]:
@@ -36,6 +40,21 @@ def ms(value: float) -> str:
 def us(value: float) -> str:
     """Microseconds, to a tenth, with thousands separators."""
     return f"{value:,.1f}"
+
+
+def kb(size: float) -> str:
+    """Bytes in KB (1,024 bytes), to a tenth."""
+    return f"{size / KB:,.1f}"
+
+
+def ratio(numerator: float, denominator: float) -> float:
+    """`numerator` over `denominator`, infinite when the denominator is nothing."""
+    return numerator / denominator if denominator > 0 else math.inf
+
+
+def flagged_ratio(value: float) -> str:
+    """A ratio to two decimals, followed by "!" when it is over RATIO_LIMIT."""
+    return f"{value:.2f}" + (" !" if value > RATIO_LIMIT else "")
 
 
 def write(lines: list[str], path: Path = RESULTS_FILE) -> Path:
