@@ -20,6 +20,7 @@ from sqlalchemy import insert, text
 
 from webapp.accounts import hash_password
 from webapp.extensions import db
+from webapp.media import recount_media
 from webapp.media import UploadLimits, inspect_upload
 from webapp.plans import install_reference_plans
 from webapp.models import (
@@ -517,6 +518,7 @@ def build(scale: Scale, now: datetime | None = None) -> Dataset:
     organized_set = _organized_set(out, scale, rng, now, group_ids[organized], media_by_group[organized], uid,
                                    client_in[organized])
     out.sync_sequences()
+    recount_media()  # items went in as bulk rows: each group's count is set from them
     db.session.commit()
 
     upcoming_groups = {

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
+from webapp import media
 from webapp.extensions import db
 from webapp.plans import install_reference_plans
 from webapp.models import (
@@ -164,6 +165,7 @@ def make_media(group: AccessGroup, name: str | None = None) -> MediaItem:
     )
     db.session.add(item)
     db.session.flush()
+    media.adjust_media_counts({group.id: 1})  # as an upload counts it
     return item
 
 

@@ -375,6 +375,8 @@ def make_items(group, count: int, start: datetime | None = None, kind: str = "im
                        storage_key=f"{kind}-{group.id}-{number}", created_at=start + timedelta(minutes=number))
              for number in range(count)]
     db.session.add_all(items)
+    db.session.flush()
+    rules.adjust_media_counts({group.id: count})
     db.session.commit()
     return items
 

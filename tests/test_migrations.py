@@ -155,3 +155,27 @@ def test_every_migration_keeps_every_row_both_ways(tmp_path):
             migrate(revision=revision)
             now = every_row()
             assert shared_rows(now, agency) == shared_rows(agency, now), f"{migrate.__name__} to {revision}"
+
+
+def test_groups_count_the_media_items_they_already_hold(tmp_path):
+    """0009 gives each access group the count of its media items, from the rows it holds; down, it goes."""
+    with database_at(tmp_path, "0008"):
+        # Users lost session_version in 0006.
+        users = [{column: value for column, value in user.items() if column != "session_version"}
+                 for user in AGENCY_AT_0001["users"]]
+        insert_rows({"users": users, **{table: AGENCY_AT_0001[table] for table in ("accounts", "access_groups",
+                                                                                 "media_items")}})
+        insert_rows({
+            "access_groups": [{"id": group_id, "account_id": 1, "name": name, "is_default": False, "created_at": WHEN}
+                              for group_id, name in ((2, "Maya"), (3, "Leo"))],
+            "media_items": [{**AGENCY_AT_0001["media_items"][0], "id": item_id, "access_group_id": 2,
+                             "storage_key": f"2/photo-{item_id}.png"} for item_id in (2, 3, 4)],
+        })
+        upgrade(revision="0009")
+        with db.engine.connect() as connection:
+            counts = connection.execute(text("SELECT id, media_count FROM access_groups ORDER BY id")).all()
+        assert [tuple(row) for row in counts] == [(1, 1), (2, 3), (3, 0)]
+        downgrade(revision="0008")
+        with db.engine.connect() as connection:
+            assert "media_count" not in {column["name"] for column in inspect(connection).get_columns("access_groups")}
+            assert connection.scalar(text("SELECT count(*) FROM media_items")) == 4

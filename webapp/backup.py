@@ -54,7 +54,7 @@ from sqlalchemy.exc import DBAPIError
 
 from . import crypto
 from .extensions import db
-from .media import human_size
+from .media import human_size, recount_media
 from .models import EncryptedText, MediaItem, Plan
 from .plans import REFERENCE_PLANS
 from .storage import LocalStorage, media_storage
@@ -476,6 +476,8 @@ def restore_backup(path: Path | str) -> RestoreReport:
                 connection.execute(delete(Plan.__table__))  # the reference plans: the backup has its own
                 _restore_tables(archive, connection, manifest)
                 _check_counts(connection, manifest)
+                # Each group's count of media items comes from the items restored, whatever the backup said.
+                recount_media(connection)
         except DBAPIError as error:
             _remove(written)
             reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from .accounts import hash_password
 from .extensions import db
+from .media import adjust_media_counts
 from .models import (
     AccessGroup,
     Account,
@@ -177,6 +178,7 @@ def seed_demo(now: datetime | None = None, with_files: bool = True) -> Account:
         media = _media_items(group, creator, name, index, storage, now)
         db.session.add_all(media)
         db.session.flush()
+        adjust_media_counts({group.id: len(media)})
 
         author = users["sam"] if local in STAFF_GROUPS["sam"] else users["ivy"]
         posts = _posts(profiles, author, media, now, index)

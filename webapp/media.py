@@ -1,7 +1,8 @@
 """The media library: what may be uploaded, thumbnails, pages of a library, bulk moves and deletes.
 
 A media item belongs to an access group, never to a profile. Moving items changes their group in
-one statement; posts that use them keep their attachments, wherever the posts are.
+one statement; posts that use them keep their attachments, wherever the posts are. Each group keeps
+the count of its items (`AccessGroup.media_count`), changed in the same transaction as the items.
 """
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import errno
 import io
 import math
 from dataclasses import dataclass
-from typing import BinaryIO, Iterable
+from typing import BinaryIO, Iterable, Mapping
 
 from flask import current_app
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import Select, and_, delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm.util import identity_key
 from werkzeug.datastructures import FileStorage
 
 from . import audit, images, paging
@@ -206,6 +209,7 @@ def add_media_item(
     db.session.add(item)
     try:
         db.session.flush()
+        adjust_media_counts({group.id: 1})
     except Exception:
         discard_files(storage, [storage_key, thumbnail_key])
         raise
@@ -259,17 +263,74 @@ def library_page(
     return paging.keyset_page(statement, MediaItem.created_at, MediaItem.id, cursor, size, descending=True)
 
 
-def library_counts(scoped: Select, group: AccessGroup, library_filter: LibraryFilter) -> tuple[int, int]:
-    """How many items the group's library holds, and how many match the filter, in one query.
+def matching_count(scoped: Select, group: AccessGroup, library_filter: LibraryFilter) -> int:
+    """How many of the group's items match the filter (the whole library's count is the group's own).
 
     `scoped` is the policy's select of media items.
     """
-    rows = scoped.with_only_columns(MediaItem.kind, MediaItem.name).where(
-        MediaItem.access_group_id == group.id).subquery()
-    conditions = library_filter.conditions(rows.c.kind, rows.c.name)
-    matching = func.count().filter(and_(*conditions)) if conditions else func.count()
-    total, matched = db.session.execute(select(func.count(), matching).select_from(rows)).one()
-    return total, matched
+    rows = scoped.with_only_columns(MediaItem.id).where(
+        MediaItem.access_group_id == group.id, *library_filter.conditions())
+    return db.session.scalar(select(func.count()).select_from(rows.subquery()))
+
+
+# --- the count each group keeps ---------------------------------------------------------------------
+
+
+def adjust_media_counts(changes: Mapping[int, int]) -> None:
+    """Add to each group's count of media items its change (negative for items gone).
+
+    The database adds to the value it holds (`media_count = media_count + n`), never to one read
+    before, so changes made at the same moment (two uploads, an upload and a move) all count. Call it
+    in the transaction that adds, moves or deletes the items.
+    """
+    # One UPDATE per group, in the order of their ids: two moves the opposite ways then lock the two
+    # counts in the same order, where one UPDATE of both can lock them in either and deadlock.
+    for group_id in sorted(changes):
+        if changes[group_id]:
+            db.session.execute(
+                update(AccessGroup)
+                .where(AccessGroup.id == group_id)
+                .values(media_count=AccessGroup.media_count + changes[group_id])
+                .execution_options(synchronize_session=False)
+            )
+    _forget_loaded_counts(changes)
+
+
+def recount_media(connection: Connection | None = None) -> None:
+    """Set every group's count from the items it holds (after a restore, or to mend a count gone wrong)."""
+    held = (select(func.count()).where(MediaItem.access_group_id == AccessGroup.id)
+            .correlate(AccessGroup).scalar_subquery())
+    statement = update(AccessGroup.__table__).values(media_count=held)
+    if connection is not None:
+        connection.execute(statement)
+        return
+    db.session.execute(statement)
+    _forget_loaded_counts()
+
+
+def _forget_loaded_counts(group_ids: Iterable[int] | None = None) -> None:
+    """Loaded groups read their count again when next asked: the database changed it, not the session."""
+    identity_map = db.session.identity_map
+    if group_ids is None:
+        loaded = [found for found in identity_map.values() if isinstance(found, AccessGroup)]
+    else:
+        loaded = [identity_map.get(identity_key(AccessGroup, group_id)) for group_id in group_ids]
+    for group in loaded:
+        if group is not None:
+            db.session.expire(group, ["media_count"])
+
+
+def media_count_drift(group_ids: Iterable[int] | None = None) -> dict[int, tuple[int, int]]:
+    """Groups whose count differs from the items they hold: group id -> (count kept, items held)."""
+    held = (select(MediaItem.access_group_id, func.count().label("item_count"))
+            .group_by(MediaItem.access_group_id).subquery())
+    items = func.coalesce(held.c.item_count, 0)
+    statement = (select(AccessGroup.id, AccessGroup.media_count, items)
+                 .outerjoin(held, held.c.access_group_id == AccessGroup.id)
+                 .where(AccessGroup.media_count != items))
+    if group_ids is not None:
+        statement = statement.where(AccessGroup.id.in_(list(group_ids)))
+    return {group_id: (kept, real) for group_id, kept, real in db.session.execute(statement)}
 
 
 # --- where items are used ---------------------------------------------------------------------------
@@ -359,6 +420,7 @@ def move_media_items(source: AccessGroup, item_ids: list[int], target: AccessGro
     ).rowcount
     if moved != len(item_ids):
         raise MediaError(missing_message(len(item_ids) - moved, len(item_ids), "moved"))
+    adjust_media_counts({source.id: -moved, target.id: moved})
     audit.record(source.account_id, actor.id, "media.moved", "access_group", source.id,
                  before={"access_group_id": source.id, "access_group": source.name, "media_item_ids": item_ids},
                  after={"access_group_id": target.id, "access_group": target.name, "media_item_ids": item_ids})
@@ -368,19 +430,19 @@ def move_media_items(source: AccessGroup, item_ids: list[int], target: AccessGro
 def delete_media_items(group: AccessGroup, item_ids: list[int], actor: User) -> list[str]:
     """Delete items of `group` (all or none) and return their files' keys, to remove once committed.
 
-    Posts that used them lose the attachment (the database cascades post_media).
+    The caller rolls back on MediaError. Posts that used them lose the attachment (the database
+    cascades post_media). The rows the DELETE returns are the ones gone: an item moved away at the
+    same moment is neither counted out of this group nor has its files removed.
     """
-    rows = db.session.execute(
-        select(MediaItem.id, MediaItem.name, MediaItem.storage_key, MediaItem.thumbnail_key)
-        .where(MediaItem.id.in_(item_ids), MediaItem.access_group_id == group.id)
-    ).all()
-    if len(rows) != len(item_ids):
-        raise MediaError(missing_message(len(item_ids) - len(rows), len(item_ids), "deleted"))
-    db.session.execute(
+    rows = sorted(db.session.execute(
         delete(MediaItem)
         .where(MediaItem.id.in_(item_ids), MediaItem.access_group_id == group.id)
+        .returning(MediaItem.id, MediaItem.name, MediaItem.storage_key, MediaItem.thumbnail_key)
         .execution_options(synchronize_session=False)
-    )
+    ).all())
+    if len(rows) != len(item_ids):
+        raise MediaError(missing_message(len(item_ids) - len(rows), len(item_ids), "deleted"))
+    adjust_media_counts({group.id: -len(rows)})
     audit.record(group.account_id, actor.id, "media.deleted", "access_group", group.id,
                  before={"access_group_id": group.id,
                          "media_items": [{"id": row.id, "name": row.name} for row in rows]})

@@ -319,6 +319,9 @@ class AccessGroup(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # How many items the group's media library holds, so the library shows it without counting them.
+    # webapp/media.py changes it in the same transaction as the items (`adjust_media_counts`).
+    media_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     account: Mapped[Account] = relationship(back_populates="access_groups")
     social_sets: Mapped[list[SocialSet]] = relationship(
@@ -643,6 +646,8 @@ class Comment(db.Model):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    author: Mapped[User | None] = relationship()
+
 
 class ApprovalDecision(db.Model):
     """One approver's decision on a post: who, when and what."""
@@ -656,6 +661,8 @@ class ApprovalDecision(db.Model):
     decision: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    reviewer: Mapped[User | None] = relationship()
 
     __table_args__ = (CheckConstraint(_in("decision", Decision), name="decision_known"),)
 
@@ -673,6 +680,7 @@ class ReviewLink(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    reviewer: Mapped[User] = relationship(foreign_keys=[reviewer_id])
     posts: Mapped[list[Post]] = relationship(secondary="review_link_posts")
 
 
@@ -704,6 +712,8 @@ class AuditEvent(db.Model):
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor: Mapped[User | None] = relationship()
 
     __table_args__ = (
         Index("ix_audit_events_account_time", "account_id", "created_at"),

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from webapp import review
 from webapp.demo import CAPTIONS, DEMO_DOMAIN, DEMO_PASSWORD, STAFF, STAFF_GROUPS
 from webapp.extensions import db
+from webapp.media import recount_media
 from webapp.models import (
     AccessGroup,
     Account,
@@ -95,6 +96,8 @@ def add_bulk(seed: int = 7) -> None:
                         published_at=at if status is PostStatus.PUBLISHED else None)
             post.media_items = [chance.choice(items)]
             db.session.add(post)
+    db.session.flush()
+    recount_media()  # the items went in without the library's upload path: each group's count is set from them
     db.session.commit()
 
 

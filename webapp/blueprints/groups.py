@@ -12,7 +12,7 @@ from .. import policy
 from ..extensions import db
 from ..forms.groups import GroupFilterForm
 from ..htmx import hx_redirect, render
-from ..models import AccessGroup, MediaItem, Network, Post, PostStatus, SocialSet
+from ..models import AccessGroup, Network, Post, PostStatus, SocialSet
 from ..shell import enter_group
 from ..zones import account_zone
 
@@ -49,10 +49,7 @@ def home(group_id: int):
         social_set.visible_profiles = [
             p for p in social_set.profiles if p.id not in perms.removed_profiles
         ]
-    media_count = None
-    if policy.can(current_user, "media.view", group):
-        group_media = policy.visible(select(MediaItem.id)).where(MediaItem.access_group_id == group.id)
-        media_count = db.session.scalar(select(func.count()).select_from(group_media.subquery()))
+    media_count = group.media_count if policy.can(current_user, "media.view", group) else None
     upcoming, drafts = [], []
     if policy.can(current_user, "posts.view", group):
         # Drafts without a time have no day in the calendar: they are listed here.

@@ -43,8 +43,12 @@ def _seen_posts() -> tuple[list[int], frozenset[int]]:
 
 
 def _counts(group: AccessGroup, library_filter: rules.LibraryFilter) -> dict[str, int]:
-    total, matching = rules.library_counts(policy.visible(select(MediaItem)), group, library_filter)
-    return {"total": total, "matching": matching}
+    """The library's count, kept by the group; only a filter's matches are counted, by a query."""
+    total = group.media_count
+    if not library_filter:
+        return {"total": total, "matching": total}
+    return {"total": total,
+            "matching": rules.matching_count(policy.visible(select(MediaItem)), group, library_filter)}
 
 
 def _library_context(group: AccessGroup, query: LibraryQuery) -> dict:
