@@ -1,10 +1,12 @@
-"""Settings › Social Sets & Access Groups in a browser: create, plan limit, Users tab add and remove,
-user groups and end dates."""
+"""Settings › Social Sets & Access Groups in a browser: create, plan limit, the long list paged and
+filtered as you type, Users tab add and remove, user groups and end dates."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -13,6 +15,7 @@ from webapp.demo import DEMO_PASSWORD
 from webapp.extensions import db
 from webapp.models import AccessGroup, Account, GroupUser, Membership, Role, User, UserGroup, UserGroupMember
 
+from .conftest import LiveServer, own_demo_server
 from .helpers import GROUP_URL, expect_group_shown, sign_in
 
 
@@ -170,3 +173,54 @@ def test_users_tab_grants_a_user_group_and_gives_an_entrant_an_end_date(page: Pa
     expect(page.get_by_text(f"Ezra Endicott may enter “Priya Shah” until {last_day:%d %b %Y}.")).to_be_visible()
     expect(page.get_by_role("row", name=re.compile("Ezra Endicott"))).to_contain_text(
         f"Users tab until {last_day:%d %b %Y}")
+
+
+def add_client_groups() -> None:
+    """70 more access groups in the demo agency, "Client 000" to "Client 069"."""
+    account_id = db.session.scalar(select(Account.id).where(Account.name == "Northstar Talent"))
+    db.session.add_all(AccessGroup(account_id=account_id, name=f"Client {n:03}") for n in range(70))
+
+
+@pytest.fixture
+def crowded_server(tmp_path) -> Iterator[LiveServer]:
+    with own_demo_server(tmp_path, add_client_groups) as server:
+        yield server
+
+
+def test_a_long_list_comes_a_page_at_a_time_and_filters_as_you_type(new_context, crowded_server):
+    """75 groups: the first 50, then the rest on "More groups"; typing narrows the list without a reload,
+    the address keeps the filter, and "More groups" keeps it too."""
+    page = new_context(base_url=crowded_server.url).new_page()
+    sign_in(page, "owner@northstar.example")
+    open_access_groups(page)
+    cards = page.get_by_role("main").get_by_role("list", name="Access groups").get_by_role("heading", level=2)
+    expect(cards).to_have_count(50)
+    expect(cards.first).to_have_text("Northstar HQ Default")
+    page.get_by_role("link", name="More groups").click()
+    expect(cards).to_have_count(75)
+    expect(page.get_by_role("link", name="More groups")).to_have_count(0)
+    assert len(set(cards.all_inner_texts())) == 75
+
+    page.evaluate("window.__rosterMarker = 1")
+    page.get_by_label("Find a group").fill("client 06")
+    expect(page).to_have_url(re.compile(r"/settings/access-groups\?q=client(\+|%20)06$"))
+    expect(cards).to_have_text([f"Client {n:03}" for n in range(60, 70)])
+    expect(page.get_by_label("Find a group")).to_be_focused()
+
+    page.get_by_label("Find a group").fill("CLIENT")
+    expect(page).to_have_url(re.compile(r"\?q=CLIENT$"))
+    expect(cards).to_have_count(50)
+    page.get_by_role("link", name="More groups").click()
+    expect(cards).to_have_text([f"Client {n:03}" for n in range(70)])  # every match once, none of the others
+
+    page.get_by_label("Find a group").fill("zebra")
+    expect(page.get_by_text("No access group matches “zebra”.")).to_be_visible()
+    assert page.evaluate("window.__rosterMarker") == 1, "filtering reloaded the page"
+
+    page.reload()
+    expect(page.get_by_label("Find a group")).to_have_value("zebra")
+    expect(page.get_by_text("No access group matches “zebra”.")).to_be_visible()
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"\?q=CLIENT$"))
+    expect(page.get_by_label("Find a group")).to_have_value("CLIENT")
+    expect(cards).to_have_count(50)

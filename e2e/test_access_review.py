@@ -1,4 +1,5 @@
-"""Settings › Access review in a browser: the table, its CSV download, and the "Why?" explainer.
+"""Settings › Access review in a browser: the table a page at a time, its CSV download, and the "Why?"
+explainer.
 
 The test gets a demo agency of its own, in which the Creators user group is granted on Maya Lopez's
 group and also gives analytics: Maya then enters her group both from its Users tab and through
@@ -14,8 +15,20 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from webapp.accounts import hash_password
+from webapp.demo import DEMO_PASSWORD
 from webapp.extensions import db
-from webapp.models import AccessGroup, UserGroup, UserGroupGrant, UserGroupRight
+from webapp.models import (
+    AccessGroup,
+    Account,
+    GroupUser,
+    Membership,
+    Role,
+    User,
+    UserGroup,
+    UserGroupGrant,
+    UserGroupRight,
+)
 from webapp.policy import RIGHTS
 from webapp.rights import label
 
@@ -114,3 +127,59 @@ def test_owner_reviews_access_downloads_the_same_rows_and_asks_why(page: Page):
     answer = page.get_by_role("region", name="Ask why").get_by_role("status")
     expect(answer).to_contain_text("Yes: Jonah Reed can enter “Maya Lopez”.")
     expect(answer).to_contain_text("Jonah Reed is in user group “Creators”, which is granted on “Maya Lopez”.")
+
+
+def add_crew_to_maya() -> None:
+    """60 more clients of the demo agency, "Crew 00" to "Crew 59", each on Maya Lopez's Users tab."""
+    account_id = db.session.scalar(select(Account.id).where(Account.name == "Northstar Talent"))
+    maya_group = db.session.scalar(select(AccessGroup.id).where(AccessGroup.name == "Maya Lopez"))
+    password_hash = hash_password(DEMO_PASSWORD)
+    for number in range(60):
+        user = User(email=f"crew{number:02}@northstar.example", name=f"Crew {number:02}", password_hash=password_hash)
+        db.session.add(user)
+        db.session.flush()
+        db.session.add(Membership(account_id=account_id, user_id=user.id, role=Role.CLIENT.value))
+        db.session.add(GroupUser(access_group_id=maya_group, user_id=user.id))
+
+
+@pytest.fixture
+def crowded_server(tmp_path) -> Iterator[LiveServer]:
+    directory = tmp_path / "crowded"  # beside the module's own server, which has `tmp_path`
+    directory.mkdir()
+    with own_demo_server(directory, add_crew_to_maya) as server:
+        yield server
+
+
+def test_a_long_review_comes_a_page_at_a_time_and_the_csv_has_every_row(new_context, crowded_server):
+    """The first 50 rows, then the rest on "More entries"; the CSV lists every row; a filter keeps to
+    its rows on every page."""
+    page = new_context(base_url=crowded_server.url).new_page()
+    sign_in(page, OWNER)
+    page.goto("/settings/access-review")
+    table = page.get_by_role("table", name="Who can enter which access group")
+    people = table.get_by_role("row").filter(has_text="@northstar.example")
+    expect(people).to_have_count(50)
+    total = int(page.get_by_test_id("review-count").inner_text().split(" ")[0])
+    assert total > 60  # the crew and the demo agency's own rows: more than a page
+    while page.get_by_role("link", name="More entries").count():
+        shown = people.count()
+        page.get_by_role("link", name="More entries").click()
+        expect(people).not_to_have_count(shown)
+    expect(people).to_have_count(total)
+    rows = table_rows(page)
+    assert len({(row[0], row[2]) for row in rows}) == total  # each person and group once
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download CSV").click()
+    with open(download_info.value.path(), newline="", encoding="utf-8") as file:
+        _header, *listed = list(csv.reader(file))
+    assert [(f"{name} {email}", group) for name, email, _role, group, *_rest in listed] == [
+        (row[0], row[2]) for row in rows]
+
+    page.get_by_role("search", name="Filter the review").get_by_label("Person").fill("crew")
+    expect(page).to_have_url(re.compile(r"[?&]q=crew"))
+    expect(people).to_have_count(50)
+    page.get_by_role("link", name="More entries").click()
+    expect(people).to_have_count(60)
+    expect(page.get_by_role("link", name="More entries")).to_have_count(0)
+    assert all(row[0].startswith("Crew ") and row[2] == "Maya Lopez" for row in table_rows(page))

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp import access_groups as rules
+from webapp import paging
 from webapp.extensions import db
 from webapp.models import (
     AccessGroup,
@@ -574,3 +575,205 @@ def test_an_admin_grants_nowhere_a_user_group_that_reaches_groups_beyond_them(cl
     assert revoked.status_code == 422
     assert db.session.get(UserGroupGrant, (wide.id, maya.id)) is None
     assert db.session.get(UserGroupGrant, (wider.id, maya.id)) is not None
+
+
+# --- the list: a page at a time, filtered by name ------------------------------------------------
+
+
+LIST = "/settings/access-groups"
+
+
+def card_names(page: Html) -> list[str]:
+    """The groups' names as their cards head them, in page order (the Default badge left out)."""
+    return [squeeze(heading.text(separator=" ")).removesuffix(" Default")
+            for heading in page.css(".group-card h2")]
+
+
+def more_link(page: Html) -> str | None:
+    links = page.all_by_role("link", "More groups")
+    assert len(links) <= 1
+    return links[0].attributes["href"] if links else None
+
+
+def every_page(client, url: str) -> list[list[str]]:
+    """The names on each page of the list, following "More groups" as htmx does: the first page whole,
+    then each next one as the cards that follow."""
+    page = Html(client.get(url))
+    pages = [card_names(page)]
+    while (url := more_link(page)) is not None:
+        response = client.get(url, headers=HTMX)
+        assert response.status_code == 200
+        page = Html(response)
+        assert "<html" not in response.get_data(as_text=True)
+        assert all(node.tag == "li" for node in page.top_level)  # cards (and the next link) to add to the list
+        pages.append(card_names(page))
+    return pages
+
+
+def make_groups(account, names: list[str]) -> None:
+    for name in names:
+        factories.make_group(account, name)
+    db.session.commit()
+
+
+def test_a_long_list_shows_every_group_once_a_page_at_a_time(client, auth, agency):
+    """With more groups than a page holds, "More groups" brings the rest; each group appears exactly once,
+    the default first and the others by name."""
+    make_groups(agency["account"], [f"Client {n:03}" for n in range(70)])
+    auth.login(agency["owner"])
+    pages = every_page(client, LIST)
+    assert [len(names) for names in pages] == [rules.GROUPS_PER_PAGE, 22]
+    shown = [name for names in pages for name in names]
+    assert shown == ["Northstar HQ", *[f"Client {n:03}" for n in range(70)], "Maya Lopez"]
+
+
+def test_a_next_page_opened_directly_is_a_whole_page_with_a_way_back(client, auth, agency):
+    """The "More groups" link works without JavaScript: the page after, with a link to the first one."""
+    make_groups(agency["account"], [f"Client {n:03}" for n in range(60)])
+    auth.login(agency["owner"])
+    first = Html(client.get(LIST))
+    page = Html(client.get(more_link(first)))
+    assert page.by_role("heading", "Social Sets & Access Groups")
+    assert card_names(page) == [*[f"Client {n:03}" for n in range(49, 60)], "Maya Lopez"]
+    assert page.by_role("link", "Back to the first groups").attributes["href"] == LIST
+
+
+def test_the_filter_narrows_the_list_and_paging_keeps_it(client, auth, agency):
+    """Typing part of a name lists the groups whose name holds it, in any case; "More groups" keeps the filter."""
+    make_groups(agency["account"], [f"Client {n:03}" for n in range(55)] + ["Brand Clientele", "Other"])
+    auth.login(agency["owner"])
+    response = client.get(LIST, query_string={"q": "CLIENT"}, headers=HTMX)
+    page = Html(response)
+    assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
+    assert [node.attributes.get("id") for node in page.top_level] == ["group-list"]  # the list alone
+    assert "q=CLIENT" in more_link(page)
+    pages = every_page(client, LIST + "?q=CLIENT")
+    shown = [name for names in pages for name in names]
+    assert shown == ["Brand Clientele", *[f"Client {n:03}" for n in range(55)]]
+    narrow = Html(client.get(LIST, query_string={"q": "client 05"}))
+    assert card_names(narrow) == [f"Client {n:03}" for n in range(50, 55)] and more_link(narrow) is None
+    assert narrow.by_label("Find a group").attributes["value"] == "client 05"  # a reload keeps the filter
+
+
+def test_the_filter_box_asks_for_the_list_as_you_type(client, auth, agency):
+    """The search box fetches the list after a pause in typing and puts the filter in the address;
+    without JavaScript it is an ordinary search form."""
+    auth.login(agency["owner"])
+    page = Html(client.get(LIST))
+    box = page.by_label("Find a group")
+    assert box.attributes["type"] == "search" and box.attributes["name"] == "q"
+    assert box.attributes["hx-get"] == LIST
+    assert box.attributes["hx-trigger"] == "input changed delay:300ms, search"
+    assert box.attributes["hx-target"] == "#group-list" and box.attributes["hx-push-url"] == "true"
+    form = page.form_of(box)
+    assert form.attributes["method"] == "get" and form.attributes["action"] == LIST
+    assert page.by_role("search", "Find access groups")
+
+
+def test_no_group_matching_the_filter_says_so(client, auth, agency):
+    auth.login(agency["owner"])
+    page = Html(client.get(LIST, query_string={"q": "zebra%"}, headers=HTMX))
+    assert card_names(page) == []
+    assert page.has_text("No access group matches “zebra%”.")
+    assert page.by_role("link", "Show every group").attributes["href"] == LIST
+
+
+def test_the_list_shows_only_groups_the_viewer_may_enter_on_every_page(client, auth, agency):
+    """An admin pages through the groups they may enter; a filter or a cursor finds no other."""
+    make_groups(agency["account"], [f"Client {n:03}" for n in range(55)])
+    auth.login(agency["admin"])  # on Maya Lopez's Users tab only
+    assert every_page(client, LIST) == [["Maya Lopez"]]
+    assert card_names(Html(client.get(LIST, query_string={"q": "client"}))) == []
+    auth.logout()
+    auth.login(agency["owner"])
+    cursor = more_link(Html(client.get(LIST)))
+    auth.logout()
+    auth.login(agency["admin"])
+    assert card_names(Html(client.get(cursor, headers=HTMX))) == ["Maya Lopez"]
+
+
+@pytest.mark.parametrize("cursor", ["nonsense", "WzEsIngiXQ", "W3RydWUsIngiLDFd", "WzEsIngiLDFd" * 200])
+def test_a_cursor_that_names_no_row_means_the_first_page(client, auth, agency, cursor):
+    """A mangled, mistyped ([true, "x", 1]) or overlong cursor is not an error: the list starts at the top."""
+    auth.login(agency["owner"])
+    response = client.get(LIST, query_string={"cursor": cursor})
+    assert response.status_code == 200
+    assert card_names(Html(response)) == ["Northstar HQ", "Maya Lopez"]
+
+
+def test_each_card_counts_its_sets_profiles_and_users(client, auth, agency):
+    factories.make_profile(db.session.get(AccessGroup, agency["maya"].id).social_sets[0], Network.YOUTUBE)
+    db.session.commit()
+    auth.login(agency["owner"])
+    page = Html(client.get(LIST))
+    card = page.within(page.css(".group-card")[1])
+    assert card.one(".group-counts").text(separator=" ").split() == [
+        "1", "social", "set", "·", "2", "profiles", "·", "3", "users"]
+
+
+def test_a_new_group_is_shown_however_long_the_list(client, auth, agency):
+    """After creating a group the list is filtered to its name, so it shows even when it would sort past
+    the first page; the address says so."""
+    make_groups(agency["account"], [f"Client {n:03}" for n in range(60)])
+    auth.login(agency["owner"])
+    response = client.post(LIST, data={"name": "Zed Last"}, headers=HTMX)
+    page = Html(response)
+    assert response.status_code == 200
+    assert card_names(page) == ["Zed Last"]
+    assert response.headers["HX-Push-Url"] == "/settings/access-groups?q=Zed+Last"
+    assert page.by_label("Find a group").attributes["value"] == "Zed Last"
+    plain = client.post(LIST, data={"name": "Zed Later"})
+    assert plain.status_code == 303 and plain.headers["Location"] == "/settings/access-groups?q=Zed+Later"
+
+
+def test_a_refused_name_keeps_the_filter_of_the_list(client, auth, agency):
+    make_groups(agency["account"], [f"Client {n:03}" for n in range(3)])
+    auth.login(agency["owner"])
+    page = Html(client.get(LIST, query_string={"q": "client"}))
+    action = page.form_of(page.by_label("Name")).attributes["action"]
+    assert action == "/settings/access-groups?q=client"
+    response = client.post(action, data={"name": ""}, headers=HTMX)
+    assert response.status_code == 422
+    assert card_names(Html(response)) == ["Client 000", "Client 001", "Client 002"]
+
+
+LIST_PAGES = {
+    "first page": ("", {}),
+    "filtered": ("?q=group", HTMX),
+    "next page": ("?cursor=next", HTMX),
+}
+
+
+@pytest.mark.parametrize("page", sorted(LIST_PAGES))
+def test_list_queries_do_not_grow_with_the_number_of_groups(client, auth, agency, count_queries, page):
+    """The same number of queries with 3 groups and with 130 (more than two pages), each with a set and
+    profiles; the page's cards alone are counted."""
+    suffix, headers = LIST_PAGES[page]
+    auth.login(agency["owner"])
+
+    def grow(start: int, stop: int) -> None:
+        for n in range(start, stop):
+            group = factories.make_group(agency["account"], f"Group {n:03}")
+            social_set = factories.make_social_set(group)
+            factories.make_profile(social_set, Network.INSTAGRAM)
+            factories.make_profile(social_set, Network.TIKTOK)
+            factories.add_to_group(agency["manager"], group)
+        db.session.commit()
+
+    def measure() -> int:
+        url = LIST + suffix
+        if suffix == "?cursor=next":  # the cursor after the first group
+            url = more_link(Html(client.get(LIST))) or LIST + "?cursor=" + paging.encode_key([0, "", 0])
+        client.get(url, headers=headers)
+        with count_queries() as counter:
+            response = client.get(url, headers=headers)
+        assert response.status_code == 200
+        assert len(Html(response).css(".group-card")) <= rules.GROUPS_PER_PAGE
+        return counter.count
+
+    grow(0, 3)
+    small = measure()
+    grow(3, 130)
+    large = measure()
+    assert small == large, f"queries grew with the groups: {small} -> {large}"
+    assert large <= 9, large

@@ -6,9 +6,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Integer, String, and_, case, cast, func, literal, null, select, union_all
+from sqlalchemy import Integer, Select, String, and_, case, cast, func, literal, null, select, union_all
+from sqlalchemy.orm import selectinload
 
-from . import approvals, audit, names, plans, policy
+from . import approvals, audit, names, paging, plans, policy
 from .extensions import db
 from .models import (
     AccessGroup,
@@ -131,6 +132,50 @@ def delete_access_group(group: AccessGroup, actor: User) -> None:
     audit.record(group.account_id, actor.id, "access_group.deleted", "access_group", group.id,
                  before={"name": group.name})
     db.session.delete(group)
+
+
+# --- the list of groups --------------------------------------------------------------------------
+
+GROUPS_PER_PAGE = 50
+
+# The default group first, then by name; the id orders names that differ only in case.
+_LIST_KEY = (case((AccessGroup.is_default, 0), else_=1), func.lower(AccessGroup.name), AccessGroup.id)
+_LIST_SHAPE = (int, str, int)
+
+
+def groups_page(visible: Select, account: Account, text: str = "", cursor: str | None = None,
+                size: int = GROUPS_PER_PAGE) -> paging.Page[AccessGroup]:
+    """One page of the account's groups among `visible` (the policy's), those whose name contains
+    `text` if given, with their social sets and profiles: a fixed number of queries however many groups."""
+    statement = visible.where(AccessGroup.account_id == account.id).options(
+        selectinload(AccessGroup.social_sets).selectinload(SocialSet.profiles))
+    wanted = text.strip().lower()
+    if wanted:
+        statement = statement.where(func.lower(AccessGroup.name).contains(wanted, autoescape=True))
+    return paging.keyset_page_by(statement, _LIST_KEY, _LIST_SHAPE, cursor, size)
+
+
+@dataclass(frozen=True)
+class GroupCounts:
+    """What one group's card counts: its social sets, the profiles in them, and the people on its Users
+    tab or in a user group granted on it (the owner, who enters every group, left out)."""
+
+    social_sets: int
+    profiles: int
+    users: int
+
+
+def group_counts(groups: list[AccessGroup], now: datetime | None = None) -> dict[int, GroupCounts]:
+    """The counts of these groups (their sets and profiles already loaded), in one query."""
+    people = policy.entrants_by_group([group.id for group in groups], now, include_owner=False)
+    return {
+        group.id: GroupCounts(
+            social_sets=len(group.social_sets),
+            profiles=sum(len(social_set.profiles) for social_set in group.social_sets),
+            users=len(people[group.id]),
+        )
+        for group in groups
+    }
 
 
 # --- the Users tab -------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The access review and the "Why?" explainer: who can enter which access group, with which rights, and why.
 
-Nothing here decides access. The policy loads every path behind each member's permissions
+Nothing here decides access. Who enters which group is the policy's own SQL (`policy.entry_paths`),
+read a page of rows at a time; the policy loads every path behind those members' permissions
 (`policy.load_grounds`, one query for any number of members) and answers each question
 (`policy.explain`, whose verdict is the policy's own `decide`); this module only puts names and end
 dates on those paths, so the table, its CSV and the explainer say in words what the policy does.
@@ -12,10 +13,10 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, literal, or_, select, union_all
 from sqlalchemy.orm import contains_eager
 
-from . import policy
+from . import paging, policy
 from .extensions import db
 from .models import AccessGroup, Account, GroupUser, Membership, User, UserGroup, UserGroupMember, utcnow
 from .policy import ENTER, RIGHTS, Grounds
@@ -82,6 +83,9 @@ def membership_of(account: Account, user_id: int) -> Membership | None:
     )
 
 
+_ON_USERS_TAB, _IN_USER_GROUP = "users_tab", "user_group"  # which end date a row of `end_dates` gives
+
+
 @dataclass(frozen=True)
 class EndDates:
     """When the dated paths of some members end: Users tab entries and user group memberships."""
@@ -91,24 +95,30 @@ class EndDates:
     user_group_names: dict[int, str]
 
 
-def end_dates(account: Account, user_id: int | None = None) -> EndDates:
-    """End dates and user group names of the account, in three queries whatever its size."""
+def end_dates(account: Account, user_ids: list[int] | None = None) -> EndDates:
+    """End dates (of these members, if given) and user group names of the account, in two queries
+    whatever its size."""
     users_tab = (
-        select(GroupUser.user_id, GroupUser.access_group_id, GroupUser.expires_at)
+        select(literal(_ON_USERS_TAB).label("path"), GroupUser.user_id, GroupUser.access_group_id.label("target_id"),
+               GroupUser.expires_at)
         .join(AccessGroup, AccessGroup.id == GroupUser.access_group_id)
         .where(AccessGroup.account_id == account.id, GroupUser.expires_at.is_not(None))
     )
     in_user_groups = (
-        select(UserGroupMember.user_id, UserGroupMember.user_group_id, UserGroupMember.expires_at)
+        select(literal(_IN_USER_GROUP), UserGroupMember.user_id, UserGroupMember.user_group_id,
+               UserGroupMember.expires_at)
         .join(UserGroup, UserGroup.id == UserGroupMember.user_group_id)
         .where(UserGroup.account_id == account.id, UserGroupMember.expires_at.is_not(None))
     )
-    if user_id is not None:
-        users_tab = users_tab.where(GroupUser.user_id == user_id)
-        in_user_groups = in_user_groups.where(UserGroupMember.user_id == user_id)
+    if user_ids is not None:
+        users_tab = users_tab.where(GroupUser.user_id.in_(user_ids))
+        in_user_groups = in_user_groups.where(UserGroupMember.user_id.in_(user_ids))
+    ends: dict[str, dict[tuple[int, int], datetime]] = {_ON_USERS_TAB: {}, _IN_USER_GROUP: {}}
+    for path, user, target, end in db.session.execute(union_all(users_tab, in_user_groups)):
+        ends[path][(user, target)] = end
     return EndDates(
-        users_tab={(user, group): end for user, group, end in db.session.execute(users_tab)},
-        user_groups={(user, group): end for user, group, end in db.session.execute(in_user_groups)},
+        users_tab=ends[_ON_USERS_TAB],
+        user_groups=ends[_IN_USER_GROUP],
         user_group_names={user_group_id: name for user_group_id, name in db.session.execute(
             select(UserGroup.id, UserGroup.name).where(UserGroup.account_id == account.id)
         )},
@@ -174,11 +184,25 @@ class ReviewRow:
                 self.ends_on.isoformat() if self.ends_on else "")
 
 
+ROWS_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class ReviewScope:
+    """What the review lists: live members in the access groups `group_ids` (those the reviewer may see,
+    or the one chosen), narrowed to members whose name or email contains `person` when given."""
+
+    group_ids: tuple[int, ...]
+    person: str = ""
+
+
 @dataclass(frozen=True)
 class Review:
-    """The rows a reviewer sees, and what the filters and the explainer offer."""
+    """One page of the review, and what the page says around it and the explainer offers."""
 
     rows: list[ReviewRow]
+    next_cursor: str | None  # where the next page starts; None on the last one
+    entries: int  # rows on every page together
     members: list[Membership]  # everyone in the account, live or not (the explainer's choices)
     not_listed: int  # members left out because they are deactivated or their access ended
     live_count: int
@@ -239,34 +263,91 @@ def _row(membership: Membership, group: AccessGroup, grounds: Grounds, ends: End
     )
 
 
-def matches(membership: Membership, person: str) -> bool:
-    """The person filter: part of the member's name or email, any case."""
-    wanted = person.strip().casefold()
-    return not wanted or wanted in membership.user.name.casefold() or wanted in membership.user.email.casefold()
+# Rows by member (name, then id), then by access group (name, then id): the order of the table and the CSV.
+_ROW_KEY = (func.lower(User.name), User.id, func.lower(AccessGroup.name), AccessGroup.id)
+_ROW_SHAPE = (str, int, str, int)
 
 
-def review(account: Account, groups: list[AccessGroup], access_group_id: int | None = None,
-           person: str = "", now: datetime | None = None) -> Review:
-    """Who of the account's live members may enter which of `groups`, with which rights and through what.
+def _entries(account: Account, scope: ReviewScope, now: datetime) -> Select:
+    """SQL: (user id, access group id) of each entry in the review, one per member and group however
+    many ways in. Entering is the policy's own definition (`policy.entry_paths`), which counts only
+    live members of the group's account."""
+    ways_in = policy.entry_paths(now, group_ids=list(scope.group_ids)).subquery()
+    statement = (
+        select(ways_in.c.user_id, ways_in.c.access_group_id).distinct()
+        .where(ways_in.c.account_id == account.id)
+    )
+    wanted = scope.person.strip().lower()
+    if wanted:
+        statement = statement.join(User, User.id == ways_in.c.user_id).where(or_(
+            func.lower(User.name).contains(wanted, autoescape=True),
+            func.lower(User.email).contains(wanted, autoescape=True),
+        ))
+    return statement
 
-    `groups` are the access groups the reviewer may see; the filters narrow the rows to one group
-    and to members whose name or email contains `person`. A fixed number of queries, whatever the
-    number of members and groups.
+
+def _entry_rows(account: Account, scope: ReviewScope, now: datetime) -> Select:
+    """SQL: the (membership with its user, access group) of each entry in the review, not yet ordered."""
+    entries = _entries(account, scope, now).subquery()
+    return (
+        select(Membership, AccessGroup)
+        .join(entries, entries.c.user_id == Membership.user_id)
+        .join(Membership.user)
+        .join(AccessGroup, AccessGroup.id == entries.c.access_group_id)
+        .where(Membership.account_id == account.id)
+        .options(contains_eager(Membership.user))
+    )
+
+
+def _rows(account: Account, entries: list[tuple[Membership, AccessGroup]], now: datetime) -> list[ReviewRow]:
+    """The rows of these entries, with the paths and rights the policy finds: three queries more for
+    any number of them (their members' grounds and end dates)."""
+    if not entries:
+        return []
+    user_ids = list(dict.fromkeys(membership.user_id for membership, _group in entries))
+    grounds = policy.load_grounds(user_ids, now)
+    ends = end_dates(account, user_ids)
+    return [
+        row
+        for membership, group in entries
+        if (row := _row(membership, group, grounds[membership.user_id], ends, account)) is not None
+    ]
+
+
+def review_page(account: Account, scope: ReviewScope, cursor: str | None = None, size: int = ROWS_PER_PAGE,
+                now: datetime | None = None) -> paging.Page[ReviewRow]:
+    """`size` rows of the review from after the row `cursor` names (the first ones without it)."""
+    now = now or utcnow()
+    page = paging.keyset_page_by(_entry_rows(account, scope, now), _ROW_KEY, _ROW_SHAPE, cursor, size)
+    return paging.Page(_rows(account, page.rows, now), page.next_cursor)
+
+
+def every_row(account: Account, scope: ReviewScope, now: datetime | None = None) -> list[ReviewRow]:
+    """Every row of the review, in the table's order (for the CSV): a fixed number of queries."""
+    now = now or utcnow()
+    entries = db.session.execute(_entry_rows(account, scope, now).order_by(*_ROW_KEY)).all()
+    return _rows(account, [tuple(entry) for entry in entries], now)
+
+
+def review(account: Account, scope: ReviewScope, cursor: str | None = None, size: int = ROWS_PER_PAGE,
+           now: datetime | None = None) -> Review:
+    """Who of the account's live members may enter which groups of `scope`, with which rights and through
+    what: a page of rows, how many there are in all, and the members around them.
+
+    A fixed number of queries, whatever the number of members and groups.
     """
     now = now or utcnow()
     everyone = memberships(account)
-    live = [membership for membership in everyone if policy.membership_gives_access(membership, now)]
-    shown = [membership for membership in live if matches(membership, person)]
-    chosen = [group for group in groups if access_group_id is None or group.id == access_group_id]
-    grounds = policy.load_grounds([membership.user_id for membership in shown], now)
-    ends = end_dates(account)
-    rows = [
-        row
-        for membership in shown
-        for group in chosen
-        if (row := _row(membership, group, grounds[membership.user_id], ends, account)) is not None
-    ]
-    return Review(rows=rows, members=everyone, not_listed=len(everyone) - len(live), live_count=len(live))
+    live_count = sum(1 for membership in everyone if policy.membership_gives_access(membership, now))
+    page = review_page(account, scope, cursor, size, now)
+    return Review(
+        rows=page.rows,
+        next_cursor=page.next_cursor,
+        entries=db.session.scalar(select(func.count()).select_from(_entries(account, scope, now).subquery())),
+        members=everyone,
+        not_listed=len(everyone) - live_count,
+        live_count=live_count,
+    )
 
 
 def _safe_cell(value: str) -> str:
@@ -330,7 +411,7 @@ def explain_access(account: Account, membership: Membership, group: AccessGroup,
     name = membership.user.name
     grounds = policy.load_grounds([user_id], now)[user_id]
     explanation = policy.explain(grounds, action, group)
-    ends = end_dates(account, user_id)
+    ends = end_dates(account, [user_id])
     in_group = f"in “{group.name}”" if action != ENTER else f"“{group.name}”"
     verb = action_phrase(action)
     summary = (f"Yes: {name} can {verb} {in_group}." if explanation.allowed

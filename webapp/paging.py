@@ -3,14 +3,20 @@
 A cursor names the last row of a page (`<timestamp in ISO 8601>~<id>`), so the next page is one indexed
 query however deep it is, and rows added or removed meanwhile cause no gaps or repeats. A missing or
 malformed cursor means the first page.
+
+Lists in another order (by name, say) page the same way with `keyset_page_by`: their cursor holds the
+whole sort key of the last row, as the database read it.
 """
 from __future__ import annotations
 
+import base64
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from sqlalchemy import Select, literal, tuple_
+from sqlalchemy import ColumnElement, Select, literal, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from .extensions import db
@@ -18,6 +24,7 @@ from .extensions import db
 Row = TypeVar("Row")
 
 _LARGEST_ID = 2**63 - 1  # the largest id a BIGINT holds: a cursor beyond it is no row's
+_LONGEST_KEY_CURSOR = 2000  # a sort key of a few names and ids fits well within it
 
 
 @dataclass(frozen=True)
@@ -74,3 +81,61 @@ def keyset_page(
         return Page(list(rows), None)
     last = rows[size - 1]
     return Page(list(rows[:size]), encode_cursor(getattr(last, stamp.key), getattr(last, row_id.key)))
+
+
+# --- paging by any sort key ---------------------------------------------------------------------------
+
+
+def encode_key(values: Sequence[str | int]) -> str:
+    """The opaque cursor of a page that starts after the row whose sort key has these values."""
+    text = json.dumps(list(values), ensure_ascii=False, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _fits(value: object, kind: type) -> bool:
+    if type(value) is not kind:  # a JSON true is no id
+        return False
+    if kind is int:
+        return -_LARGEST_ID <= value <= _LARGEST_ID
+    return "\x00" not in value  # databases refuse NUL in text
+
+
+def decode_key(cursor: str | None, shape: Sequence[type]) -> tuple | None:
+    """The sort key a cursor names, each part of `shape`'s type (str or int); None for a missing or
+    malformed one (the first page)."""
+    if not cursor or len(cursor) > _LONGEST_KEY_CURSOR:
+        return None
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, RecursionError):  # bad base64, UTF-8 or JSON; JSON nested past all reason
+        return None
+    if not isinstance(values, list) or len(values) != len(shape):
+        return None
+    if not all(_fits(value, kind) for value, kind in zip(values, shape)):
+        return None
+    return tuple(values)
+
+
+def keyset_page_by(
+    statement: Select,
+    key: Sequence[ColumnElement],
+    shape: Sequence[type],
+    cursor: str | None,
+    size: int,
+) -> Page:
+    """One page of `statement`'s rows in ascending `key` order, starting after the row `cursor` names.
+
+    `key` ends in something unique (an id) and `shape` gives the Python type of each part. The key is
+    read back from the database with the rows, so the cursor holds exactly what the database compares
+    (its own lower-casing of names, say). A statement of one entity or column pages that entity or
+    value; of several, tuples of them. The statement must not be ordered or limited already.
+    """
+    after = decode_key(cursor, shape)
+    if after is not None:
+        statement = statement.where(tuple_(*key) > tuple_(*(literal(value) for value in after)))
+    width = len(statement.column_descriptions)
+    found = db.session.execute(statement.add_columns(*key).order_by(*key).limit(size + 1)).all()
+    rows = [row[0] if width == 1 else tuple(row[:width]) for row in found[:size]]
+    if len(found) <= size:
+        return Page(rows, None)
+    return Page(rows, encode_key(list(found[size - 1][width:])))

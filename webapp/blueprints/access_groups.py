@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import access_groups as rules
@@ -15,9 +15,10 @@ from ..forms.access_groups import (
     CandidateFilterForm,
     EntryEndForm,
     GrantUserGroupForm,
+    GroupListQuery,
     GroupNameForm,
 )
-from ..htmx import is_htmx, is_partial, render
+from ..htmx import is_htmx, is_partial, push_url, render
 from ..models import (
     AccessGroup,
     Account,
@@ -35,22 +36,20 @@ TABS = ("profiles", "users")
 BAD_DATE = "Enter the end date as a day, such as 2027-03-31."
 
 
-def _index_context(account: Account, form: GroupNameForm | None = None) -> dict:
-    groups = db.session.scalars(
-        policy.visible(select(AccessGroup))
-        .where(AccessGroup.account_id == account.id)
-        .options(selectinload(AccessGroup.social_sets).selectinload(SocialSet.profiles))
-        .order_by(AccessGroup.is_default.desc(), func.lower(AccessGroup.name))
-    ).all()
+def _index_context(account: Account, text: str = "", cursor: str | None = None,
+                   form: GroupNameForm | None = None) -> dict:
+    page = rules.groups_page(policy.visible(select(AccessGroup)), account, text, cursor)
     return {
         "page_title": "Social Sets & Access Groups",
         "account": account,
-        "groups": groups,
-        "unapproved": approvals.without_approver([profile.id for group in groups
+        "groups": page.rows,
+        "next_cursor": page.next_cursor,
+        "filter_text": text,
+        "paged": cursor is not None,
+        "unapproved": approvals.without_approver([profile.id for group in page.rows
                                                   for social_set in group.social_sets
                                                   for profile in social_set.profiles]),
-        "user_counts": {group_id: len(people) for group_id, people in policy.entrants_by_group(
-            [group.id for group in groups], include_owner=False).items()},
+        "counts": rules.group_counts(page.rows),
         "networks": list(Network),
         "form": form or GroupNameForm(formdata=None),
         "may_create": policy.can(current_user, "groups.create", account),
@@ -59,14 +58,21 @@ def _index_context(account: Account, form: GroupNameForm | None = None) -> dict:
 
 @bp.get("")
 def index():
-    """Every access group this user manages, with its social sets, slots and user count."""
+    """The access groups this user manages, a page at a time, filtered by name, with their sets, slots and counts."""
     account = account_for("groups.manage")
-    return render("access_groups/index.html", block="main", **_index_context(account))
+    query = GroupListQuery(request.args)
+    context = _index_context(account, query.text(), query.start())
+    if is_partial() and query.start():
+        # "More groups": the next cards, after those already on the page.
+        return render("access_groups/index.html", block="group_cards", refresh_shell=False, **context)
+    if is_partial() and query.from_the_filter():
+        return render("access_groups/index.html", block="group_list", refresh_shell=False, **context)
+    return render("access_groups/index.html", block="main", **context)
 
 
 @bp.post("")
 def create():
-    """Create an access group (owner only), within the plan's limits."""
+    """Create an access group (owner only), within the plan's limits; the list then shows it."""
     account = account_for("groups.create")
     form = GroupNameForm()
     if form.validate_on_submit():
@@ -78,11 +84,15 @@ def create():
             db.session.commit()
             policy.forget_permissions()  # the owner may enter the new group from now on
             flash(f"Access group “{group.name}” created.", "success")
+            # However long the list, the new group is found at once: the list is filtered by its name.
+            shown = url_for("access_groups.index", q=group.name)
             if not is_htmx():
-                return redirect(url_for("access_groups.index"), 303)
-            return render("access_groups/index.html", block="groups", **_index_context(account))
+                return redirect(shown, 303)
+            return push_url(render("access_groups/index.html", block="groups",
+                                   **_index_context(account, group.name)), shown)
+    # The list stays as it was: the form is sent with the filter of the page it is on.
     return render("access_groups/index.html", block="groups", status=422,
-                  **_index_context(account, form=form))
+                  **_index_context(account, GroupListQuery(request.args).text(), form=form))
 
 
 def _managed_group(group_id: int, action: str = "groups.manage") -> AccessGroup:

@@ -10,7 +10,7 @@ from .. import access_review as rules
 from .. import policy
 from ..extensions import db
 from ..forms.access_review import ReviewFilterForm, WhyForm
-from ..htmx import render
+from ..htmx import is_partial, render
 from ..models import AccessGroup, Account, Membership
 from ..shell import account_for
 
@@ -27,13 +27,18 @@ class Filters:
     access_group: AccessGroup | None
 
     def query(self) -> dict:
-        """The filters as URL parameters, for links that keep them (the CSV download)."""
+        """The filters as URL parameters, for links that keep them (the CSV download, the next page)."""
         query = {}
         if self.person:
             query["q"] = self.person
         if self.access_group is not None:
             query["group"] = self.access_group.id
         return query
+
+    def scope(self, groups: list[AccessGroup]) -> rules.ReviewScope:
+        """What the review lists with these filters, among the groups the reviewer may see."""
+        chosen = [self.access_group] if self.access_group is not None else groups
+        return rules.ReviewScope(group_ids=tuple(group.id for group in chosen), person=self.person)
 
 
 def _groups(account: Account) -> list[AccessGroup]:
@@ -45,25 +50,21 @@ def _groups(account: Account) -> list[AccessGroup]:
     ))
 
 
-def _filters(groups: list[AccessGroup]) -> Filters:
-    """The filters in the URL; a group that is not one of `groups` is not found."""
+def _query() -> ReviewFilterForm:
     form = ReviewFilterForm(request.args)
     if not form.validate():
         abort(404)
+    return form
+
+
+def _filters(groups: list[AccessGroup], form: ReviewFilterForm) -> Filters:
+    """The filters in the URL; a group that is not one of `groups` is not found."""
     access_group = None
     if form.group.data is not None:
         access_group = next((group for group in groups if group.id == form.group.data), None)
         if access_group is None:
             abort(404)
     return Filters(person=(form.q.data or "").strip()[:PERSON_MAX], access_group=access_group)
-
-
-def _review(account: Account) -> tuple[rules.Review, Filters, list[AccessGroup]]:
-    groups = _groups(account)
-    filters = _filters(groups)
-    review = rules.review(account, groups, filters.access_group.id if filters.access_group else None,
-                          filters.person)
-    return review, filters, groups
 
 
 def _why_choices(groups: list[AccessGroup] | None, members: list[Membership] | None) -> dict:
@@ -77,12 +78,22 @@ def _why_choices(groups: list[AccessGroup] | None, members: list[Membership] | N
 
 @bp.get("/access-review")
 def index():
-    """Every live member in every access group they may enter, with their rights and how they get them."""
+    """Every live member in every access group they may enter, with their rights and why: a page at a time."""
     account = account_for("access.review")
-    review, filters, groups = _review(account)
+    groups = _groups(account)
+    form = _query()
+    filters = _filters(groups, form)
+    cursor = form.cursor.data or None
+    if cursor and is_partial():
+        # "More entries": the next rows, after those already in the table.
+        page = rules.review_page(account, filters.scope(groups), cursor)
+        return render("access_review/index.html", block="review_rows", refresh_shell=False,
+                      review=page, filters=filters, enter=policy.ENTER)
+    review = rules.review(account, filters.scope(groups), cursor)
     return render(
         "access_review/index.html", block="review", refresh_shell=False,
         page_title="Access review", account=account, review=review, filters=filters, groups=groups,
+        paged=cursor is not None,
         sees_every_group=policy.current_permissions().is_owner(account.id),
         why_scope="review", why=None, fixed_user=None, fixed_group=None, enter=policy.ENTER,
         chosen_user_id=None, chosen_group_id=None, chosen_action=None,
@@ -92,10 +103,11 @@ def index():
 
 @bp.get("/access-review.csv")
 def csv():
-    """The access review as a CSV file: the rows the page shows with the same filters."""
+    """The access review as a CSV file: every row the page lists with the same filters, on every page."""
     account = account_for("access.review")
-    review, _filters_used, _groups_seen = _review(account)
-    response = make_response(rules.csv_text(review.rows))
+    groups = _groups(account)
+    filters = _filters(groups, _query())
+    response = make_response(rules.csv_text(rules.every_row(account, filters.scope(groups))))
     response.mimetype = "text/csv"
     response.charset = "utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{rules.csv_filename(account)}"'

@@ -30,6 +30,25 @@ class GrantUserGroupForm(FlaskForm):
     user_group_id = HiddenField(validators=picked("Choose a user group to add."))
 
 
+class GroupListQuery(QueryForm):
+    """The list's type-to-filter box, and where its next page starts."""
+
+    q = SearchField("Find a group", validators=[Optional(), Length(max=120)])
+    cursor = HiddenField(validators=[Optional(), Length(max=2000)])
+
+    def text(self) -> str:
+        """The filter typed, or nothing when it cannot be read (too long a text means no filter)."""
+        return (self.q.data or "").strip() if self.validate() else ""
+
+    def start(self) -> str | None:
+        """The cursor of the page asked for; None for the first page."""
+        return (self.cursor.data or None) if self.validate() else None
+
+    def from_the_filter(self) -> bool:
+        """The filter box sent the request (it always sends its field), not a link into the page."""
+        return bool(self.q.raw_data)
+
+
 class CandidateFilterForm(QueryForm):
     """The Add User search box."""
 

@@ -1,5 +1,5 @@
 """Who can enter which group with which rights, and why: the review's filters and the explainer's question."""
-from wtforms import IntegerField, SearchField, SelectChoice, SelectField
+from wtforms import HiddenField, IntegerField, SearchField, SelectChoice, SelectField
 from wtforms.validators import Optional
 
 from .. import access_review as rules
@@ -7,10 +7,11 @@ from . import QueryForm
 
 
 class ReviewFilterForm(QueryForm):
-    """The review's filters."""
+    """The review's filters, and where the page of rows starts."""
 
     q = SearchField("Person")
     group = IntegerField("Access group", validators=[Optional()])
+    cursor = HiddenField(validators=[Optional()])  # a malformed one means the first page
 
 
 def _actions() -> list[SelectChoice]:
