@@ -6,11 +6,13 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from webapp import posts as rules
 from webapp.extensions import db
-from webapp.models import Post, SocialProfile
+from webapp.models import Comment, Post, PostStatus, SocialProfile
 
 from .helpers import sign_in
 
@@ -120,3 +122,46 @@ def test_a_client_comments_on_a_queued_post(page: Page, live_server, smtp_server
     expect(page.get_by_label("Add a comment")).to_have_value("")
     # Clients see the post but may not edit it.
     expect(page.get_by_role("link", name="Edit")).to_have_count(0)
+
+
+@pytest.fixture
+def long_thread(live_server):
+    """A post of Leo's with more comments than the post page and the first "Show all" page hold."""
+    count = rules.LIST_PREVIEW + rules.LIST_PAGE_SIZE + 3
+    group_id = live_server.group_id("Leo Park")
+    start = datetime.now(timezone.utc) - timedelta(days=1)
+    with live_server.app.app_context():
+        profile = db.session.scalars(select(SocialProfile).where(SocialProfile.access_group_id == group_id)).first()
+        post = Post(social_profile_id=profile.id, access_group_id=group_id, caption="A long thread",
+                    status=PostStatus.DRAFT.value)
+        db.session.add(post)
+        db.session.flush()
+        db.session.add_all(Comment(post_id=post.id, body=f"Thread comment {n:02}", created_at=start + timedelta(minutes=n))
+                           for n in range(count))
+        post_id = post.id
+        db.session.commit()
+        db.session.remove()
+    yield group_id, post_id, count
+    with live_server.app.app_context():
+        db.session.execute(delete(Post).where(Post.id == post_id))
+        db.session.commit()
+        db.session.remove()
+
+
+def test_show_all_loads_earlier_comments_in_place(page: Page, long_thread):
+    """The post page shows the newest comments; "Show all" and then "Earlier comments" load the rest above them."""
+    group_id, post_id, count = long_thread
+    sign_in(page, "leo@northstar.example")
+    page.goto(f"/g/{group_id}/posts/{post_id}")
+    expect(page.get_by_role("heading", name=f"Comments ({count})")).to_be_visible()
+    comments = page.get_by_role("list", name="Comments")
+    rows = comments.locator(".comment-body")
+    expect(rows).to_have_count(rules.LIST_PREVIEW)
+    expect(rows.last).to_have_text(f"Thread comment {count - 1:02}")
+    comments.get_by_role("link", name=f"Show all {count} comments").click()
+    expect(rows).to_have_count(rules.LIST_PREVIEW + rules.LIST_PAGE_SIZE)
+    expect(page).to_have_url(re.compile(rf"/posts/{post_id}$"))  # loaded in place, no new page
+    comments.get_by_role("link", name="Earlier comments").click()
+    expect(rows).to_have_count(count)
+    expect(comments.get_by_role("link", name="Earlier comments")).to_have_count(0)
+    expect(rows).to_have_text([f"Thread comment {n:02}" for n in range(count)])  # each once, oldest first

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import insert, select, update
 
 from webapp.extensions import db
+from webapp.media import adjust_media_counts
 from webapp.models import (
     ApprovalDecision,
     AuditEvent,
@@ -27,6 +28,7 @@ from webapp.models import (
     Role,
     SocialProfile,
 )
+from webapp.paging import encode_key
 from webapp.posts import HISTORY_LABELS
 
 from . import factories
@@ -41,6 +43,7 @@ def grow(group, social_set, items: int) -> None:
         {"access_group_id": group.id, "name": f"m{n}.png", "kind": "image", "content_type": "image/png",
          "byte_size": 10, "storage_key": f"grow-{uuid.uuid4().hex}.png"} for n in range(items)
     ]).all()
+    adjust_media_counts({group.id: items})
     soon = datetime.now(timezone.utc) + timedelta(days=1)
     post_ids = db.session.scalars(insert(Post).returning(Post.id), [
         {"social_profile_id": profiles[n % 3].id, "access_group_id": group.id, "caption": f"post {n}",
@@ -156,13 +159,17 @@ AFTER_ALL = "9999-01-01T00:00:00%2B00:00~999999999"
 # The day the grown posts start on (tomorrow), and a list cursor before every post.
 GROWN_DAY = (datetime.now(timezone.utc) + timedelta(days=1)).date().isoformat()
 BEFORE_ALL = "2000-01-01T00:00:00%2B00:00~1"
+# Cursors before the first access group of the list and the first row of the access review.
+GROUPS_START = encode_key([0, "", 0])
+REVIEW_START = encode_key(["", 0, "", 0])
 
 # page: (path, headers, budget, who visits it); {item} is the group's oldest media item,
 # {campaign} its oldest campaign, {post} its oldest post and {attached} that post's attachments as
-# the media picker's query. The post pages render the whole page for htmx too (no block of theirs).
+# the media picker's query. The post pages render the whole page for htmx too (no block of theirs),
+# but the pages of a post's lists send htmx only the rows of the next page.
 PAGES = {
-    "group home": ("/g/{group}/", {}, 8, ("owner", "manager")),
-    "group home fragment": ("/g/{group}/", HTMX, 8, ("owner", "manager")),
+    "group home": ("/g/{group}/", {}, 7, ("owner", "manager")),
+    "group home fragment": ("/g/{group}/", HTMX, 7, ("owner", "manager")),
     "switcher": ("/g/{group}/switcher", HTMX, 4, ("owner", "manager")),
     "settings": ("/settings/account", {}, 4, ("owner", "manager")),
     "settings fragment": ("/settings/account", HTMX, 4, ("owner", "manager")),
@@ -170,8 +177,13 @@ PAGES = {
     "access group profiles tab": ("/settings/access-groups/{group}", {}, 10, ("owner", "admin")),
     "access group users tab": ("/settings/access-groups/{group}?tab=users", HTMX, 9, ("owner", "admin")),
     "add user candidates": ("/settings/access-groups/{group}/users/candidates?q=user", HTMX, 9, ("owner", "admin")),
+    # "r" finds Creator and the grown groups, at every size.
+    "access groups filtered": ("/settings/access-groups?q=r", HTMX, 9, ("owner", "admin")),
+    "access groups next page": ("/settings/access-groups?cursor=" + GROUPS_START, HTMX, 9, ("owner", "admin")),
+    "access review": ("/settings/access-review", {}, 11, ("owner", "admin")),
+    "access review next page": ("/settings/access-review?cursor=" + REVIEW_START, HTMX, 9, ("owner", "admin")),
     "organize board": ("/settings/organize", {}, 8, ("owner", "admin")),
-    "media library": ("/g/{group}/media", {}, 7, ("owner", "manager")),
+    "media library": ("/g/{group}/media", {}, 6, ("owner", "manager")),
     "media library filtered": ("/g/{group}/media?kind=image&q=m1", HTMX, 7, ("owner", "manager")),
     "media library next page": ("/g/{group}/media?cursor=" + AFTER_ALL, HTMX, 5, ("owner", "manager")),
     "media item": ("/g/{group}/media/{item}", {}, 7, ("owner", "manager")),
@@ -184,7 +196,19 @@ PAGES = {
     "calendar week": ("/g/{group}/calendar?view=week&date=" + GROWN_DAY, HTMX, 6, ("owner", "manager")),
     "calendar list": ("/g/{group}/calendar?view=list", {}, 6, ("owner", "manager")),
     "calendar list next page": ("/g/{group}/calendar?view=list&cursor=" + BEFORE_ALL, HTMX, 6, ("owner", "manager")),
-    "post": ("/g/{group}/posts/{post}", {}, 13, ("owner", "manager", "approver")),
+    "post": ("/g/{group}/posts/{post}", {}, 11, ("owner", "manager", "approver")),
+    "post comments": ("/g/{group}/posts/{post}/comments", {}, 6, ("owner", "manager", "approver")),
+    "post comments next page": ("/g/{group}/posts/{post}/comments?cursor=" + AFTER_ALL, HTMX, 5,
+                                ("owner", "manager", "approver")),
+    "post decisions": ("/g/{group}/posts/{post}/decisions", {}, 6, ("owner", "manager", "approver")),
+    "post decisions next page": ("/g/{group}/posts/{post}/decisions?cursor=" + AFTER_ALL, HTMX, 5,
+                                 ("owner", "manager", "approver")),
+    "post review links": ("/g/{group}/posts/{post}/review-links", {}, 7, ("owner", "manager")),
+    "post review links next page": ("/g/{group}/posts/{post}/review-links?cursor=" + AFTER_ALL, HTMX, 6,
+                                    ("owner", "manager")),
+    "post history": ("/g/{group}/posts/{post}/history", {}, 6, ("owner", "manager", "approver")),
+    "post history next page": ("/g/{group}/posts/{post}/history?cursor=" + AFTER_ALL, HTMX, 5,
+                               ("owner", "manager", "approver")),
     "post edit": ("/g/{group}/posts/{post}/edit", {}, 8, ("owner", "manager")),
     "composer": ("/g/{group}/posts/new", {}, 5, ("owner", "manager")),
     "composer on a day": ("/g/{group}/posts/new?date=" + GROWN_DAY, {}, 5, ("owner", "manager")),

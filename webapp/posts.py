@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, func, select
+from sqlalchemy.orm import joinedload
 
-from . import audit, policy
+from . import audit, paging, policy
 from .extensions import db
 from .mail import queue_mail, render_mail
 from .models import (
@@ -29,6 +30,7 @@ from .models import (
     Post,
     PostStatus,
     ProfileApprover,
+    ReviewLinkPost,
     SocialProfile,
     User,
     utcnow,
@@ -50,6 +52,9 @@ CAPTION_LIMITS: dict[str, int] = {
 ATTACHMENT_LIMIT = 10
 COMMENT_MAX_LENGTH = 5000
 NOTE_MAX_LENGTH = 2000
+# The post page shows the newest few rows of each of its lists; "Show all" pages through the rest.
+LIST_PREVIEW = 5
+LIST_PAGE_SIZE = 25
 
 # Statuses a post may be published from, and those its author may still change.
 PUBLISHABLE = (PostStatus.SCHEDULED.value, PostStatus.APPROVED.value)
@@ -251,13 +256,39 @@ HISTORY_LABELS = {
 }
 
 
-def history(post: Post) -> list[tuple[AuditEvent, User | None]]:
-    """What happened to the post and who did it, oldest first."""
-    return list(db.session.execute(
-        select(AuditEvent, User).outerjoin(User, User.id == AuditEvent.actor_id)
-        .where(AuditEvent.object_type == "post", AuditEvent.object_id == post.id)
-        .order_by(AuditEvent.created_at, AuditEvent.id)
-    ).all())
+def _history_of(post: Post) -> tuple:
+    """SQL: the audit events about the post."""
+    return AuditEvent.object_type == "post", AuditEvent.object_id == post.id
+
+
+def history_page(post: Post, cursor: str | None, size: int) -> paging.Page[AuditEvent]:
+    """A page of what happened to the post, newest first, each event with who did it."""
+    return paging.keyset_page(
+        select(AuditEvent).where(*_history_of(post)).options(joinedload(AuditEvent.actor)),
+        AuditEvent.created_at, AuditEvent.id, cursor, size, descending=True)
+
+
+@dataclass(frozen=True)
+class ListCounts:
+    """How many comments, decisions, review links and history entries a post has."""
+
+    comments: int
+    decisions: int
+    review_links: int
+    history: int
+
+
+def list_counts(post: Post) -> ListCounts:
+    """The totals of the post page's lists, all in one query."""
+    def count(model: type, *conditions) -> ScalarSelect:
+        return select(func.count()).select_from(model).where(*conditions).scalar_subquery()
+
+    return ListCounts(*db.session.execute(select(
+        count(Comment, Comment.post_id == post.id),
+        count(ApprovalDecision, ApprovalDecision.post_id == post.id),
+        count(ReviewLinkPost, ReviewLinkPost.post_id == post.id),
+        count(AuditEvent, *_history_of(post)),
+    )).one())
 
 
 # --- approval -------------------------------------------------------------------------------------
@@ -327,11 +358,12 @@ def decide(post: Post, reviewer: User, decision: str, note: str = "", review_lin
     return record
 
 
-def decisions(post: Post) -> list[tuple[ApprovalDecision, User | None]]:
-    return list(db.session.execute(
-        select(ApprovalDecision, User).outerjoin(User, User.id == ApprovalDecision.reviewer_id)
-        .where(ApprovalDecision.post_id == post.id).order_by(ApprovalDecision.created_at, ApprovalDecision.id)
-    ).all())
+def decisions_page(post: Post, cursor: str | None, size: int) -> paging.Page[ApprovalDecision]:
+    """A page of the approvers' decisions on the post, newest first, each with its reviewer."""
+    return paging.keyset_page(
+        select(ApprovalDecision).where(ApprovalDecision.post_id == post.id)
+        .options(joinedload(ApprovalDecision.reviewer)),
+        ApprovalDecision.created_at, ApprovalDecision.id, cursor, size, descending=True)
 
 
 # --- comments -------------------------------------------------------------------------------------
@@ -352,11 +384,11 @@ def add_comment(post: Post, author: User, body: str) -> Comment:
     return comment
 
 
-def comments(post: Post) -> list[tuple[Comment, User | None]]:
-    return list(db.session.execute(
-        select(Comment, User).outerjoin(User, User.id == Comment.author_id)
-        .where(Comment.post_id == post.id).order_by(Comment.created_at, Comment.id)
-    ).all())
+def comments_page(post: Post, cursor: str | None, size: int) -> paging.Page[Comment]:
+    """A page of the post's comments, newest first, each with its author."""
+    return paging.keyset_page(
+        select(Comment).where(Comment.post_id == post.id).options(joinedload(Comment.author)),
+        Comment.created_at, Comment.id, cursor, size, descending=True)
 
 
 def _notify_author(post: Post, actor: User, kind: str, decision: str | None = None, note: str = "") -> None:

@@ -11,9 +11,9 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
-from . import audit, crypto, policy
+from . import audit, crypto, paging, policy
 from .extensions import db
 from .links import LinkState
 from .mail import queue_mail, render_mail
@@ -120,13 +120,12 @@ def state(link: ReviewLink | None, now: datetime | None = None) -> LinkState:
     return LinkState.OPEN
 
 
-def links_for_post(post: Post) -> list[tuple[ReviewLink, User]]:
-    """The review links that cover the post, newest first, with their reviewer (for the post page)."""
-    return list(db.session.execute(
-        select(ReviewLink, User).join(ReviewLinkPost, ReviewLinkPost.review_link_id == ReviewLink.id)
-        .join(User, User.id == ReviewLink.reviewer_id)
-        .where(ReviewLinkPost.post_id == post.id).order_by(ReviewLink.created_at.desc(), ReviewLink.id.desc())
-    ).all())
+def links_page(post: Post, cursor: str | None, size: int) -> paging.Page[ReviewLink]:
+    """A page of the review links that cover the post, newest first, each with its reviewer."""
+    return paging.keyset_page(
+        select(ReviewLink).join(ReviewLinkPost, ReviewLinkPost.review_link_id == ReviewLink.id)
+        .where(ReviewLinkPost.post_id == post.id).options(joinedload(ReviewLink.reviewer, innerjoin=True)),
+        ReviewLink.created_at, ReviewLink.id, cursor, size, descending=True)
 
 
 def revoke(link: ReviewLink, actor: User, account_id: int) -> None:

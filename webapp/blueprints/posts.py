@@ -1,22 +1,32 @@
 """Posts: the composer, and the post page (preview, history, comments, approval)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any, Callable
 
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
-from .. import policy
+from .. import paging, policy
 from .. import posts as rules
 from .. import review
 from ..zones import account_zone
 from ..extensions import db
-from ..forms.posts import CommentForm, ComposeForm, ComposerQuery, ConfirmForm, DecisionForm, PickerQuery
-from ..htmx import is_htmx, render
-from ..models import AccessGroup, MediaItem, Network, Post, PostStatus, SocialProfile
+from ..forms.posts import (
+    CommentForm,
+    ComposeForm,
+    ComposerQuery,
+    ConfirmForm,
+    DecisionForm,
+    ListQuery,
+    PickerQuery,
+)
+from ..htmx import is_htmx, is_partial, render
+from ..models import AccessGroup, MediaItem, Network, Post, PostStatus, SocialProfile, User
 from ..shell import enter_group
 
 bp = Blueprint("posts", __name__)
@@ -24,15 +34,67 @@ bp = Blueprint("posts", __name__)
 PICKER_SIZE = 24
 
 
+@dataclass(frozen=True)
+class PostList:
+    """One of the post page's lists: its words, the right that reads it, and how a page of it loads."""
+
+    name: str  # its view (posts.<name>) and its total in `rules.ListCounts`
+    heading: str
+    label: str  # the list's accessible name
+    noun: str  # in "Show all 12 comments"
+    earlier: str  # the link to the page after a page of it
+    empty: str | None
+    right: str
+    oldest_first: bool  # a thread or a timeline reads oldest first: its earlier rows load above it
+    rows: str  # the template of a page's rows
+    load: Callable[[Post, str | None, int], paging.Page]
+
+    @property
+    def endpoint(self) -> str:
+        return f"posts.{self.name}"
+
+
+COMMENTS = PostList("comments", "Comments", "Comments", "comments", "Earlier comments", "No comments yet.",
+                    "posts.view", True, "posts/_comments.html", rules.comments_page)
+DECISIONS = PostList("decisions", "Decisions", "Approval decisions", "decisions", "Earlier decisions",
+                     "No decision yet.", "posts.view", True, "posts/_decisions.html", rules.decisions_page)
+REVIEW_LINKS = PostList("review_links", "Review links", "Review links", "review links", "Older review links",
+                        "No review links.", "posts.edit", False, "posts/_review_links.html", review.links_page)
+HISTORY = PostList("history", "History", "Status history", "events", "Earlier history", None,
+                   "posts.view", True, "posts/_history.html", rules.history_page)
+
+
+@dataclass(frozen=True)
+class ShownList:
+    """The rows of a list that a page shows, in reading order, the list's total and where its next page starts.
+
+    A `preview` is the post page's newest few, whose "Show all" link opens the whole list."""
+
+    of: PostList
+    rows: list[Any]
+    total: int | None  # not counted for a page of rows loaded into a page that says it already
+    next_cursor: str | None
+    preview: bool
+
+
 # --- helpers -----------------------------------------------------------------------------------------
 
 
-def _post(group: AccessGroup, post_id: int, right: str) -> Post:
-    """A post of this group the user may see (404 otherwise), and `right` on it (403)."""
-    post = policy.get_in_group_or_404(
-        Post, post_id, group, selectinload(Post.social_profile), selectinload(Post.media_items))
+def _post(group: AccessGroup, post_id: int, right: str, with_media: bool = True) -> Post:
+    """A post of this group the user may see (404 otherwise), and `right` on it (403), with its profile
+    (and its attachments, unless the page shows none)."""
+    loads = [joinedload(Post.social_profile)] + ([selectinload(Post.media_items)] if with_media else [])
+    post = policy.get_in_group_or_404(Post, post_id, group, *loads)
     policy.authorize(right, post)
     return post
+
+
+def _shown(post_list: PostList, post: Post, total: int | None, cursor: str | None = None,
+           preview: bool = False) -> ShownList:
+    """A page of one of the post's lists (the newest few for a preview), ready to show."""
+    page = post_list.load(post, cursor, rules.LIST_PREVIEW if preview else rules.LIST_PAGE_SIZE)
+    rows = page.rows[::-1] if post_list.oldest_first else page.rows  # pages come newest first
+    return ShownList(post_list, rows, total, page.next_cursor, preview)
 
 
 def _group_profiles(group: AccessGroup) -> list[SocialProfile]:
@@ -167,16 +229,73 @@ def show(group_id: int, post_id: int):
 def _post_page(group: AccessGroup, post: Post, status: int = 200, comment_form: CommentForm | None = None,
                decision_form: DecisionForm | None = None, problem: str | None = None) -> Response:
     may_edit = policy.can(current_user, "posts.edit", post)
+    needs_approval = post.social_profile.needs_approval
+    approvers = rules.approvers_of(post.social_profile) if needs_approval else []
+    counts = rules.list_counts(post)
     return render(
         "posts/show.html", status=status, page_title=f"{post.social_profile.network_label} post", group=group,
-        post=post, zone=account_zone(group.account), history=rules.history(post),
-        comments=rules.comments(post), decisions=rules.decisions(post),
+        post=post, zone=account_zone(group.account),
+        history=_shown(HISTORY, post, counts.history, preview=True),
+        comments=_shown(COMMENTS, post, counts.comments, preview=True),
+        decisions=_shown(DECISIONS, post, counts.decisions, preview=True) if needs_approval else None,
+        review_links=(_shown(REVIEW_LINKS, post, counts.review_links, preview=True)
+                      if may_edit and needs_approval else None),
         comment_form=comment_form or CommentForm(formdata=None),
         decision_form=decision_form or DecisionForm(formdata=None), confirm_form=ConfirmForm(formdata=None),
         may_edit=may_edit, may_comment=policy.can(current_user, "posts.comment", post),
-        may_decide=post.status == PostStatus.PENDING_APPROVAL.value and rules.is_approver(current_user, post),
-        review_links=review.links_for_post(post) if may_edit else [], problem=problem,
-        approvers=rules.approvers_of(post.social_profile) if post.social_profile.needs_approval else [],
+        may_decide=_may_decide(post, approvers), problem=problem,
+        approvers=approvers, approving={approver.id for approver in approvers},
+    )
+
+
+def _may_decide(post: Post, approvers: list[User]) -> bool:
+    """The post waits for approval and the user approves its profile (`approvers`, loaded when the
+    profile needs approval, already say who does)."""
+    if post.status != PostStatus.PENDING_APPROVAL.value:
+        return False
+    if post.social_profile.needs_approval:
+        return any(approver.id == current_user.id for approver in approvers)
+    return rules.is_approver(current_user, post)
+
+
+@bp.get("/g/<int:group_id>/posts/<int:post_id>/comments")
+def comments(group_id: int, post_id: int):
+    """All of the post's comments, a page at a time, each read oldest first."""
+    return _list_page(group_id, post_id, COMMENTS)
+
+
+@bp.get("/g/<int:group_id>/posts/<int:post_id>/decisions")
+def decisions(group_id: int, post_id: int):
+    """All of the approvers' decisions on the post, a page at a time, each read oldest first."""
+    return _list_page(group_id, post_id, DECISIONS)
+
+
+@bp.get("/g/<int:group_id>/posts/<int:post_id>/review-links")
+def review_links(group_id: int, post_id: int):
+    """All of the review links that cover the post, newest first, a page at a time (for its editors)."""
+    return _list_page(group_id, post_id, REVIEW_LINKS)
+
+
+@bp.get("/g/<int:group_id>/posts/<int:post_id>/history")
+def history(group_id: int, post_id: int):
+    """All of what happened to the post, a page at a time, each read oldest first."""
+    return _list_page(group_id, post_id, HISTORY)
+
+
+def _list_page(group_id: int, post_id: int, post_list: PostList) -> Response:
+    """A page of one of the post's lists: a whole page, or for htmx its rows, swapped in for the link
+    that asked (the rows carry the link to the page after them)."""
+    group = enter_group(group_id, "posts.view")
+    post = _post(group, post_id, post_list.right, with_media=False)
+    cursor = ListQuery(request.args).start()
+    total = None if is_partial() else getattr(rules.list_counts(post), post_list.name)
+    approving = ({approver.id for approver in rules.approvers_of(post.social_profile)}
+                 if post_list is REVIEW_LINKS else set())
+    return render(
+        "posts/list.html", block="rows", refresh_shell=False,
+        page_title=f"{post_list.heading} · {post.social_profile.network_label} post", group=group, post=post,
+        shown=_shown(post_list, post, total, cursor), cursor=cursor, zone=account_zone(group.account),
+        confirm_form=ConfirmForm(formdata=None), approving=approving,
     )
 
 
@@ -264,7 +383,8 @@ def comment(group_id: int, post_id: int):
         return _post_page(group, post, 422, comment_form=form)
     db.session.commit()
     if is_htmx():
-        return render("posts/show.html", block="comments", group=group, post=post, comments=rules.comments(post),
+        shown = _shown(COMMENTS, post, rules.list_counts(post).comments, preview=True)
+        return render("posts/show.html", block="comments", group=group, post=post, comments=shown,
                       comment_form=CommentForm(formdata=None), may_comment=True,
                       zone=account_zone(group.account))
     flash("Comment added.", "success")

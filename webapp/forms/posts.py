@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
+    HiddenField,
     SearchField,
     SelectChoice,
     SelectMultipleField,
@@ -60,6 +61,15 @@ class PickerQuery(QueryForm):
     q = SearchField("Search the media library", validators=[Optional(), Length(max=120)])
     # The chosen items stay on top; an id that names nothing in this library is left out, not refused.
     media = SelectMultipleField(coerce=int, validate_choice=False)
+
+
+class ListQuery(QueryForm):
+    """Where a page of one of the post's lists starts; a bad cursor means the first page."""
+
+    cursor = HiddenField(validators=[Optional(), Length(max=80)])
+
+    def start(self) -> str | None:
+        return (self.cursor.data or None) if self.validate() else None
 
 
 class CommentForm(FlaskForm):
