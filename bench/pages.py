@@ -79,6 +79,7 @@ PAGES = [
     Page("settings/account", "/settings/account"),
     Page("social profiles", "/g/{group}/profiles"),
     Page("access groups", "/settings/access-groups", staff_only=True),
+    Page("access groups, filtered (htmx)", "/settings/access-groups?q=a", htmx=True, staff_only=True),
     Page("access group edit", "/settings/access-groups/{group}", staff_only=True),
     Page("access group users tab (htmx)", "/settings/access-groups/{group}?tab=users", htmx=True,
          staff_only=True),
@@ -118,6 +119,10 @@ PAGES = [
     Page("media picker, search with attachments (htmx)",
          f"/g/{{group}}/posts/media-picker?q={MEDIA_WORDS[2]}&{{attachments}}", htmx=True),
     Page("post", "/g/{group}/posts/{post}"),
+    Page("post comments", "/g/{group}/posts/{post}/comments"),
+    Page("post decisions", "/g/{group}/posts/{post}/decisions"),
+    Page("post review links", "/g/{group}/posts/{post}/review-links"),
+    Page("post history", "/g/{group}/posts/{post}/history"),
     Page("post edit", "/g/{group}/posts/{post}/edit"),
     Page("login", "/login", anonymous=True),
 ]

@@ -622,9 +622,9 @@ def test_a_long_list_shows_every_group_once_a_page_at_a_time(client, auth, agenc
     make_groups(agency["account"], [f"Client {n:03}" for n in range(70)])
     auth.login(agency["owner"])
     pages = every_page(client, LIST)
-    assert [len(names) for names in pages] == [rules.GROUPS_PER_PAGE, 22]
     shown = [name for names in pages for name in names]
     assert shown == ["Northstar HQ", *[f"Client {n:03}" for n in range(70)], "Maya Lopez"]
+    assert len(pages) > 2 and all(len(names) == rules.GROUPS_PER_PAGE for names in pages[:-1])
 
 
 def test_a_next_page_opened_directly_is_a_whole_page_with_a_way_back(client, auth, agency):
@@ -634,7 +634,8 @@ def test_a_next_page_opened_directly_is_a_whole_page_with_a_way_back(client, aut
     first = Html(client.get(LIST))
     page = Html(client.get(more_link(first)))
     assert page.by_role("heading", "Social Sets & Access Groups")
-    assert card_names(page) == [*[f"Client {n:03}" for n in range(49, 60)], "Maya Lopez"]
+    ordered = ["Northstar HQ", *[f"Client {n:03}" for n in range(60)], "Maya Lopez"]
+    assert card_names(page) == ordered[rules.GROUPS_PER_PAGE:2 * rules.GROUPS_PER_PAGE]
     assert page.by_role("link", "Back to the first groups").attributes["href"] == LIST
 
 

@@ -136,7 +136,7 @@ def delete_access_group(group: AccessGroup, actor: User) -> None:
 
 # --- the list of groups --------------------------------------------------------------------------
 
-GROUPS_PER_PAGE = 50
+GROUPS_PER_PAGE = 20
 
 # The default group first, then by name; the id orders names that differ only in case.
 _LIST_KEY = (case((AccessGroup.is_default, 0), else_=1), func.lower(AccessGroup.name), AccessGroup.id)
