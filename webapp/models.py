@@ -620,6 +620,9 @@ class Post(db.Model):
         Index("ix_posts_group_schedule", "access_group_id", "scheduled_at"),
         Index("ix_posts_profile", "social_profile_id"),
         Index("ix_posts_due", "status", "scheduled_at"),
+        # A group's posts without a time, newest change first: the group's Overview lists its drafts.
+        Index("ix_posts_group_unscheduled", "access_group_id", "updated_at", "id",
+              sqlite_where=text("scheduled_at IS NULL"), postgresql_where=text("scheduled_at IS NULL")),
     )
 
 

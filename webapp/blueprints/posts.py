@@ -202,7 +202,8 @@ def media_picker(group_id: int):
     query.validate()
     chosen_ids = list(dict.fromkeys(query.media.data or []))[:rules.ATTACHMENT_LIMIT]
     chosen = {item.id: item for item in db.session.scalars(
-        policy.visible(select(MediaItem)).where(MediaItem.id.in_(chosen_ids), MediaItem.access_group_id == group.id))}
+        policy.visible(select(MediaItem)).where(MediaItem.id.in_(chosen_ids), MediaItem.access_group_id == group.id))
+        } if chosen_ids else {}  # an empty IN would have the database look at every item
     statement = policy.visible(select(MediaItem)).where(MediaItem.access_group_id == group.id)
     text = (query.q.data or "").strip()
     if text:
