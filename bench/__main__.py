@@ -16,7 +16,7 @@ from webapp.extensions import db
 from webapp.models import AccessGroup
 
 from . import calendar_density, policy_check, report
-from .database import backend_name, bench_app, temporary_database, workspace
+from .database import analyze_like_autovacuum, backend_name, bench_app, temporary_database, workspace
 from .dataset import BIG, SMALL, Dataset, Scale, build
 from .media import MoveMeasurement, measure_moves
 from .organize import OrganizeMeasurement, measure_organize
@@ -69,6 +69,7 @@ def _run_scale(
             db.create_all()
             _progress(f"building the {scale.label} database ...")
             dataset = build(scale)
+            analyze_like_autovacuum()
             group_name = db.session.get(AccessGroup, dataset.bench_group_id).name
         _progress(f"{scale.label}: built in {dataset.seconds:.1f} s; measuring pages ...")
         pages = measure_pages(app, dataset, requests)

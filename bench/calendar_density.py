@@ -44,7 +44,7 @@ from webapp.plans import install_reference_plans
 from webapp.zones import account_zone
 
 from . import report
-from .database import bench_app, temporary_database
+from .database import analyze_like_autovacuum, bench_app, temporary_database
 from .dataset import PASSWORD, Writer, email_of, media_row
 from .pages import ACCEPT_GZIP, HTMX, Measurement, app_counter, measure_get, signed_in_client
 
@@ -338,6 +338,7 @@ def run(workdir: Path, requests: int) -> CalendarRun:
         with app.app_context():
             db.create_all()
             data = build()
+            analyze_like_autovacuum()
         rows = measure(app, data, requests)
         with app.app_context():
             db.session.remove()

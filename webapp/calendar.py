@@ -24,7 +24,7 @@ VIEWS = {"month": "Month", "week": "Week", "day": "Day", "list": "List"}
 LISTS = {"upcoming": "Upcoming", "past": "Past"}
 PAGE_SIZE = 50  # posts per page of the list view
 DAY_LIMIT = 4  # posts a day of the month view shows before "N more", which opens the day's whole list
-WEEK_DAY_LIMIT = 10  # the same for a day of the week view, which has room for more
+WEEK_DAY_LIMIT = 8  # the same for a day of the week view, which has room for more
 # Years outside these are typing mistakes, and near the ends of the calendar a date would overflow in UTC.
 FIRST_YEAR, LAST_YEAR = 1900, 2999
 
