@@ -14,7 +14,8 @@ from typing import BinaryIO, Iterable, Mapping
 
 from flask import current_app
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Integer, Select, bindparam, delete, func, select, true, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.util import identity_key
@@ -356,10 +357,21 @@ def use_counts(item_ids: list[int], group_ids: Iterable[int], hidden_profiles: I
     """For each item, how many posts use it among the posts in `group_ids` (those the user may see)."""
     if not item_ids:
         return {}
+    seen = _posts_seen(group_ids, hidden_profiles)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Told to look among every post of the account, PostgreSQL would read all of them rather than
+        # look up the few posts that use the items; asked item by item (lateral), it looks them up.
+        items = (func.unnest(bindparam("item_ids", list(item_ids), type_=ARRAY(Integer)))
+                 .table_valued("item_id").render_derived())
+        uses = (select(func.count().label("uses")).select_from(PostMedia).join(Post, Post.id == PostMedia.post_id)
+                .where(PostMedia.media_item_id == items.c.item_id, *seen).lateral())
+        rows = db.session.execute(
+            select(items.c.item_id, uses.c.uses).select_from(items).join(uses, true()).where(uses.c.uses > 0))
+        return dict(rows.all())
     rows = db.session.execute(
         select(PostMedia.media_item_id, func.count(PostMedia.post_id))
         .join(Post, Post.id == PostMedia.post_id)
-        .where(PostMedia.media_item_id.in_(item_ids), *_posts_seen(group_ids, hidden_profiles))
+        .where(PostMedia.media_item_id.in_(item_ids), *seen)
         .group_by(PostMedia.media_item_id)
     )
     return dict(rows.all())
@@ -454,9 +466,17 @@ def delete_media_items(group: AccessGroup, item_ids: list[int], actor: User) -> 
     return keys
 
 
+def by_id_in(group: AccessGroup, item_ids: list[int]) -> Select:
+    """The items of `group` among `item_ids`, found by their ids.
+
+    The group is compared as `access_group_id + 0`, which no index serves: otherwise SQLite, knowing
+    no better, walks the group's whole (group, newest) index, every item of a big library, rather
+    than look up a page of ids."""
+    return select(MediaItem).where(MediaItem.id.in_(item_ids), MediaItem.access_group_id + 0 == group.id)
+
+
 def items_in(group: AccessGroup, item_ids: list[int]) -> list[MediaItem]:
-    """The selected items that are in `group`, newest first (for a confirmation)."""
-    return list(db.session.scalars(
-        select(MediaItem).where(MediaItem.id.in_(item_ids), MediaItem.access_group_id == group.id)
-        .order_by(MediaItem.created_at.desc(), MediaItem.id.desc())
-    ))
+    """The selected items that are in `group`, newest first (for a confirmation; sorted here, as
+    asking the database to sort would have it walk the group's index)."""
+    items = db.session.scalars(by_id_in(group, item_ids)).all()
+    return sorted(items, key=lambda item: (item.created_at, item.id), reverse=True)

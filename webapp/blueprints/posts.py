@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from .. import paging, policy
 from .. import posts as rules
+from .. import media as media_rules
 from .. import review
 from ..zones import account_zone
 from ..extensions import db
@@ -201,9 +202,9 @@ def media_picker(group_id: int):
     query = PickerQuery(request.args)
     query.validate()
     chosen_ids = list(dict.fromkeys(query.media.data or []))[:rules.ATTACHMENT_LIMIT]
-    chosen = {item.id: item for item in db.session.scalars(
-        policy.visible(select(MediaItem)).where(MediaItem.id.in_(chosen_ids), MediaItem.access_group_id == group.id))
-        } if chosen_ids else {}  # an empty IN would have the database look at every item
+    # The group was entered with media.view: its items are the ones the user may see.
+    chosen = {item.id: item for item in db.session.scalars(media_rules.by_id_in(group, chosen_ids))
+              } if chosen_ids else {}  # an empty IN would have the database look at every item
     statement = policy.visible(select(MediaItem)).where(MediaItem.access_group_id == group.id)
     text = (query.q.data or "").strip()
     if text:
