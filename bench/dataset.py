@@ -112,10 +112,11 @@ class Scale:
 BIG = Scale("big", access_groups=100, sets_per_group=2, profiles_per_group=10, library_items=50_000,
             media_per_group=500, posts=100_000, organized_posts=5_000, campaigns_per_group=50, thread=500)
 # The small agency fills one page of every paged list of the measured group (a page of groups, of
-# its library, of a month's posts, of a post's lists), with the same profiles per group as the big
-# one: the big/small ratio then measures what grows with the data, not how full a page is.
+# its library, of its campaigns, of a month's posts, of a post's lists), with the same profiles per
+# group as the big one: the big/small ratio then measures what grows with the data, not how full a
+# page is.
 SMALL = Scale("small", access_groups=25, sets_per_group=2, profiles_per_group=10, library_items=60,
-              media_per_group=60, posts=2_500, organized_posts=10, campaigns_per_group=2, thread=30)
+              media_per_group=60, posts=2_500, organized_posts=10, campaigns_per_group=20, thread=30)
 
 
 @dataclass(frozen=True)

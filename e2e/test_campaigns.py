@@ -1,11 +1,19 @@
-"""Campaigns in a browser: a manager creates, edits and deletes a campaign of a creator's group."""
+"""Campaigns in a browser: a manager creates, edits and deletes a campaign of a creator's group, and a
+long list shows its first campaigns and the rest on asking."""
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 from datetime import date, timedelta
 
+import pytest
 from playwright.sync_api import Locator, Page, expect
+from sqlalchemy import delete
+
+from webapp.campaigns import SHOWN
+from webapp.extensions import db
+from webapp.models import Campaign
 
 from .helpers import sign_in
 from .test_shell import switch_group
@@ -102,3 +110,36 @@ def test_manager_creates_edits_and_deletes_a_campaign(page: Page, live_server, b
     switch_group(page, "Jonah Reed")
     expect(page).to_have_url(re.compile(rf"/g/{live_server.group_id('Jonah Reed')}/campaigns$"))
     expect(campaign_card(page, "Jonah x Summer Launch")).to_be_visible()
+
+
+@pytest.fixture
+def many_campaigns(live_server) -> Iterator[tuple[int, list[str]]]:
+    """More campaigns than the list shows, in Leo Park's group, all ended; deleted afterwards."""
+    group_id = live_server.group_id("Leo Park")
+    tag = uuid.uuid4().hex[:6]
+    names = [f"Past {tag} {n:02}" for n in range(SHOWN + 3)]
+    today = date.today()
+    with live_server.app.app_context():
+        made = [Campaign(access_group_id=group_id, name=name, starts_on=today - timedelta(days=90 + n),
+                         ends_on=today - timedelta(days=60 + n)) for n, name in enumerate(names)]
+        db.session.add_all(made)
+        db.session.commit()
+        ids = [campaign.id for campaign in made]
+        db.session.remove()
+    yield group_id, names
+    with live_server.app.app_context():
+        db.session.execute(delete(Campaign).where(Campaign.id.in_(ids)))
+        db.session.commit()
+        db.session.remove()
+
+
+def test_a_long_list_shows_its_first_campaigns_and_all_on_asking(page: Page, many_campaigns):
+    group_id, names = many_campaigns
+    sign_in(page, "owner@northstar.example")
+    page.goto(f"/g/{group_id}/campaigns")
+    cards = page.get_by_role("list", name="Campaigns").locator("h2.campaign-name")
+    expect(cards).to_have_count(SHOWN)
+    page.get_by_role("link", name=re.compile(r"^Show all \d+ campaigns$")).click()
+    expect(page).to_have_url(re.compile(rf"/g/{group_id}/campaigns\?all=1$"))
+    expect(cards.filter(has_text=re.compile(r"^Past "))).to_have_count(len(names))
+    expect(page.get_by_role("link", name=re.compile("^Show all"))).to_have_count(0)

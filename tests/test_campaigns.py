@@ -533,3 +533,31 @@ def test_outsiders_do_not_find_the_groups_campaigns(client, auth, agency):
     assert client.post(campaigns_url(agency["leo"], f"/{campaign.id}/delete")).status_code == 404
     assert names_in(agency["leo"]) == ["Leo's Tour"]
 
+
+
+def test_a_long_list_shows_its_first_campaigns_and_offers_the_rest(client, auth, agency, count_queries):
+    today = rules.today()
+    running = make_campaign(agency["maya"], "Now On", today - timedelta(days=1), today + timedelta(days=1))
+    for n in range(rules.SHOWN + 4):
+        make_campaign(agency["maya"], f"Old {n:02}", today - timedelta(days=60 + n), today - timedelta(days=30 + n))
+    auth.login(agency["manager"])
+    url = campaigns_url(agency["maya"])
+    client.get(url)  # the first request after signing in also notes the visit
+    with count_queries() as first_queries:
+        page = Html(client.get(url))
+    names = [heading.text() for heading in page.css("h2.campaign-name")]
+    assert len(names) == rules.SHOWN and names[0] == running.name  # running first, then the latest ended
+    assert names[1:] == [f"Old {n:02}" for n in range(rules.SHOWN - 1)]
+    more = page.by_role("link", f"Show all {rules.SHOWN + 5} campaigns").attributes
+    assert more["href"] == more["hx-get"] == campaigns_url(agency["maya"], "?all=1") and more["hx-target"] == "#main"
+
+    with count_queries() as all_queries:
+        every = Html(client.get(more["href"]))
+    assert len(every.css("h2.campaign-name")) == rules.SHOWN + 5 and not every.has_text("Show all")
+    assert all_queries.count == first_queries.count
+
+    # A campaign created where the first page would not show it is shown all the same.
+    response = client.post(campaigns_url(agency["maya"]), headers=HTMX,
+                           data=form("Older Still", (today - timedelta(days=400)).isoformat(),
+                                     (today - timedelta(days=300)).isoformat()))
+    assert response.status_code == 200 and Html(response).by_role("heading", "Older Still")

@@ -99,6 +99,9 @@ def group_profiles(scoped: Select, group: AccessGroup) -> list[SocialProfile]:
     return sorted(profiles, key=profile_order)
 
 
+SHOWN = 20  # campaigns the list shows before "Show all", running and upcoming ones first
+
+
 def campaign_rows(
     scoped: Select, group: AccessGroup, profiles: Sequence[SocialProfile], day: date
 ) -> list[CampaignRow]:

@@ -1,7 +1,7 @@
 """Sidebar › Campaigns: a group's campaigns, their dates and linked social profiles."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -33,12 +33,19 @@ def _offered(group: AccessGroup) -> list[SocialProfile]:
     return rules.group_profiles(policy.visible(select(SocialProfile)), group)
 
 
-def _list_context(group: AccessGroup, form: CampaignForm | None = None) -> dict:
+def _list_context(group: AccessGroup, form: CampaignForm | None = None, show_all: bool = False,
+                  showing: int | None = None) -> dict:
+    """The list page: the first campaigns in list order (every one if asked, or if the campaign `showing`,
+    just created, would not be among them), and how many there are."""
     profiles = _offered(group)
+    rows = rules.campaign_rows(policy.visible(select(Campaign)), group, profiles, rules.today())
+    if showing is not None and showing not in {row.campaign.id for row in rows[:rules.SHOWN]}:
+        show_all = True
     return dict(
         page_title=f"Campaigns · {group.name}",
         group=group,
-        rows=rules.campaign_rows(policy.visible(select(Campaign)), group, profiles, rules.today()),
+        rows=rows if show_all else rows[:rules.SHOWN],
+        total=len(rows),
         profiles=profiles,
         form=form or CampaignForm(formdata=None),
         may_manage=policy.can(current_user, "campaigns.manage", group),
@@ -51,11 +58,12 @@ def _edit_page(group: AccessGroup, campaign: Campaign, form: CampaignForm, profi
                   group=group, campaign=campaign, form=form, profiles=profiles)
 
 
-def _changed(group: AccessGroup, block: str = BLOCK) -> Response:
-    """After a change: a 303 to the list for a plain form; for htmx, the list's `block`."""
+def _changed(group: AccessGroup, block: str = BLOCK, showing: int | None = None) -> Response:
+    """After a change: a 303 to the list for a plain form; for htmx, the list's `block` (with the
+    campaign `showing` in it)."""
     if not is_htmx():
         return redirect(url_for("campaigns.index", group_id=group.id), 303)
-    return render("campaigns/index.html", block=block, **_list_context(group))
+    return render("campaigns/index.html", block=block, **_list_context(group, showing=showing))
 
 
 # --- views -------------------------------------------------------------------------------------------
@@ -65,7 +73,8 @@ def _changed(group: AccessGroup, block: str = BLOCK) -> Response:
 def index(group_id: int):
     """The group's campaigns with their dates, status and profiles, for everyone who may enter the group."""
     group = enter_group(group_id)
-    return render("campaigns/index.html", block="main", **_list_context(group))
+    show_all = request.args.get("all") == "1"
+    return render("campaigns/index.html", block="main", **_list_context(group, show_all=show_all))
 
 
 @bp.post("")
@@ -82,7 +91,7 @@ def create(group_id: int):
         else:
             db.session.commit()
             flash(f"Campaign “{campaign.name}” created.", "success")
-            return _changed(group)
+            return _changed(group, showing=campaign.id)
     return render("campaigns/index.html", block=BLOCK, status=422, **_list_context(group, form))
 
 
