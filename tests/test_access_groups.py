@@ -778,3 +778,9 @@ def test_list_queries_do_not_grow_with_the_number_of_groups(client, auth, agency
     large = measure()
     assert small == large, f"queries grew with the groups: {small} -> {large}"
     assert large <= 9, large
+
+
+def test_what_a_group_holds_is_counted_up_to_a_bound_and_its_media_from_its_own_count():
+    held = rules.Holdings(social_sets=1, media_items=50_000, posts=rules.HELD_COUNTED + 1, campaigns=0)
+    assert held.describe() == ["1 social set", "50,000 media items", f"more than {rules.HELD_COUNTED:,} posts"]
+    assert not held.empty and rules.Holdings(0, 0, 0, 0).empty
