@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import formataddr, format_datetime, parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -75,14 +75,19 @@ class MailServerUnavailable(Exception):
 DELIVERED_BODY = "(delivered; the body is not kept because it may hold a sign-in link)"
 
 
-def queue_mail(to_address: str, subject: str, text_body: str, html_body: str | None = None) -> Mail:
-    """Queue an email in the current transaction; it goes out once that transaction commits."""
-    for name, value in (("recipient", to_address), ("subject", subject)):
+def queue_mail(to_address: str, subject: str, text_body: str, html_body: str | None = None,
+               sender_name: str | None = None) -> Mail:
+    """Queue an email in the current transaction; it goes out once that transaction commits.
+
+    `sender_name` replaces MAIL_FROM's display name (an agency's mail reads "Northstar Talent via
+    Roster": `brand.sender_name`); the address stays MAIL_FROM's."""
+    for name, value in (("recipient", to_address), ("subject", subject), ("sender name", sender_name or "")):
         # Refused here, where the caller can still fix it, not in a worker that can only give up.
         if "\r" in value or "\n" in value:
             raise ValueError(f"An email {name} cannot contain a line break.")
     mail = Mail(
         to_address=to_address,
+        sender_name=sender_name,
         subject=subject,
         text_body=text_body,
         html_body=html_body,
@@ -199,6 +204,8 @@ def _requeue_abandoned(now: datetime) -> None:
 
 def _email_message(mail: Mail, sender: str) -> EmailMessage:
     message = EmailMessage()
+    if mail.sender_name:
+        sender = formataddr((mail.sender_name, parseaddr(sender)[1]))
     message["From"] = sender
     message["To"] = mail.to_address
     message["Subject"] = mail.subject

@@ -163,6 +163,12 @@ class Account(db.Model):
         ForeignKey("plans.code", ondelete="RESTRICT"), default="self_hosted"
     )
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # How the agency reads days and times: the first day of its weeks, and a 24- or 12-hour clock.
+    week_start: Mapped[str] = mapped_column(String(8), default="monday", server_default="monday")
+    clock: Mapped[str] = mapped_column(String(4), default="24h", server_default="24h")
+    # Its brand on emails and the review page: a logo in media storage and an accent colour (#rrggbb).
+    logo_key: Mapped[str | None] = mapped_column(String(255))
+    accent_color: Mapped[str | None] = mapped_column(String(7))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     plan: Mapped[Plan] = relationship(lazy="joined")
@@ -185,6 +191,10 @@ class User(UserMixin, db.Model):
     last_access_group_id: Mapped[int | None] = mapped_column(
         ForeignKey("access_groups.id", ondelete="SET NULL", use_alter=True)
     )
+    # The person's own time zone; None reads times in the agency's.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    # The local day the person's daily notification digest last went out, so it never goes twice.
+    digest_sent_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
@@ -663,6 +673,8 @@ class ApprovalDecision(db.Model):
     review_link_id: Mapped[int | None] = mapped_column(ForeignKey("review_links.id", ondelete="SET NULL"))
     decision: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
+    # The post's status before this decision, so an Undo soon after can put it back.
+    previous_status: Mapped[str | None] = mapped_column(String(24))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     reviewer: Mapped[User | None] = relationship()
@@ -671,20 +683,32 @@ class ApprovalDecision(db.Model):
 
 
 class ReviewLink(db.Model):
-    """An emailed link letting one reviewer decide on specific posts without signing in."""
+    """An emailed link letting one reviewer decide on specific posts without signing in.
+
+    An approver holds one open link per agency: posts sent for their approval later join it, and
+    every email to them carries the same link. Its token is derived from SECRET_KEY and
+    `token_salt` when an email is written; the database keeps only the token's hash.
+    """
 
     __tablename__ = "review_links"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The agency whose posts it covers (no foreign key: it was added to a table SQLite cannot alter).
+    account_id: Mapped[int | None] = mapped_column(Integer)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_salt: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the link was last emailed: the next digest waits REVIEW_DIGEST_MINUTES after it.
+    last_emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     reviewer: Mapped[User] = relationship(foreign_keys=[reviewer_id])
     posts: Mapped[list[Post]] = relationship(secondary="review_link_posts")
+
+    __table_args__ = (Index("ix_review_links_reviewer_account", "reviewer_id", "account_id"),)
 
 
 class ReviewLinkPost(db.Model):
@@ -696,6 +720,82 @@ class ReviewLinkPost(db.Model):
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
     # The post's version when the link was made: an edit invalidates the link for that post.
     post_version: Mapped[int] = mapped_column(default=1)
+    added_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    # When an email first listed this post to the reviewer; None: the next digest lists it.
+    mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NotificationKind(str, enum.Enum):
+    APPROVAL_REQUESTED = "approval_requested"
+    DECISION_MADE = "decision_made"
+    COMMENT_ADDED = "comment_added"
+    PUBLISH_FAILED = "publish_failed"
+    ACCESS_GRANTED = "access_granted"
+    ACCESS_ENDING = "access_ending"
+
+
+class Delivery(str, enum.Enum):
+    """How a person hears of a kind of notification besides the in-app list."""
+
+    NOW = "now"  # an email at once
+    DIGEST = "digest"  # in the daily digest, at 08:00 in their time zone
+    OFF = "off"  # in the app only
+
+
+class Notification(db.Model):
+    """Something a person should know, linking to its object; opening it asks the policy again."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    access_group_id: Mapped[int | None] = mapped_column(ForeignKey("access_groups.id", ondelete="CASCADE"))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    message: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set once the notification was emailed, at once or in a digest: it is never sent twice.
+    mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint(_in("kind", NotificationKind), name="kind_known"),
+        Index("ix_notifications_user_time", "user_id", "created_at", "id"),
+        Index("ix_notifications_user_unread", "user_id",
+              sqlite_where=text("read_at IS NULL"), postgresql_where=text("read_at IS NULL")),
+    )
+
+
+class NotificationPreference(db.Model):
+    """A person's choice of delivery for one kind; a kind without a row is emailed at once."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    delivery: Mapped[str] = mapped_column(String(8))
+
+    __table_args__ = (
+        CheckConstraint(_in("kind", NotificationKind), name="kind_known"),
+        CheckConstraint(_in("delivery", Delivery), name="delivery_known"),
+    )
+
+
+class PasswordReset(db.Model):
+    """An emailed link to set a new password: single use, one hour, stored only as the token's hash."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # An owner or admin who sent it from the member's page; None when the person asked for it.
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 # --- audit and mail ------------------------------------------------------------------------------
@@ -731,6 +831,8 @@ class Mail(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_address: Mapped[str] = mapped_column(String(254))
+    # The name it is sent under ("Northstar Talent via Roster"); None: MAIL_FROM's own.
+    sender_name: Mapped[str | None] = mapped_column(String(200))
     subject: Mapped[str] = mapped_column(String(255))
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str | None] = mapped_column(Text)

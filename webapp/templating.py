@@ -15,6 +15,7 @@ from .networks import network_setup
 from .posts import HISTORY_LABELS, status_label
 from .shell import shell_context, template_can
 from .social_sets import still_holds_message
+from .zones import TimeStyle, viewer_style
 
 
 def profile_removal(profile: SocialProfile) -> str | None:
@@ -42,6 +43,7 @@ def register_templating(app: Flask) -> None:
         shell_context=shell_context,
         post_status=status_label,
         now_utc=utcnow,
+        time_style=viewer_style,
         history_labels=HISTORY_LABELS,
         network_setup=network_setup,
         profile_removal=profile_removal,
@@ -49,3 +51,9 @@ def register_templating(app: Flask) -> None:
         social_set_still_holds=still_holds_message,
     )
     app.jinja_env.filters["human_size"] = human_size
+    app.jinja_env.filters["local"] = local_time
+
+
+def local_time(value, form: str = "datetime", style: TimeStyle | None = None) -> str:
+    """`{{ post.scheduled_at|local }}`: a moment in the viewer's zone (or `style`'s, in an email)."""
+    return (style or viewer_style()).format(value, form)
