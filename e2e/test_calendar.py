@@ -197,7 +197,7 @@ def test_dragging_a_post_to_another_day_reschedules_it(tall_page: Page, own_post
     target = beside(own_post.day)
     card.drag_to(posts_on(page, target), steps=20)
 
-    expect(page.get_by_text(f"Moved the TikTok post of @mayalopez to {target:%a} {target.day} {target:%b %Y}, 09:30.")
+    expect(page.get_by_text(f"Moved the TikTok post of @mayalopez to {target:%a} {target.day} {target:%b %Y}, 09:30 UTC.")
            ).to_be_visible()
     expect(post_card(page, target, own_post.caption)).to_contain_text("09:30")
     expect(post_card(page, own_post.day, own_post.caption)).to_have_count(0)

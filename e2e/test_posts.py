@@ -60,7 +60,7 @@ def test_an_agent_schedules_a_post_the_client_approves_from_the_email(
     page.get_by_label("Date").fill(day.isoformat())
     page.get_by_label("Time").fill("11:45")
     page.get_by_role("button", name="Schedule").click()
-    expect(page.get_by_text("Scheduled 1 post.")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Sent to .+ for approval\.$"))).to_be_visible()
     expect(page.get_by_test_id("post-status")).to_have_text("Awaiting approval")
     post_url = page.url
 
@@ -75,11 +75,16 @@ def test_an_agent_schedules_a_post_the_client_approves_from_the_email(
     expect(reviewer).to_have_url(re.compile(r"/review$"))
     article = reviewer.get_by_role("article").filter(has_text=caption)
     expect(article).to_be_visible()
+    article = reviewer.locator(f"article#{article.get_attribute('id')}")  # its text changes once decided
     article.get_by_text("Feedback", exact=True).click()
     article.get_by_label("Your feedback").fill("Add the Berlin date")
     article.get_by_role("button", name="Send feedback").click()
-    expect(reviewer.get_by_role("article").filter(has_text=caption).get_by_text("Add the Berlin date")).to_be_visible()
-    reviewer.get_by_role("article").filter(has_text=caption).get_by_role("button", name="Approve").click()
+    expect(article.get_by_text("Feedback sent")).to_be_visible()  # in place, with Undo
+    reviewer.reload()
+    expect(article.get_by_text("Add the Berlin date")).to_be_visible()
+    article.get_by_role("button", name="Approve").click()
+    expect(article.get_by_text("Approved — will publish")).to_be_visible()
+    reviewer.reload()
     expect(reviewer.get_by_text("You approved it")).to_be_visible()
 
     # Opening the link again decides nothing more: the post stays approved, nothing is pending.

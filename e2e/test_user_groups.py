@@ -64,7 +64,7 @@ def pick_member(page: Page, typed: str, name: str, until: date | None = None) ->
     candidates = page.get_by_role("list", name="Members you can add")
     expect(candidates.get_by_role("button", name=re.compile("^Add "))).to_have_count(1)
     candidates.get_by_role("button", name=f"Add {name}").click()
-    ending = f" until {until.strftime('%d %b %Y')}" if until else ""
+    ending = f" until {until.strftime('%-d %b %Y')}" if until else ""
     expect(page.get_by_text(f"{name} is now in “Staff”{ending}.")).to_be_visible()
     row = panel.get_by_role("row", name=re.compile(name))
     expect(row).to_contain_text(ending.strip() or "No end date")

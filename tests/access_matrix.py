@@ -104,11 +104,19 @@ PUBLIC_ENDPOINTS = {"static", "auth.index", "auth.setup", "auth.login",
                     "invitations.show", "invitations.accept", "invitations.sign_out",
                     # Review links: the emailed token (then its cookie) is the credential each view checks.
                     "review.open_link", "review.page", "review.media", "review.decide",
+                    # Undo on the review page: the same review cookie is the credential.
+                    "review.undo",
                     # The sandbox OAuth provider: its OAuth checks (client, code, token) are its policy.
                     "sandbox.authorize", "sandbox.decide", "sandbox.token", "sandbox.userinfo",
                     "sandbox.avatar",
                     # Probes for load balancers: they carry no session and show nothing of any tenant.
-                    "health.alive", "health.ready"}
+                    "health.alive", "health.ready",
+                    # An agency's logo and accent colour: not secret (every email it sends shows them),
+                    # served for the current logo and colour only.
+                    "brand.logo", "brand.accent",
+                    # Getting back in without a password: asking for a link says the same for any address,
+                    # and the emailed token (then its hash in the session) is the credential each view checks.
+                    "passwords.forgot", "passwords.open_link", "passwords.reset"}
 
 
 def register(route: RouteCase) -> RouteCase:

@@ -777,7 +777,7 @@ def test_list_queries_do_not_grow_with_the_number_of_groups(client, auth, agency
     grow(3, 130)
     large = measure()
     assert small == large, f"queries grew with the groups: {small} -> {large}"
-    assert large <= 9, large
+    assert large <= 10, large  # with the sidebar's count of unread notifications
 
 
 def test_what_a_group_holds_is_counted_up_to_a_bound_and_its_media_from_its_own_count():

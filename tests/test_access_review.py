@@ -384,7 +384,7 @@ def test_the_review_and_its_csv_run_a_fixed_number_of_queries(client, auth, coun
         auth.logout()
     assert counts[(PAGE, 3)] == counts[(PAGE, 40)], counts
     assert counts[(CSV, 3)] == counts[(CSV, 40)], counts
-    assert counts[(PAGE, 40)] <= 11, counts
+    assert counts[(PAGE, 40)] <= 12, counts  # with the bell's unread count
 
 
 def test_rows_come_from_the_policy_not_a_second_set_of_rules(app, agency):

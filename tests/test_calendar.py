@@ -119,7 +119,7 @@ def test_the_month_view_shows_each_post_on_its_day(agency, auth, client):
     assert post_ids_on(html, date(2031, 7, 2)) == [other.id]  # July's first days complete the last week
     shown = day_posts(html, date(2031, 6, 17))
     assert shown.has_text("Instagram") and shown.has_text("@mayalopez")
-    assert shown.by_datetime("2031-06-17T09:30:00+00:00").text() == "09:30"
+    assert shown.by_datetime("2031-06-17T09:30:00+00:00").text() == "09:30 UTC"
     assert shown.has_text("Summer is here and it is long") and shown.has_text("…")
     assert not shown.has_text("long " * 10)
     assert shown.one("img.post-thumb").attributes["src"] == f"/media/{item.id}/thumbnail"
@@ -188,9 +188,9 @@ def test_times_and_days_are_those_of_the_account_time_zone(agency, auth, client)
     assert post_ids_on(html, date(2031, 1, 14)) == [late.id]
     assert post_ids_on(html, date(2031, 1, 15)) == []
     page = Html(html)
-    assert any(time.text() == "22:30" for time in page.css("time")) and page.has_text("Times in America/New_York")
+    assert any(time.text() == "22:30 EST" for time in page.css("time")) and page.has_text("Times in America/New_York")
     dialog = Html(client.get(reschedule_url(agency["maya"], late), headers=HTMX))
-    date_field, time_field = dialog.by_label("Date").attributes, dialog.by_label("Time (America/New_York)").attributes
+    date_field, time_field = dialog.by_label("Date").attributes, dialog.by_label("Time (New York time)").attributes
     assert (date_field["name"], date_field["value"]) == ("new_date", "2031-01-14")
     assert (time_field["name"], time_field["value"]) == ("new_time", "22:30")
 
@@ -388,7 +388,7 @@ def test_only_posts_the_user_may_edit_can_be_dragged_or_rescheduled(agency, auth
     # Cards carry no form: Reschedule is a link to the form, and a drag sends the calendar's one move form.
     links = page.all_by_role("link", re.compile(r"^Reschedule\b"))
     assert [link.attributes["href"] for link in links] == [reschedule_url(agency["maya"], scheduled) + "?view=month&date=2031-06-17"]
-    assert page.name_of(links[0]) == "Reschedule the Instagram post of @mayalopez at 09:00"
+    assert page.name_of(links[0]) == "Reschedule the Instagram post of @mayalopez at 09:00 UTC"
     assert not page.css("li.calendar-post form")
     move = page.one("form#calendar-move").attributes
     assert move["method"] == "post" and "data-reschedule" in move and move["hx-target"] == "#calendar"
@@ -483,7 +483,7 @@ def test_dropping_a_post_on_another_day_keeps_its_time_of_day_in_the_account_zon
     assert Html(html).top_level[0].attributes["id"] == "calendar"
     assert title_of(html) == "March 2031"
     assert post_ids_on(html, date(2031, 3, 12)) == [post.id] and post_ids_on(html, date(2031, 3, 5)) == []
-    assert "Moved the Instagram post of @mayalopez to Wed 12 Mar 2031, 10:00." in html  # the flash, out of band
+    assert "Moved the Instagram post of @mayalopez to Wed 12 Mar 2031, 10:00 EDT." in html  # the flash, out of band
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.verb == "post.rescheduled"))
     assert event.object_id == post.id and event.actor_id == agency["manager"].id
 
@@ -498,7 +498,7 @@ def test_the_reschedule_form_sets_the_day_and_the_time(agency, auth, client):
     assert response.location.endswith(calendar_url(agency["maya"], "?view=week&date=2031-06-17"))
     assert scheduled_at(post) == utc(2031, 6, 20, 22, 45)
     html = client.get(response.location).get_data(as_text=True)
-    assert "Moved the Instagram post of @mayalopez to Fri 20 Jun 2031, 18:45." in html
+    assert "Moved the Instagram post of @mayalopez to Fri 20 Jun 2031, 18:45 EDT." in html
 
 
 def test_rescheduling_from_the_list_shows_the_list_again(agency, auth, client):

@@ -144,7 +144,7 @@ def test_rendered_mail_arrives_as_text_and_html_alternatives(app, smtp_server):
     name = 'Tom & "Jerry" <script>'
     link = "https://roster.test/join?token=abc&group=7"
     text_body, html_body = render_mail("welcome", name=name, link=link)
-    assert text_body == f"Welcome, {name}!\nOpen Roster: {link}"
+    assert text_body == f"Welcome, {name}!\nOpen Roster: {link}\n\n-- \nSent by Roster"  # signed as the layout is
     assert "Welcome, Tom &amp; &#34;Jerry&#34; &lt;script&gt;" in html_body
     assert 'href="https://roster.test/join?token=abc&amp;group=7"' in html_body
     assert "<script>" not in html_body

@@ -602,7 +602,7 @@ def test_the_member_page_lists_their_user_groups_with_what_each_gives(client, au
     text = Html(client.get(member_url(agency["creator"]))).text
     assert ("Editors · no end date Gives: View the media library, Upload media. Enters: "
             f"{agency['maya'].name}.") in text
-    assert (f"interns · until {local_day(account, soon).strftime('%d %b %Y')} Gives: no rights. "
+    assert (f"interns · until {local_day(account, soon).strftime('%-d %b %Y')} Gives: no rights. "
             "Enters: no access group.") in text
     # An admin who cannot enter Leo's group reads of it as a count, not by name.
     db.session.add(UserGroupGrant(user_group_id=editors.id, access_group_id=agency["leo"].id))

@@ -207,8 +207,9 @@ def test_a_review_link_on_a_later_page_can_still_be_revoked(busy_post, client):
     while link is not None:
         fragment = Html(client.get(link.attributes["hx-get"], headers=HTMX))
         link = more_link(fragment, "Older review links")
-    oldest = next(item for item in fragment.css("li") if squeeze(item.text()).startswith("Reviewer 00:"))
-    form = fragment.form_of(fragment.within(oldest).by_role("button", "Revoke"))
+    oldest = next(item for item in fragment.css("li") if squeeze(item.text()).startswith("Reviewer 00 "))
+    # Revoke asks first: the confirmation dialog's button sends the form.
+    form = fragment.form_of(fragment.within(oldest).by_role("button", "Revoke link"))
     action = form.attributes["action"]
     link_id = db.session.scalar(select(ReviewLink.id).where(ReviewLink.reviewer_id == busy_post["reviewer"].id))
     assert action.endswith(f"/review-links/{link_id}/revoke")

@@ -89,7 +89,8 @@ def test_review_activity_and_approval_mail_link_roster_url_whatever_the_request_
     db.session.commit()
     bodies = mail_bodies()
     assert_links_at_roster_url(bodies, "/review/")
-    assert_links_at_roster_url(bodies, f"/g/{agency['group'].id}/posts/{agency['first'].id}")
+    # The comment's email links the author's notification, which opens the post.
+    assert_links_at_roster_url(bodies, "/notifications/")
     assert_links_at_roster_url(bodies, f"/settings/access-groups/{agency['group'].id}/profiles/")
     assert db.session.scalar(select(db.func.count()).select_from(Mail)) == 3
 

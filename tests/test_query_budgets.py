@@ -19,6 +19,8 @@ from webapp.models import (
     MediaItem,
     Membership,
     Network,
+    Notification,
+    NotificationKind,
     Post,
     PostMedia,
     PostStatus,
@@ -70,7 +72,25 @@ def grow(group, social_set, items: int) -> None:
         factories.add_to_group(factories.make_member(group.account, Role.CLIENT), group)
     # The measured post carries four more items of each batch: 5, then 9 (of the 10 allowed).
     grow_post_activity(group, media_ids[1:5], items)
+    grow_notifications(group, post_ids)
     db.session.commit()
+
+
+# Notifications each person gets about the grown posts: past the bell's cap (99+) and a page of the list,
+# and few enough that growing them stays quick.
+NOTIFIED_POSTS = 150
+
+
+def grow_notifications(group, post_ids: list[int]) -> None:
+    """Every member of the account is told of the first NOTIFIED_POSTS of these posts, half of them still unread."""
+    people = db.session.scalars(select(Membership.user_id).where(Membership.account_id == group.account_id)).all()
+    now = datetime.now(timezone.utc)
+    db.session.execute(insert(Notification), [
+        {"user_id": user_id, "account_id": group.account_id, "kind": NotificationKind.COMMENT_ADDED.value,
+         "access_group_id": group.id, "post_id": post_id, "message": f"Comment on post {post_id}",
+         "created_at": now - timedelta(seconds=n), "read_at": now if n % 2 else None}
+        for user_id in people for n, post_id in enumerate(post_ids[:NOTIFIED_POSTS])
+    ])
 
 
 def grow_post_activity(group, media_ids: list[int], items: int) -> None:
@@ -163,24 +183,26 @@ BEFORE_ALL = "2000-01-01T00:00:00%2B00:00~1"
 GROUPS_START = encode_key([0, "", 0])
 REVIEW_START = encode_key(["", 0, "", 0])
 
+# An approver's sidebar counts what waits for them (one query; staff have none), and every sidebar counts
+# unread notifications: the budgets of pages approvers visit include both.
 # page: (path, headers, budget, who visits it); {item} is the group's oldest media item,
 # {campaign} its oldest campaign, {post} its oldest post and {attached} that post's attachments as
 # the media picker's query. The post pages render the whole page for htmx too (no block of theirs),
 # but the pages of a post's lists send htmx only the rows of the next page.
 PAGES = {
-    "group home": ("/g/{group}/", {}, 7, ("owner", "manager")),
-    "group home fragment": ("/g/{group}/", HTMX, 7, ("owner", "manager")),
+    "group home": ("/g/{group}/", {}, 8, ("owner", "manager")),
+    "group home fragment": ("/g/{group}/", HTMX, 8, ("owner", "manager")),
     "switcher": ("/g/{group}/switcher", HTMX, 4, ("owner", "manager")),
-    "settings": ("/settings/account", {}, 4, ("owner", "manager")),
+    "settings": ("/settings/account", {}, 5, ("owner", "manager")),
     "settings fragment": ("/settings/account", HTMX, 4, ("owner", "manager")),
-    "access groups": ("/settings/access-groups", {}, 9, ("owner", "admin")),
-    "access group profiles tab": ("/settings/access-groups/{group}", {}, 10, ("owner", "admin")),
+    "access groups": ("/settings/access-groups", {}, 10, ("owner", "admin")),
+    "access group profiles tab": ("/settings/access-groups/{group}", {}, 11, ("owner", "admin")),
     "access group users tab": ("/settings/access-groups/{group}?tab=users", HTMX, 9, ("owner", "admin")),
     "add user candidates": ("/settings/access-groups/{group}/users/candidates?q=user", HTMX, 9, ("owner", "admin")),
     # "r" finds Creator and the grown groups, at every size.
     "access groups filtered": ("/settings/access-groups?q=r", HTMX, 9, ("owner", "admin")),
     "access groups next page": ("/settings/access-groups?cursor=" + GROUPS_START, HTMX, 9, ("owner", "admin")),
-    "access review": ("/settings/access-review", {}, 11, ("owner", "admin")),
+    "access review": ("/settings/access-review", {}, 12, ("owner", "admin")),
     "access review next page": ("/settings/access-review?cursor=" + REVIEW_START, HTMX, 9, ("owner", "admin")),
     "organize board": ("/settings/organize", {}, 8, ("owner", "admin")),
     "media library": ("/g/{group}/media", {}, 6, ("owner", "manager")),
@@ -196,17 +218,17 @@ PAGES = {
     "calendar week": ("/g/{group}/calendar?view=week&date=" + GROWN_DAY, HTMX, 6, ("owner", "manager")),
     "calendar list": ("/g/{group}/calendar?view=list", {}, 6, ("owner", "manager")),
     "calendar list next page": ("/g/{group}/calendar?view=list&cursor=" + BEFORE_ALL, HTMX, 6, ("owner", "manager")),
-    "post": ("/g/{group}/posts/{post}", {}, 11, ("owner", "manager", "approver")),
-    "post comments": ("/g/{group}/posts/{post}/comments", {}, 6, ("owner", "manager", "approver")),
+    "post": ("/g/{group}/posts/{post}", {}, 12, ("owner", "manager", "approver")),
+    "post comments": ("/g/{group}/posts/{post}/comments", {}, 8, ("owner", "manager", "approver")),
     "post comments next page": ("/g/{group}/posts/{post}/comments?cursor=" + AFTER_ALL, HTMX, 5,
                                 ("owner", "manager", "approver")),
-    "post decisions": ("/g/{group}/posts/{post}/decisions", {}, 6, ("owner", "manager", "approver")),
+    "post decisions": ("/g/{group}/posts/{post}/decisions", {}, 8, ("owner", "manager", "approver")),
     "post decisions next page": ("/g/{group}/posts/{post}/decisions?cursor=" + AFTER_ALL, HTMX, 5,
                                  ("owner", "manager", "approver")),
-    "post review links": ("/g/{group}/posts/{post}/review-links", {}, 7, ("owner", "manager")),
+    "post review links": ("/g/{group}/posts/{post}/review-links", {}, 8, ("owner", "manager")),
     "post review links next page": ("/g/{group}/posts/{post}/review-links?cursor=" + AFTER_ALL, HTMX, 6,
                                     ("owner", "manager")),
-    "post history": ("/g/{group}/posts/{post}/history", {}, 6, ("owner", "manager", "approver")),
+    "post history": ("/g/{group}/posts/{post}/history", {}, 8, ("owner", "manager", "approver")),
     "post history next page": ("/g/{group}/posts/{post}/history?cursor=" + AFTER_ALL, HTMX, 5,
                                ("owner", "manager", "approver")),
     "post edit": ("/g/{group}/posts/{post}/edit", {}, 8, ("owner", "manager")),
@@ -215,6 +237,17 @@ PAGES = {
     "media picker": ("/g/{group}/posts/media-picker", HTMX, 5, ("owner", "manager")),
     "media picker search": ("/g/{group}/posts/media-picker?q=m1", HTMX, 5, ("owner", "manager")),
     "media picker with chosen": ("/g/{group}/posts/media-picker?q=m&{attached}", HTMX, 5, ("owner", "manager")),
+    # The approver's waiting posts (the measured post waits for them) and the group's Overview with its panel.
+    "waiting for approval": ("/g/{group}/waiting", {}, 9, ("approver", "manager")),
+    "waiting for approval fragment": ("/g/{group}/waiting", HTMX, 9, ("approver", "manager")),
+    "group home of an approver": ("/g/{group}/", {}, 12, ("approver",)),
+    "forgot password": ("/password/forgot", {}, 2, ("owner",)),
+    # Settings › Agency: the agency's settings and brand (owner and admins).
+    "agency settings": ("/settings/agency", {}, 5, ("owner", "admin")),
+    # The person's notifications (each visitor has one about every grown post) and their delivery choices.
+    "notifications": ("/notifications", {}, 7, ("owner", "manager", "approver")),
+    "notifications next page": ("/notifications?cursor=" + AFTER_ALL, HTMX, 5, ("owner", "manager", "approver")),
+    "notification settings": ("/settings/notifications", {}, 6, ("owner", "manager")),
 }
 
 

@@ -627,4 +627,4 @@ def test_pages_run_the_same_queries_with_2_and_50_members_and_groups(client, aut
     _grow(account, user_group, 48)
     large = measure()
     assert small == large, f"queries grew with data: {small} -> {large}"
-    assert large <= 10
+    assert large <= 11  # with the sidebar's count of unread notifications

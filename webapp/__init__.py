@@ -96,6 +96,18 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(user_groups.bp)
     app.register_blueprint(access_review.bp)
     app.register_blueprint(health.bp)
+    from .blueprints import passwords
+
+    app.register_blueprint(passwords.bp)
+    from .blueprints import brand
+
+    app.register_blueprint(brand.bp)
+    from .blueprints import notifications
+
+    app.register_blueprint(notifications.bp)
+    from .blueprints import approvals
+
+    app.register_blueprint(approvals.bp)
     if app.config["SANDBOX_PROVIDER"]:
         from . import sandbox
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import Integer, Select, String, and_, case, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import selectinload
 
-from . import approvals, audit, names, paging, plans, policy
+from . import approvals, audit, names, notifications, paging, plans, policy
 from .extensions import db
 from .models import (
     AccessGroup,
@@ -310,6 +310,7 @@ def add_user(group: AccessGroup, user_id: int, actor: User, ends_on: date | None
     if expires_at is not None:
         after["expires_at"] = _when(expires_at)
     audit.record(group.account_id, actor.id, "access_group.user_added", "access_group", group.id, after=after)
+    notifications.access_granted_to_group(group, user, actor)
     return user
 
 

@@ -14,7 +14,18 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from . import approvals, audit, policy
 from .crypto import new_token, token_hash
 from .extensions import db
-from .models import AccessGroup, Account, AuditEvent, GroupUser, Membership, Role, User, UserSession, utcnow
+from .models import (
+    AccessGroup,
+    Account,
+    AuditEvent,
+    GroupUser,
+    Membership,
+    PasswordReset,
+    Role,
+    User,
+    UserSession,
+    utcnow,
+)
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -128,9 +139,19 @@ def record_own_change(user: User, verb: str, after: dict[str, Any] | None = None
         audit.record(account_id, user.id, verb, "user", user.id, after=after)
 
 
+def end_reset_links(user: User) -> int:
+    """Close every unused password reset link of `user`; how many."""
+    return db.session.execute(
+        update(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(used_at=utcnow()).execution_options(synchronize_session=False)
+    ).rowcount
+
+
 def change_password(user: User, new_password: str, keep: UserSession | None = None) -> int:
-    """Set a new password and end every session of this user but `keep` (the one changing it)."""
+    """Set a new password, end every session of this user but `keep` (the one changing it), and the
+    reset links still open: a link asked for before the change must not undo it."""
     user.password_hash = hash_password(new_password)
+    end_reset_links(user)
     return end_sessions(user, keep=keep)
 
 

@@ -9,11 +9,12 @@ from datetime import datetime
 
 from sqlalchemy import delete, select, tuple_, update
 
-from . import audit, policy
+from . import audit, brand, policy, zones
 from .extensions import db
 from .mail import queue_mail, render_mail
 from .models import (
     AccessGroup,
+    Account,
     Membership,
     Post,
     PostStatus,
@@ -110,12 +111,14 @@ def _tell_admins_nobody_approves(account_id: int, profile_ids: list[int]) -> Non
     ).all()
     links = {profile.id: external_url("profiles.approval", group_id=profile.access_group_id,
                                       profile_id=profile.id) for profile in profiles}
+    account = db.session.get(Account, account_id)
     count = len(profiles)
     subject = (f"No one can approve posts for @{profiles[0].handle}" if count == 1
                else f"No one can approve posts for {count} profiles")
     for admin in admins:
-        text_body, html_body = render_mail("approver_needed", recipient=admin, profiles=profiles, links=links)
-        queue_mail(admin.email, subject, text_body, html_body)
+        text_body, html_body = render_mail("approver_needed", recipient=admin, profiles=profiles, links=links,
+                                           account=account, style=zones.style_for(admin, account))
+        queue_mail(admin.email, subject, text_body, html_body, sender_name=brand.sender_name(account))
 
 
 def set_approval(profile: SocialProfile, needs_approval: bool, chosen: list[int], actor: User) -> None:

@@ -1,6 +1,7 @@
 """The calendar: the days a month or week shows with their posts, pages of the list, and a post's new time.
 
-Days are those of the account's time zone: a post belongs to the day its time falls on there.
+Days are those of the viewer's time zone (their own, else the agency's): a post belongs to the day its
+time falls on there. Weeks start on the agency's first day of the week.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from . import paging, policy
 from .extensions import db
 from .models import AccessGroup, MediaItem, Network, Post, PostMedia, PostStatus, SocialProfile, utcnow
 from .posts import PostError, status_label
+from .zones import AmbiguousTime, LocalTimeError, TimeStyle, to_utc
 
 VIEWS = {"month": "Month", "week": "Week", "day": "Day", "list": "List"}
 LISTS = {"upcoming": "Upcoming", "past": "Past"}
@@ -60,14 +62,27 @@ class Period:
     month: int | None = None  # the month a month view is about (its grid starts and ends in others)
 
 
-def month_period(day: date) -> Period:
-    """The month of `day`, in whole weeks from Monday to Sunday."""
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _days_into_week(day: date, week_start: str) -> int:
+    """How many days `day` is after the first day of its week (weeks start on Monday, or on Sunday)."""
+    return (day.weekday() + (1 if week_start == "sunday" else 0)) % 7
+
+
+def weekday_names(week_start: str = "monday") -> tuple[str, ...]:
+    """The days' short names in the order a week shows them."""
+    return WEEKDAY_NAMES[-1:] + WEEKDAY_NAMES[:-1] if week_start == "sunday" else WEEKDAY_NAMES
+
+
+def month_period(day: date, week_start: str = "monday") -> Period:
+    """The month of `day`, in whole weeks from the first day of the week (Monday or Sunday)."""
     first_of_month = day.replace(day=1)
     next_month = (first_of_month + timedelta(days=31)).replace(day=1)
     last_of_month = next_month - timedelta(days=1)
     return Period(
-        first=first_of_month - timedelta(days=first_of_month.weekday()),
-        last=last_of_month + timedelta(days=6 - last_of_month.weekday()),
+        first=first_of_month - timedelta(days=_days_into_week(first_of_month, week_start)),
+        last=last_of_month + timedelta(days=6 - _days_into_week(last_of_month, week_start)),
         title=f"{first_of_month:%B %Y}",
         previous=(first_of_month - timedelta(days=1)).replace(day=1),
         next=next_month,
@@ -75,9 +90,9 @@ def month_period(day: date) -> Period:
     )
 
 
-def week_period(day: date) -> Period:
-    """The week of `day`, Monday to Sunday."""
-    first = day - timedelta(days=day.weekday())
+def week_period(day: date, week_start: str = "monday") -> Period:
+    """The week of `day`, from the first day of the week (Monday or Sunday)."""
+    first = day - timedelta(days=_days_into_week(day, week_start))
     last = first + timedelta(days=6)
     if first.year != last.year:
         title = f"{first.day} {first:%b %Y} – {last.day} {last:%b %Y}"
@@ -124,21 +139,23 @@ class Thumbnail(NamedTuple):
 
 @dataclass(frozen=True)
 class Entry:
-    """A post as the calendar shows it: its time in the account's zone, its status in words, a thumbnail."""
+    """A post as the calendar shows it: its time in the viewer's zone, its status in words, a thumbnail."""
 
     post: CardRow
     at: datetime
     status: str
     attachment: Thumbnail | None
     movable: bool  # a published post stays where it went out
+    style: TimeStyle = TimeStyle()
 
     @cached_property
     def time_text(self) -> str:
-        return f"{self.at:%H:%M}"
+        """"14:00 CET" (or "2:00 pm CET" on a 12-hour clock)."""
+        return self.style.format(self.at, "time")
 
     @cached_property
     def day_text(self) -> str:
-        return f"{self.at:%a} {self.at.day} {self.at:%b %Y}"
+        return self.style.format(self.at.date(), "day")
 
     @cached_property
     def network_label(self) -> str:
@@ -211,18 +228,18 @@ def _first_attachments(post_ids: list[int]) -> dict[int, Thumbnail]:
     return first
 
 
-def card_entries(rows: list[CardRow], zone: ZoneInfo) -> list[Entry]:
+def card_entries(rows: list[CardRow], style: TimeStyle) -> list[Entry]:
     """Posts read as card columns, as the calendar shows them, with their first attachments in one query."""
     now = utcnow()
     attachments = _first_attachments([row.id for row in rows])
-    return [Entry(row, row.scheduled_at.astimezone(zone), status_label(row, now), attachments.get(row.id),
-                  row.status != PostStatus.PUBLISHED.value) for row in rows]
+    return [Entry(row, row.scheduled_at.astimezone(style.zone), status_label(row, now), attachments.get(row.id),
+                  row.status != PostStatus.PUBLISHED.value, style) for row in rows]
 
 
-def entries(posts: list[Post], zone: ZoneInfo) -> list[Entry]:
+def entries(posts: list[Post], style: TimeStyle) -> list[Entry]:
     """Loaded posts (each with its profile) as the calendar shows them."""
     return card_entries([CardRow(post.id, post.status, post.caption, post.scheduled_at, post.publish_error,
-                                 post.social_profile.network, post.social_profile.handle) for post in posts], zone)
+                                 post.social_profile.network, post.social_profile.handle) for post in posts], style)
 
 
 def day_starts(first: date, last: date, zone: ZoneInfo) -> list[datetime]:
@@ -303,12 +320,12 @@ def _days_shown(group: AccessGroup, starts: list[datetime], day_limit: int) -> l
     return [(CardRow(*row[:-2]), row[-2], row[-1]) for row in rows]
 
 
-def grid(group: AccessGroup, view: str, day: date, zone: ZoneInfo, today: date) -> Grid:
+def grid(group: AccessGroup, view: str, day: date, style: TimeStyle, today: date) -> Grid:
     """The month (or the week, for `view` "week") of `day`: every day's exact post count and its first posts."""
-    period = week_period(day) if view == "week" else month_period(day)
-    starts = day_starts(period.first, period.last, zone)
+    period = week_period(day, style.week_start) if view == "week" else month_period(day, style.week_start)
+    starts = day_starts(period.first, period.last, style.zone)
     shown = _days_shown(group, starts, WEEK_DAY_LIMIT if view == "week" else DAY_LIMIT)
-    by_entry = dict(zip((post.id for post, _, _ in shown), card_entries([post for post, _, _ in shown], zone)))
+    by_entry = dict(zip((post.id for post, _, _ in shown), card_entries([post for post, _, _ in shown], style)))
     posted: dict[int, list[Entry]] = defaultdict(list)
     counts: dict[int, int] = {}
     for post, number, held in shown:
@@ -365,10 +382,18 @@ def day_list(group: AccessGroup, day: date, zone: ZoneInfo, cursor: str | None) 
 # --- moving a post -----------------------------------------------------------------------------------
 
 
-def rescheduled_at(post: Post, day: date, at: time | None, zone: ZoneInfo) -> datetime:
-    """The post's new time in UTC: `day` at `at`, or at the post's own time of day in the zone."""
+def rescheduled_at(post: Post, day: date, at: time | None, zone: ZoneInfo, fold: int | None = None) -> datetime:
+    """The post's new time in UTC: `day` at `at`, or at the post's own time of day in the zone.
+
+    A time the clocks skip that day is refused (PostError); one they go through twice raises
+    `zones.AmbiguousTime` unless `fold` says which."""
     if at is None:
         if post.scheduled_at is None:
             raise PostError("Choose a time as well: this post has none yet.", field="scheduled_at")
         at = post.scheduled_at.astimezone(zone).time()
-    return datetime.combine(day, at, tzinfo=zone).astimezone(timezone.utc)
+    try:
+        return to_utc(day, at, zone, fold)
+    except AmbiguousTime:
+        raise
+    except LocalTimeError as problem:
+        raise PostError(str(problem), field="scheduled_at") from None

@@ -9,7 +9,7 @@ import enum
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timezone, tzinfo
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -50,9 +50,9 @@ class Status(enum.Enum):
     ENDED = "Ended"
 
 
-def today() -> date:
-    """The date campaigns are measured against: today in UTC, as every time Roster shows."""
-    return datetime.now(timezone.utc).date()
+def today(zone: tzinfo = timezone.utc) -> date:
+    """The date campaigns are measured against: today in the viewer's zone, as every time Roster shows."""
+    return datetime.now(zone).date()
 
 
 def status_on(campaign: Campaign, day: date) -> Status:

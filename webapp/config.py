@@ -55,6 +55,9 @@ def from_environment(instance_path: Path) -> dict:
         # Failed sign-ins allowed per email address, and per client address (an office shares one).
         "SIGN_IN_RATE_LIMIT": os.environ.get("SIGN_IN_RATE_LIMIT", "5 per minute"),
         "SIGN_IN_ADDRESS_RATE_LIMIT": os.environ.get("SIGN_IN_ADDRESS_RATE_LIMIT", "30 per minute"),
+        # "Forgot password?" requests allowed per email address, and per client address.
+        "PASSWORD_RESET_RATE_LIMIT": os.environ.get("PASSWORD_RESET_RATE_LIMIT", "5 per hour"),
+        "PASSWORD_RESET_ADDRESS_RATE_LIMIT": os.environ.get("PASSWORD_RESET_ADDRESS_RATE_LIMIT", "20 per hour"),
         "TOKEN_ENCRYPTION_KEY": os.environ.get("TOKEN_ENCRYPTION_KEY"),
         "POLICY_ENFORCE": True,
         # Logs on stderr: "text" or "json" (one object per line), and the lowest level written.
@@ -86,6 +89,8 @@ def from_environment(instance_path: Path) -> dict:
         # Review links emailed to client approvers, and the cookie a visit moves the token into.
         "REVIEW_LINK_TTL_HOURS": int(os.environ.get("REVIEW_LINK_TTL_HOURS") or 72),
         "REVIEW_COOKIE_MINUTES": int(os.environ.get("REVIEW_COOKIE_MINUTES") or 60),
+        # Posts sent for approval within this many minutes of an approver's last email wait for one digest.
+        "REVIEW_DIGEST_MINUTES": int(os.environ.get("REVIEW_DIGEST_MINUTES") or 15),
         # Publishing: attempts before a post is left with its error, and the first retry's delay.
         "PUBLISH_MAX_ATTEMPTS": int(os.environ.get("PUBLISH_MAX_ATTEMPTS") or 5),
         "PUBLISH_RETRY_SECONDS": int(os.environ.get("PUBLISH_RETRY_SECONDS") or 60),

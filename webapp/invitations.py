@@ -14,7 +14,8 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import audit, crypto, plans, policy
+from . import audit, crypto, notifications, plans, policy
+from . import brand, zones
 from .accounts import hash_password, normalize_email
 from .extensions import db
 from .links import LinkState
@@ -133,8 +134,10 @@ def _queue_invitation_mail(invitation: Invitation, token: str, account: Account,
         access_groups=groups,
         expires_at=invitation.expires_at,
         link=external_url("invitations.show", token=token),
+        style=zones.style_for(None, account),  # the invitee reads times as the agency does, until they choose
     )
-    queue_mail(invitation.email, f"{inviter.name} invited you to {account.name} on Roster", text_body, html_body)
+    queue_mail(invitation.email, f"{inviter.name} invited you to {account.name} on Roster", text_body, html_body,
+               sender_name=brand.sender_name(account))
 
 
 def invite(account: Account, actor: User, email: str, role: str, access_group_ids: list[int]) -> SentInvitation:
@@ -306,6 +309,8 @@ def _join(invitation: Invitation, user: User) -> Acceptance:
                  after={"email": user.email, "user_id": user.id,
                         "role": membership.role if membership else invitation.role,
                         "access_groups": [group.name for group in groups]})
+    notifications.access_granted_by_invitation(account, user, invitation.invited_by_id,
+                                               [group for group in groups if group.id not in present])
     return Acceptance(user=user, landing_group_id=landing, already_member=membership is not None)
 
 

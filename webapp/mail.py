@@ -102,11 +102,19 @@ def queue_mail(to_address: str, subject: str, text_body: str, html_body: str | N
 
 
 def render_mail(template_base: str, **context: Any) -> tuple[str, str]:
-    """Render `mail/<base>.txt` (plain text, not escaped) and `mail/<base>.html` (escaped)."""
+    """Render `mail/<base>.txt` (plain text, not escaped) and `mail/<base>.html` (escaped).
+
+    Every mail carries a `brand` for its layout: the `account`'s when one is given, else Roster's own."""
+    from .brand import brand_of
+
+    if context.get("brand") is None:
+        context["brand"] = brand_of(context.get("account"))
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     html_body = render_template(f"mail/{template_base}.html", **context)
     app.update_template_context(context)
     text_body = _text_templates(app).get_template(f"mail/{template_base}.txt").render(context)
+    # The plain-text part is signed as the HTML layout's footer is.
+    text_body = f"{text_body.rstrip()}\n\n-- \nSent by {context['brand'].sender_name}"
     return text_body, html_body
 
 

@@ -763,6 +763,10 @@ class Notification(db.Model):
     __table_args__ = (
         CheckConstraint(_in("kind", NotificationKind), name="kind_known"),
         Index("ix_notifications_user_time", "user_id", "created_at", "id"),
+        # Deleting a post, group or person finds its notifications by these, not by reading them all.
+        Index("ix_notifications_post", "post_id"),
+        Index("ix_notifications_group", "access_group_id"),
+        Index("ix_notifications_actor", "actor_id"),
         Index("ix_notifications_user_unread", "user_id",
               sqlite_where=text("read_at IS NULL"), postgresql_where=text("read_at IS NULL")),
     )

@@ -10,7 +10,7 @@ Editing the caption or media of a pending or approved post sends it back to pend
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta
 from typing import Iterable
 
 from sqlalchemy import ScalarSelect, func, select
@@ -18,7 +18,6 @@ from sqlalchemy.orm import joinedload
 
 from . import audit, paging, policy
 from .extensions import db
-from .mail import queue_mail, render_mail
 from .models import (
     AccessGroup,
     ApprovalDecision,
@@ -30,12 +29,10 @@ from .models import (
     Post,
     PostStatus,
     ProfileApprover,
-    ReviewLinkPost,
     SocialProfile,
     User,
     utcnow,
 )
-from .urls import external_url
 
 # The longest caption each network takes.
 CAPTION_LIMITS: dict[str, int] = {
@@ -250,6 +247,7 @@ HISTORY_LABELS = {
     "post.approve": "Approved",
     "post.feedback": "Feedback",
     "post.reject": "Rejected",
+    "post.decision_undone": "Decision undone",
     "post.commented": "Commented",
     "post.published": "Published",
     "post.publish_failed": "Publishing failed",
@@ -270,7 +268,7 @@ def history_page(post: Post, cursor: str | None, size: int) -> paging.Page[Audit
 
 @dataclass(frozen=True)
 class ListCounts:
-    """How many comments, decisions, review links and history entries a post has."""
+    """How many comments, decisions, approvers asked (by review link) and history entries a post has."""
 
     comments: int
     decisions: int
@@ -280,13 +278,15 @@ class ListCounts:
 
 def list_counts(post: Post) -> ListCounts:
     """The totals of the post page's lists, all in one query."""
+    from . import review
+
     def count(model: type, *conditions) -> ScalarSelect:
         return select(func.count()).select_from(model).where(*conditions).scalar_subquery()
 
     return ListCounts(*db.session.execute(select(
         count(Comment, Comment.post_id == post.id),
         count(ApprovalDecision, ApprovalDecision.post_id == post.id),
-        count(ReviewLinkPost, ReviewLinkPost.post_id == post.id),
+        review.reviewers_asked(post),
         count(AuditEvent, *_history_of(post)),
     )).one())
 
@@ -313,19 +313,53 @@ def is_approver(user: User, post: Post) -> bool:
     ) is not None
 
 
+def names_in_words(names: list[str]) -> str:
+    """"Maya Lopez", "Maya Lopez and Leo Park", "Ana, Maya Lopez and Leo Park"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def scheduled_message(posts: list[Post]) -> str:
+    """What scheduling these posts did, in words: who they went to for approval, and what was scheduled."""
+    def posts_in_words(count: int) -> str:
+        return f"{count} {'post' if count == 1 else 'posts'}"
+
+    pending = [post for post in posts if post.status == PostStatus.PENDING_APPROVAL.value]
+    scheduled = len(posts) - len(pending)
+    names: dict[int, str] = {}
+    for profile in {post.social_profile_id: post.social_profile for post in pending}.values():
+        names.update((user.id, user.name) for user in approvers_of(profile))
+    approvers = names_in_words(sorted(names.values())) if names else "its approvers"
+    if not pending:
+        return f"Scheduled {posts_in_words(scheduled)}."
+    if not scheduled:
+        return f"Sent to {approvers} for approval."
+    return f"Scheduled {posts_in_words(scheduled)}; sent {posts_in_words(len(pending))} to {approvers} for approval."
+
+
 def notify_approvers(posts: list[Post], actor: User) -> None:
-    """Email each approver of these posts a review link covering all their pending posts."""
-    from . import review
+    """Email each approver of these posts a review link covering all their pending posts (and list each
+    post among their notifications)."""
+    from . import notifications, review
 
     reviewers: dict[tuple[int, int], User] = {}  # (account, approver): one link per account
     accounts = dict(db.session.execute(
         select(AccessGroup.id, AccessGroup.account_id)
         .where(AccessGroup.id.in_({post.access_group_id for post in posts}))).all())
     for post in posts:
-        for user in approvers_of(post.social_profile):
+        approvers = approvers_of(post.social_profile)
+        for user in approvers:
             reviewers[(accounts[post.access_group_id], user.id)] = user
+        # In the app only: the review email below is how approvers hear of it.
+        notifications.notify(approvers, notifications.NotificationKind.APPROVAL_REQUESTED, accounts[post.access_group_id],
+                             f"{actor.name} sent you {_a(post.social_profile.network_label)} post "
+                             f"for @{post.social_profile.handle} to approve", actor=actor, post_id=post.id)
     for (account_id, _), reviewer in reviewers.items():
         review.send_review_link(reviewer, actor, account_id)
+
+
+def _a(word: str) -> str:
+    """"an Instagram", "a TikTok"."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
 def decide(post: Post, reviewer: User, decision: str, note: str = "", review_link_id: int | None = None) -> ApprovalDecision:
@@ -344,7 +378,7 @@ def decide(post: Post, reviewer: User, decision: str, note: str = "", review_lin
     if decision == Decision.REJECT.value and not note:
         raise PostError("Say why you reject the post, so its author can fix it.", field="note")
     record = ApprovalDecision(post_id=post.id, reviewer_id=reviewer.id, review_link_id=review_link_id,
-                              decision=decision, note=note)
+                              decision=decision, note=note, previous_status=post.status)
     db.session.add(record)
     before = post.status
     if decision == Decision.APPROVE.value:
@@ -356,6 +390,39 @@ def decide(post: Post, reviewer: User, decision: str, note: str = "", review_lin
     _notify_author(post, reviewer, "decision", decision=decision, note=note)
     db.session.flush()
     return record
+
+
+# An approver may take a decision back this long after giving it.
+UNDO_SECONDS = 60
+DECIDED_STATUS = {Decision.APPROVE.value: PostStatus.APPROVED.value,
+                  Decision.FEEDBACK.value: PostStatus.PENDING_APPROVAL.value,
+                  Decision.REJECT.value: PostStatus.REJECTED.value}
+
+
+def undo_decision(record: ApprovalDecision, post: Post, reviewer: User, version: int,
+                  now: datetime | None = None) -> None:
+    """Take back one's own decision within UNDO_SECONDS: it is deleted and the post's status restored.
+
+    Refused once the time is up, or when anything newer touched the post: an edit (its version is no
+    longer `version`, the one shown with the decision), a later decision, or a status change since."""
+    now = now or utcnow()
+    if record.post_id != post.id or record.reviewer_id != reviewer.id:
+        raise PostError("Only the approver who decided can undo it.")
+    if now - record.created_at > timedelta(seconds=UNDO_SECONDS):
+        raise PostError(f"Too late to undo: a decision can be taken back for {UNDO_SECONDS} seconds. "
+                        "Open the post to ask its author instead.")
+    later = db.session.scalar(
+        select(ApprovalDecision.id).where(ApprovalDecision.post_id == post.id, ApprovalDecision.id > record.id)
+        .limit(1))
+    if (post.version != version or later is not None or record.previous_status is None
+            or post.status != DECIDED_STATUS[record.decision]):
+        raise PostError("This decision can no longer be undone: the post changed since.")
+    before = post.status
+    post.status = record.previous_status
+    db.session.delete(record)
+    _record(post, reviewer, "post.decision_undone", before={"status": before, "decision": record.decision},
+            after={"status": post.status})
+    db.session.flush()
 
 
 def decisions_page(post: Post, cursor: str | None, size: int) -> paging.Page[ApprovalDecision]:
@@ -392,19 +459,24 @@ def comments_page(post: Post, cursor: str | None, size: int) -> paging.Page[Comm
 
 
 def _notify_author(post: Post, actor: User, kind: str, decision: str | None = None, note: str = "") -> None:
-    """Email the post's author about a comment or a decision (not when they did it themselves)."""
-    if post.author_id is None or post.author_id == actor.id:
+    """Tell the post's author of a comment or a decision (not when they did it themselves), in the app
+    and as they chose: by email at once, in the daily digest, or not at all."""
+    from . import notifications
+
+    if post.author_id is None:
         return
-    author = db.session.get(User, post.author_id)
-    if author is None or not policy.can(author, "posts.view", post):
-        return  # an author who may no longer see the post hears nothing more of it
     profile = post.social_profile
-    link = external_url("posts.show", group_id=post.access_group_id, post_id=post.id)
-    text_body, html_body = render_mail("post_activity", kind=kind, decision=decision, actor=actor, note=note,
-                                       profile=profile, post=post, link=link, now=datetime.now(timezone.utc))
     if kind == "comment":
-        subject = f"{actor.name} commented on your {profile.network_label} post"
+        message = f"{actor.name} commented on your {profile.network_label} post"
+        detail = note
     else:
         verb = {"approve": "approved", "feedback": "left feedback on", "reject": "rejected"}[decision or ""]
-        subject = f"{actor.name} {verb} your {profile.network_label} post"
-    queue_mail(author.email, subject, text_body, html_body)
+        message = f"{actor.name} {verb} your {profile.network_label} post"
+        after = {"reject": "The post is back with you: edit it and schedule it again.",
+                 "feedback": "The post is still waiting for approval."}.get(decision or "", "")
+        detail = " ".join(part for part in (note, after) if part)
+    # `notify` asks the policy: an author who may no longer see the post hears nothing more of it.
+    notifications.notify([post.author_id], notifications.NotificationKind.COMMENT_ADDED if kind == "comment"
+                         else notifications.NotificationKind.DECISION_MADE,
+                         db.session.scalar(select(AccessGroup.account_id).where(AccessGroup.id == post.access_group_id)),
+                         message, actor=actor, post_id=post.id, detail=detail)

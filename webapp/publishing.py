@@ -204,6 +204,8 @@ def _record_failure(claim: leases.Claim, message: str, now: datetime, report: Pu
     post_id = claim.row_id
     post = db.session.get_one(Post, post_id)
     attempts = post.publish_attempts
+    # The first failure since the post last went out or was scheduled again starts a streak: told once.
+    starts_streak = post.publish_error is None
     given_up = attempts >= current_app.config["PUBLISH_MAX_ATTEMPTS"]
     first_delay = timedelta(seconds=current_app.config["PUBLISH_RETRY_SECONDS"])
     next_try_at = None if given_up else now + leases.backoff(attempts, first_delay, LONGEST_RETRY_DELAY)
@@ -215,6 +217,10 @@ def _record_failure(claim: leases.Claim, message: str, now: datetime, report: Pu
         "error": message, "attempts": attempts,
         "next_try_at": next_try_at.isoformat() if next_try_at else None, "given_up": given_up,
     })
+    if starts_streak:
+        from .notifications import publish_failed
+
+        publish_failed(post, message)
     db.session.commit()
     report.failed += 1
     if given_up:

@@ -12,6 +12,7 @@ from . import policy
 from .media import human_size
 from .models import SocialProfile, utcnow
 from .networks import network_setup
+from .notifications import unread_count
 from .posts import HISTORY_LABELS, status_label
 from .shell import shell_context, template_can
 from .social_sets import still_holds_message
@@ -49,9 +50,20 @@ def register_templating(app: Flask) -> None:
         profile_removal=profile_removal,
         profile_connect_method=profile_connect_method,
         social_set_still_holds=still_holds_message,
+        # The bell's number: the shell's one query of its own besides `shell_context`, once per request.
+        unread_notifications=unread_count,
+        # "Waiting for your approval" in the sidebar: one query for clients (only they approve), none for staff.
+        waiting_for_approval=waiting_for_approval,
     )
     app.jinja_env.filters["human_size"] = human_size
     app.jinja_env.filters["local"] = local_time
+
+
+def waiting_for_approval():
+    """The signed-in person's approval duty and pending count in the shell's account, once per request."""
+    from .review import waiting_for
+
+    return waiting_for(current_user, shell_context().account if current_user.is_authenticated else None)
 
 
 def local_time(value, form: str = "datetime", style: TimeStyle | None = None) -> str:

@@ -15,7 +15,7 @@ from datetime import date, datetime
 
 from sqlalchemy import and_, case, delete, func, select
 
-from . import approvals, audit, names, plans, policy
+from . import approvals, audit, names, notifications, plans, policy
 from .extensions import db
 from .models import (
     AccessGroup,
@@ -384,6 +384,7 @@ def add_member(account: Account, user_group: UserGroup, user_id: int, expires_on
     audit.record(account.id, actor.id, "user_group.member_added", "user_group", user_group.id, before=before,
                  after={"user_id": user.id, "email": user.email,
                         "expires_at": expires_at.isoformat() if expires_at else None})
+    notifications.access_granted_by_user_group(user_group, user, actor)
     return user
 
 

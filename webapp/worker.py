@@ -22,7 +22,7 @@ from sqlalchemy import delete, or_
 
 from . import heartbeat
 from .extensions import db
-from .models import Invitation, ReviewLink, UserSession, WorkerHeartbeat, utcnow
+from .models import Invitation, PasswordReset, ReviewLink, UserSession, WorkerHeartbeat, utcnow
 from .sandbox.models import SandboxAuthorizationCode, SandboxToken
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,11 @@ def _make_queue(app: Flask) -> Huey:
         "publish": queue.periodic_task(every_minute, name="roster.publish")(in_app(publish)),
         "deliver_mail": queue.periodic_task(every_minute, name="roster.deliver_mail")(in_app(deliver_mail)),
         "purge": queue.periodic_task(crontab(minute="*/15"), name="roster.purge")(in_app(purge_expired)),
+        "review_digests": queue.periodic_task(every_minute, name="roster.review_digests")(in_app(review_digests)),
+        "notification_digests": queue.periodic_task(crontab(minute="*/15"), name="roster.notification_digests")(
+            in_app(notification_digests)),
+        "access_ending": queue.periodic_task(crontab(minute="7"), name="roster.access_ending")(
+            in_app(access_ending)),
     }
     return queue
 
@@ -97,6 +102,29 @@ def deliver_mail() -> None:
             return
 
 
+def review_digests() -> None:
+    """Email approvers the posts that joined their review link since its last email, once the wait is over."""
+    from .review import DIGEST_BATCH, send_due_digests
+
+    while send_due_digests(limit=DIGEST_BATCH) >= DIGEST_BATCH:
+        pass
+
+
+def notification_digests() -> None:
+    """Send the daily notification digest of everyone for whom it is 08:00 or later and who had none today."""
+    from .notifications import send_digests
+
+    send_digests()
+
+
+def access_ending() -> None:
+    """Tell people whose access ends within a week (once per path and end date; run hourly, so a missed
+    run is made up)."""
+    from .notifications import notify_access_ending
+
+    notify_access_ending()
+
+
 def purge_expired(now: datetime | None = None) -> dict[str, int]:
     """Delete sessions, codes, tokens and links that can no longer open anything, and the heartbeats of
     workers long gone; commit, and say how many."""
@@ -115,6 +143,10 @@ def purge_expired(now: datetime | None = None) -> dict[str, int]:
         "invitations": delete(Invitation).where(
             Invitation.accepted_at.is_(None),
             or_(Invitation.expires_at < closed_before, Invitation.revoked_at < closed_before),
+        ),
+        # Used or expired password reset links, a day on (the audit log keeps who reset what).
+        "password resets": delete(PasswordReset).where(
+            or_(PasswordReset.used_at < now - ENDED_SESSIONS_KEPT, PasswordReset.expires_at < now - ENDED_SESSIONS_KEPT)
         ),
         # Workers that stopped without saying so (killed, or their host went away).
         "worker heartbeats": delete(WorkerHeartbeat).where(WorkerHeartbeat.beat_at < now - ENDED_SESSIONS_KEPT),

@@ -203,3 +203,14 @@ def end_of_day(account: Account, day: date) -> datetime:
     Access "until 3 March" works all of 3 March in the agency's time zone and ends after it.
     """
     return datetime.combine(day, time.max, tzinfo=account_zone(account)).astimezone(timezone.utc)
+
+
+def is_ambiguous(day: date, at: time, zone: ZoneInfo) -> bool:
+    """Whether the zone's clocks show `day` at `at` twice (the hour repeated when they go back)."""
+    try:
+        to_utc(day, at, zone)
+    except AmbiguousTime:
+        return True
+    except LocalTimeError:
+        return False
+    return False

@@ -68,6 +68,9 @@ def upgrade():
                            "'access_granted', 'access_ending')", name='kind_known'),
     )
     op.create_index('ix_notifications_user_time', 'notifications', ['user_id', 'created_at', 'id'])
+    op.create_index('ix_notifications_post', 'notifications', ['post_id'])
+    op.create_index('ix_notifications_group', 'notifications', ['access_group_id'])
+    op.create_index('ix_notifications_actor', 'notifications', ['actor_id'])
     op.create_index('ix_notifications_user_unread', 'notifications', ['user_id'],
                     sqlite_where=sa.text('read_at IS NULL'), postgresql_where=sa.text('read_at IS NULL'))
     op.create_table(

@@ -32,3 +32,5 @@ register(RouteCase("members.change_rights", "POST", member_url("rights"), accoun
 register(RouteCase("members.change_approver", "POST", member_url("approver"), account_object(303, beyond_admin=303)))
 register(RouteCase("members.change_expiry", "POST", member_url("expiry"), account_object(303, beyond_admin=403),
                    data={"expires_on": "2031-01-31"}))
+register(RouteCase("members.send_password_reset", "POST", member_url("password-reset"),
+                   account_object(303, beyond_admin=403)))

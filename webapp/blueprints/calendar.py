@@ -11,22 +11,24 @@ from .. import calendar as rules
 from .. import policy, posts
 from ..extensions import db
 from ..forms.calendar import CalendarQuery, RescheduleForm
-from ..htmx import is_partial, render
+from ..htmx import is_partial, render, retarget
 from ..models import AccessGroup, Post, PostStatus
 from ..shell import enter_group
 from ..urls import UrlPattern
-from ..zones import account_zone
+from .. import zones
 
 bp = Blueprint("calendar", __name__, url_prefix="/g/<int:group_id>/calendar")
 
 
 def _calendar_context(group: AccessGroup, shown: rules.Shown, problem: str | None = None) -> dict:
     """What the calendar page shows: the period's days and posts, a page of one day's posts, or of the list."""
-    zone = account_zone(group.account)
+    style = zones.viewer_style(group.account)
+    zone = style.zone
     today = datetime.now(zone).date()
     # Asked once for the page: every post shown is of this group and visible, so the answer is each card's.
     may_move = policy.can(current_user, "posts.edit", group)
-    context = dict(group=group, shown=shown, zone=zone, today=today, views=rules.VIEWS, lists=rules.LISTS,
+    context = dict(group=group, shown=shown, zone=zone, style=style, weekday_names=rules.weekday_names(style.week_start),
+                   today=today, views=rules.VIEWS, lists=rules.LISTS,
                    problem=problem, page_title=f"Calendar · {group.name}", may_move=may_move,
                    shown_query=urlencode({name: value for name, value in shown.params().items() if value}),
                    post_url=UrlPattern("posts.show", "post_id", group_id=group.id),
@@ -35,12 +37,12 @@ def _calendar_context(group: AccessGroup, shown: rules.Shown, problem: str | Non
                    may_create=policy.can(current_user, "posts.create", group))
     if shown.view == "list":
         page = rules.list_page(group, shown.when, shown.cursor, rules.start_of(today, zone))
-        return dict(context, entries=rules.entries(page.rows, zone), next_cursor=page.next_cursor)
+        return dict(context, entries=rules.entries(page.rows, style), next_cursor=page.next_cursor)
     if shown.view == "day":
         listing = rules.day_list(group, shown.day or today, zone, shown.cursor)
-        return dict(context, period=listing.period, entries=rules.entries(listing.page.rows, zone),
+        return dict(context, period=listing.period, entries=rules.entries(listing.page.rows, style),
                     next_cursor=listing.page.next_cursor, post_count=listing.post_count)
-    grid = rules.grid(group, shown.view, shown.day or today, zone, today)
+    grid = rules.grid(group, shown.view, shown.day or today, style, today)
     return dict(context, period=grid.period, days=grid.days, post_count=grid.post_count)
 
 
@@ -75,11 +77,19 @@ def reschedule_form(group_id: int, post_id: int):
     group = enter_group(group_id, "posts.view")
     post = _movable_post(group, post_id)
     problem = "This post was published; it can no longer be moved." if post.status == PostStatus.PUBLISHED.value else None
-    zone = account_zone(group.account)
     shown = CalendarQuery(request.args).shown()
-    entry = rules.entries([post], zone)[0]
+    return _reschedule_form(group, post, shown, problem)
+
+
+def _reschedule_form(group: AccessGroup, post: Post, shown: rules.Shown, problem: str | None = None,
+                     form: RescheduleForm | None = None, twice: zones.AmbiguousTime | None = None,
+                     status: int = 200):
+    """The reschedule form; with `twice`, asking which of a time the clocks go through twice is meant."""
+    style = zones.viewer_style(group.account)
+    entry = rules.entries([post], style)[0]
     return render("calendar/reschedule.html", block="dialog", refresh_shell=False, group=group, entry=entry,
-                  post=post, shown=shown, zone=zone, problem=problem, in_dialog=is_partial(), page_title=f"Reschedule · {group.name}")
+                  post=post, shown=shown, zone=style.zone, style=style, problem=problem, in_dialog=is_partial(),
+                  form=form, twice=twice, status=status, page_title=f"Reschedule · {group.name}")
 
 
 @bp.post("/posts/<int:post_id>/reschedule")
@@ -89,20 +99,25 @@ def reschedule(group_id: int, post_id: int):
     post = _movable_post(group, post_id)
     shown = CalendarQuery(request.form).shown()  # the calendar the form was sent from, to show again
     form = RescheduleForm()
-    zone = account_zone(group.account)
+    style = zones.viewer_style(group.account)
+    zone = style.zone
     try:
         if not form.validate_on_submit():
             raise posts.PostError(form.problem())
-        posts.reschedule(post, rules.rescheduled_at(post, form.new_date.data, form.new_time.data, zone),
+        fold = int(form.fold.data) if form.fold.data in ("0", "1") else None
+        posts.reschedule(post, rules.rescheduled_at(post, form.new_date.data, form.new_time.data, zone, fold),
                          current_user)
+    except zones.AmbiguousTime as twice:
+        # Which of the two moments is meant: the form asks, in the dialog (or as a page of its own).
+        db.session.rollback()
+        response = _reschedule_form(group, post, shown, form=form, twice=twice, status=422)
+        return retarget(response, "#reschedule-dialog-body", "innerHTML") if is_partial() else response
     except posts.PostError as problem:
         db.session.rollback()
         return render("calendar/index.html", block="calendar", status=422,
                       **_calendar_context(group, shown, problem=str(problem)))
-    local = post.scheduled_at.astimezone(zone)
     profile = post.social_profile
-    message = (f"Moved the {profile.network_label} post of @{profile.handle} to "
-               f"{local:%a} {local.day} {local:%b %Y, %H:%M}.")
+    message = f"Moved the {profile.network_label} post of @{profile.handle} to {style.format(post.scheduled_at)}."
     db.session.commit()
     flash(message, "success")
     if not is_partial():

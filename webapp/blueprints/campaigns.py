@@ -7,7 +7,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from .. import campaigns as rules
-from .. import policy
+from .. import policy, zones
 from ..extensions import db
 from ..forms.campaigns import CampaignForm
 from ..htmx import is_htmx, push_url, render
@@ -38,7 +38,8 @@ def _list_context(group: AccessGroup, form: CampaignForm | None = None, show_all
     """The list page: the first campaigns in list order (every one if asked, or if the campaign `showing`,
     just created, would not be among them), and how many there are."""
     profiles = _offered(group)
-    rows = rules.campaign_rows(policy.visible(select(Campaign)), group, profiles, rules.today())
+    rows = rules.campaign_rows(policy.visible(select(Campaign)), group, profiles,
+                              rules.today(zones.viewer_zone(group.account)))
     if showing is not None and showing not in {row.campaign.id for row in rows[:rules.SHOWN]}:
         show_all = True
     return dict(

@@ -8,7 +8,8 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import policy
+from .. import policy, review
+from .approvals import PANEL_LIMIT
 from ..extensions import db
 from ..forms.groups import GroupFilterForm
 from ..htmx import hx_redirect, render
@@ -72,9 +73,16 @@ def home(group_id: int):
             .order_by(Post.scheduled_at, Post.id)
             .limit(UPCOMING_LIMIT)
         ).all()
+    # An approver sees what waits for them here first (the sidebar's count comes from the same query).
+    waiting = review.waiting_for(current_user, group.account)
+    waiting_posts = (review.pending_posts_for(current_user, group.account_id, access_group_id=group.id,
+                                              limit=PANEL_LIMIT) if waiting.count else [])
     _remember_group(group)
     return render(
         "groups/home.html",
+        waiting=waiting,
+        waiting_posts=waiting_posts,
+        groups={group.id: group.name},
         block="main",
         page_title=group.name,
         group=group,

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from .. import invitations, plans, policy, team, user_groups
+from .. import invitations, password_resets, plans, policy, team, user_groups
 from .. import members as rules
 from .. import rights
 from ..extensions import db
@@ -13,7 +13,7 @@ from ..forms.members import ApproverForm, ExpiryForm, RightsForm, RoleForm
 from ..htmx import hx_redirect, is_htmx, render
 from ..models import Account, Membership, Role, utcnow
 from ..shell import account_for
-from ..zones import account_zone, local_day
+from ..zones import account_zone, local_day, viewer_style
 
 bp = Blueprint("members", __name__, url_prefix="/settings/team/members")
 
@@ -62,6 +62,7 @@ def _member_context(account: Account, membership: Membership, problems: dict[str
         "role_labels": team.ROLE_LABELS,
         "refusal": refusal,
         "approver_refusal": rules.refusal(editor, editor_role, membership, reach=False),
+        "may_send_reset": refusal is None and member.active,
         "role_choices": [] if refusal else invitations.roles_to_offer(editor_role),
         "may_transfer": (policy.can(editor, "owner.transfer", account) and member.id != editor.id
                          and rules.is_live(membership)),
@@ -211,5 +212,18 @@ def change_expiry(user_id: int):
     elif policy.has_ended(membership.expires_at, utcnow()):
         message = f"{name}'s access has ended."
     else:
-        message = f"{name}'s access ends after {day.strftime('%d %b %Y')}."
+        message = f"{name}'s access ends after {viewer_style().format(day, 'date')}."
     return _done(account, user_id, message)
+
+
+@bp.post("/<int:user_id>/password-reset")
+def send_password_reset(user_id: int):
+    """Email a member a link to set a new password; their password stays until they use it."""
+    account = account_for("members.manage")
+    membership = _membership(account, user_id)
+    try:
+        password_resets.check_may_send(_editor(), _editor_role(account), membership)
+    except rules.MemberError as problem:
+        return _refused(account, user_id, "password", problem)
+    password_resets.send_for_member(account, membership, _editor())
+    return _done(account, user_id, f"A password reset link was sent to {membership.user.email}.")

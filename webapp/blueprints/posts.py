@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable
 
 from flask import Blueprint, flash, redirect, request, url_for
@@ -15,7 +15,7 @@ from .. import paging, policy
 from .. import posts as rules
 from .. import media as media_rules
 from .. import review
-from ..zones import account_zone
+from .. import zones
 from ..extensions import db
 from ..forms.posts import (
     CommentForm,
@@ -131,13 +131,22 @@ def _shown_media(group: AccessGroup, ids: list[int], post: Post | None) -> list[
 
 
 def _when(group: AccessGroup, form: ComposeForm) -> datetime | None:
-    """The chosen date and time, read in the account's time zone, as UTC."""
+    """The chosen date and time, read in the viewer's time zone, as UTC.
+
+    A time the clocks skip is refused; one they go through twice needs the form's choice of which."""
     if form.date.data is None and form.time.data is None:
         return None
     if form.date.data is None or form.time.data is None:
         raise rules.PostError("Choose both a date and a time.", field="scheduled_at")
-    local = datetime.combine(form.date.data, form.time.data, tzinfo=account_zone(group.account))
-    return local.astimezone(timezone.utc)
+    fold = int(form.fold.data) if form.fold.data in ("0", "1") else None
+    try:
+        return zones.to_utc(form.date.data, form.time.data, zones.viewer_zone(group.account), fold)
+    except zones.AmbiguousTime as twice:
+        problem = rules.PostError(str(twice), field="fold")
+        problem.choices = twice.choices
+        raise problem from None
+    except zones.LocalTimeError as problem:
+        raise rules.PostError(str(problem), field="scheduled_at") from None
 
 
 def _draft(group: AccessGroup, form: ComposeForm, profiles: list[SocialProfile]) -> rules.Draft:
@@ -156,7 +165,7 @@ def _composer(group: AccessGroup, form: ComposeForm, post: Post | None = None, s
     return render(
         "posts/compose.html", status=status, page_title="Edit post" if post else "New post", group=group,
         form=form, post=post, profiles=profiles, chosen_media=chosen_media, limits=limits, problem=problem,
-        zone=account_zone(group.account), may_pick_media=policy.can(current_user, "media.view", group),
+        zone=zones.viewer_zone(group.account), may_pick_media=policy.can(current_user, "media.view", group),
     )
 
 
@@ -189,7 +198,7 @@ def create(group_id: int):
     db.session.commit()
     count = len(created)
     noun = "post" if count == 1 else "posts"
-    flash(f"Scheduled {count} {noun}." if form.schedule.data else f"Saved {count} {noun} as draft.", "success")
+    flash(rules.scheduled_message(created) if form.schedule.data else f"Saved {count} {noun} as draft.", "success")
     if count == 1:
         return redirect(url_for("posts.show", group_id=group.id, post_id=created[0].id), 303)
     return redirect(url_for("groups.home", group_id=group.id), 303)
@@ -236,7 +245,7 @@ def _post_page(group: AccessGroup, post: Post, status: int = 200, comment_form: 
     counts = rules.list_counts(post)
     return render(
         "posts/show.html", status=status, page_title=f"{post.social_profile.network_label} post", group=group,
-        post=post, zone=account_zone(group.account),
+        post=post, zone=zones.viewer_zone(group.account),
         history=_shown(HISTORY, post, counts.history, preview=True),
         comments=_shown(COMMENTS, post, counts.comments, preview=True),
         decisions=_shown(DECISIONS, post, counts.decisions, preview=True) if needs_approval else None,
@@ -296,7 +305,7 @@ def _list_page(group_id: int, post_id: int, post_list: PostList) -> Response:
     return render(
         "posts/list.html", block="rows", refresh_shell=False,
         page_title=f"{post_list.heading} · {post.social_profile.network_label} post", group=group, post=post,
-        shown=_shown(post_list, post, total, cursor), cursor=cursor, zone=account_zone(group.account),
+        shown=_shown(post_list, post, total, cursor), cursor=cursor, zone=zones.viewer_zone(group.account),
         confirm_form=ConfirmForm(formdata=None), approving=approving,
     )
 
@@ -314,8 +323,10 @@ def edit(group_id: int, post_id: int):
     form.caption.data = post.caption
     form.media.data = [item.id for item in post.media_items]
     if post.scheduled_at:
-        local = post.scheduled_at.astimezone(account_zone(group.account))
-        form.date.data, form.time.data = local.date(), local.time().replace(second=0, microsecond=0)
+        local = post.scheduled_at.astimezone(zones.viewer_zone(group.account))
+        form.date.data, form.time.data = local.date(), local.time().replace(second=0, microsecond=0, fold=0)
+        if zones.is_ambiguous(form.date.data, form.time.data, local.tzinfo):
+            form.fold.data = str(local.fold)  # which of the two times it is, kept when saved again
     return _composer(group, form, post)
 
 
@@ -331,12 +342,15 @@ def update(group_id: int, post_id: int):
     try:
         draft = rules.Draft([post.social_profile], (form.caption.data or "").replace("\r\n", "\n"),
                             _chosen_media(group, form.media.data or []), _when(group, form))
+        was_sent = (post.version, post.status)
         rules.update_post(post, draft, current_user, schedule=bool(form.schedule.data))
     except rules.PostError as problem:
         db.session.rollback()
         return _composer(group, form, post, 422, problem)
     db.session.commit()
-    flash(f"Post saved: {rules.status_label(post).lower()}.", "success")
+    sent_again = post.status == PostStatus.PENDING_APPROVAL.value and was_sent != (post.version, post.status)
+    flash(f"Post saved. {rules.scheduled_message([post])}" if sent_again
+          else f"Post saved: {rules.status_label(post).lower()}.", "success")
     return redirect(url_for("posts.show", group_id=group.id, post_id=post.id), 303)
 
 
@@ -388,7 +402,7 @@ def comment(group_id: int, post_id: int):
         shown = _shown(COMMENTS, post, rules.list_counts(post).comments, preview=True)
         return render("posts/show.html", block="comments", group=group, post=post, comments=shown,
                       comment_form=CommentForm(formdata=None), may_comment=True,
-                      zone=account_zone(group.account))
+                      zone=zones.viewer_zone(group.account))
     flash("Comment added.", "success")
     return redirect(url_for("posts.show", group_id=group.id, post_id=post.id, _anchor="comments"), 303)
 

@@ -5,12 +5,13 @@ The first visit moves the token out of the URL into a short-lived cookie scoped 
 redirects to the clean URL, so the token stays out of the history and is never sent on. Opening
 the link (GET) decides nothing, because mail scanners open links too: deciding is a POST.
 
-Revoking a link from the post page is not public: it asks the policy like any staff action.
+Resending or revoking a link from the post page is not public: it asks the policy like any staff
+action. A decision given here can be undone for a minute (`posts.undo_decision`), as on the signed-in
+"Waiting for your approval" page; with htmx both answer with the post's card changed in place.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -21,9 +22,10 @@ from werkzeug.wrappers import Response
 from .. import policy
 from .. import posts as post_rules
 from .. import review as rules
-from ..zones import account_zone
+from ..brand import brand_of
 from ..extensions import db
-from ..forms.review import DecisionForm
+from ..forms.review import DecisionForm, UndoForm
+from ..htmx import is_htmx
 from ..links import CLOSED_STATUS, LinkState
 from ..models import (
     AccessGroup,
@@ -38,6 +40,7 @@ from ..models import (
     ReviewLinkPost,
     User,
 )
+from ..zones import TimeStyle, style_for
 from .media import _send
 
 bp = Blueprint("review", __name__)
@@ -139,13 +142,37 @@ def _page(link: ReviewLink, open_posts: list[Post], problem: Problem | None = No
     if not open_posts and not reviewed:
         return _closed(LinkState.USED)
     accounts = _accounts(open_posts + [entry.post for entry in reviewed])
-    zones: dict[int, ZoneInfo] = {group_id: account_zone(account) for group_id, account in accounts.items()}
+    reviewer = db.session.get(User, link.reviewer_id)
     return render_template(
-        "review/page.html", page_title="Review posts", reviewer=db.session.get(User, link.reviewer_id),
+        "review/page.html", page_title="Review posts", reviewer=reviewer,
         link=link, posts=open_posts, reviewed=reviewed, feedback=_feedback_given(link, open_posts),
-        agencies=sorted({account.name for account in accounts.values()}), zones=zones, problem=problem,
-        status_label=post_rules.status_label, note_max_length=post_rules.NOTE_MAX_LENGTH,
+        brand=brand_of(_link_account(link, accounts)), styles=_styles(reviewer, accounts),
+        problem=problem, status_label=post_rules.status_label, note_max_length=post_rules.NOTE_MAX_LENGTH,
     ), status
+
+
+def _link_account(link: ReviewLink, accounts: dict[int, Account]) -> Account | None:
+    """The agency the link is from, whose brand the page wears (a link made before links had one: its
+    posts' agency, when they have only one)."""
+    by_id = {account.id: account for account in accounts.values()}
+    if link.account_id is not None:
+        return by_id.get(link.account_id) or db.session.get(Account, link.account_id)
+    return next(iter(by_id.values())) if len(by_id) == 1 else None
+
+
+def _styles(reviewer: User, accounts: dict[int, Account]) -> dict[int, TimeStyle]:
+    """How the reviewer reads times, by group id: their own zone, else their agency's."""
+    return {group_id: style_for(reviewer, account) for group_id, account in accounts.items()}
+
+
+def _post_card(link: ReviewLink, post: Post, status: int = 200, **context):
+    """One post's card on the review page, for htmx to swap in place: the post, or the decision and Undo."""
+    reviewer = db.session.get(User, link.reviewer_id)
+    styles = _styles(reviewer, _accounts([post]))
+    return render_template(
+        "review/_post.html", post=post, reviewer=reviewer, styles=styles, style=styles[post.access_group_id],
+        feedback=_feedback_given(link, [post]), status_label=post_rules.status_label,
+        note_max_length=post_rules.NOTE_MAX_LENGTH, **context), status
 
 
 # --- the pages -----------------------------------------------------------------------------------
@@ -213,22 +240,56 @@ def decide(post_id: int):
     try:
         if not form.validate_on_submit():
             raise post_rules.PostError(" ".join(form.decision.errors + form.note.errors))
-        post_rules.decide(post, db.session.get_one(User, link.reviewer_id), decision, note,
-                          review_link_id=link.id)
+        record = post_rules.decide(post, db.session.get_one(User, link.reviewer_id), decision, note,
+                                   review_link_id=link.id)
     except post_rules.PostError as refused:
         db.session.rollback()
-        return _page(link, rules.open_posts(link), Problem(post_id, decision, str(refused), note), 422)
+        problem = Problem(post_id, decision, str(refused), note)
+        if is_htmx():
+            return _post_card(link, db.session.get_one(Post, post_id), 422, problem=problem)
+        return _page(link, rules.open_posts(link), problem, 422)
     db.session.commit()
+    if is_htmx():
+        return _post_card(link, post, decided=record, undo_url=url_for("review.undo", decision_id=record.id))
     flash(RECORDED[decision], "success")
     return redirect(url_for("review.page", _anchor=f"post-{post.id}"), 303)
 
 
-# --- revoking a link, from the post page ---------------------------------------------------------
+@bp.post("/review/decisions/<int:decision_id>/undo")
+@policy.public
+def undo(decision_id: int):
+    """Take back a decision given through this link within a minute: the post waits again."""
+    link, state = _cookie_link()
+    if state is not LinkState.OPEN:
+        return _closed(state)
+    record = db.session.get(ApprovalDecision, decision_id)
+    if record is None or record.review_link_id != link.id:
+        return render_template("review/closed.html", state="not_open", page_title="Review"), 404
+    post = db.session.get_one(Post, record.post_id)
+    undo_url = url_for("review.undo", decision_id=record.id)
+    form = UndoForm()
+    try:
+        if not form.validate_on_submit():
+            raise post_rules.PostError("Reload the page and try again.")
+        post_rules.undo_decision(record, post, db.session.get_one(User, link.reviewer_id), form.version.data)
+    except post_rules.PostError as refused:
+        db.session.rollback()
+        if is_htmx():
+            return _post_card(link, post, 409, decided=record, undo_url=undo_url, problem=str(refused))
+        flash(str(refused), "error")
+        return redirect(url_for("review.page"), 303)
+    db.session.commit()
+    if is_htmx():
+        return _post_card(link, post, undone=True)
+    flash("Decision undone: the post waits for your decision again.", "success")
+    return redirect(url_for("review.page", _anchor=f"post-{post.id}"), 303)
 
 
-@bp.post("/g/<int:group_id>/posts/<int:post_id>/review-links/<int:link_id>/revoke")
-def revoke(group_id: int, post_id: int, link_id: int):
-    """End a review link that covers this post; it opens nothing afterwards."""
+# --- resending and revoking a link, from the post page --------------------------------------------
+
+
+def _post_link(group_id: int, post_id: int, link_id: int) -> tuple[Post, ReviewLink, User]:
+    """A post the user may edit, and a review link covering it with its reviewer (404 otherwise)."""
     post = policy.get_or_404(Post, post_id, "posts.edit")
     if post.access_group_id != group_id:
         abort(404)
@@ -239,7 +300,30 @@ def revoke(group_id: int, post_id: int, link_id: int):
     ).first()
     if found is None:
         abort(404)
-    link, reviewer = found
+    return post, found[0], found[1]
+
+
+@bp.post("/g/<int:group_id>/posts/<int:post_id>/review-links/<int:link_id>/resend")
+def resend(group_id: int, post_id: int, link_id: int):
+    """Email the approver their link now, with all their open posts, without waiting for the digest."""
+    post, _link, reviewer = _post_link(group_id, post_id, link_id)
+    back = redirect(url_for("posts.show", group_id=group_id, post_id=post.id), 303)
+    if not post_rules.is_approver(reviewer, post):
+        flash(f"{reviewer.name} no longer approves this profile: nothing was sent.", "error")
+        return back
+    account_id = policy.current_permissions().groups[post.access_group_id]
+    if rules.resend(reviewer, account_id, current_user) is None:
+        flash(f"Nothing waits for {reviewer.name}'s approval: nothing was sent.", "error")
+        return back
+    db.session.commit()
+    flash(f"Sent {reviewer.name} their review link again, with every post waiting for them.", "success")
+    return back
+
+
+@bp.post("/g/<int:group_id>/posts/<int:post_id>/review-links/<int:link_id>/revoke")
+def revoke(group_id: int, post_id: int, link_id: int):
+    """End a review link that covers this post; it opens nothing afterwards."""
+    post, link, reviewer = _post_link(group_id, post_id, link_id)
     rules.revoke(link, current_user, policy.current_permissions().groups[post.access_group_id])
     db.session.commit()
     flash(f"The review link sent to {reviewer.name} was revoked; it no longer opens anything.", "success")

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from .. import policy
 from .. import user_groups as rules
-from ..zones import account_zone
+from ..zones import account_zone, viewer_style
 from ..extensions import db
 from ..forms.user_groups import (
     AddMemberForm,
@@ -263,7 +263,7 @@ def add_member(user_group_id: int):
             problem = str(error)
         else:
             _changed()
-            until = (f" until {form.expires_on.data.strftime('%d %b %Y')}" if form.expires_on.data else "")
+            until = (f" until {viewer_style().format(form.expires_on.data, 'date')}" if form.expires_on.data else "")
             flash(f"{user.name} is now in “{user_group.name}”{until}.", "success")
     if problem:
         flash(problem, "error")

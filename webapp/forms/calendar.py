@@ -1,7 +1,7 @@
 """Sidebar › Calendar: which period or list page to show, and moving a post to another day."""
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, TimeField
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms import DateField, HiddenField, SelectField, StringField, TimeField
+from wtforms.validators import AnyOf, InputRequired, Length, Optional, ValidationError
 
 from .. import calendar as rules
 from . import QueryForm
@@ -42,9 +42,13 @@ class RescheduleForm(FlaskForm):
 
     new_date = DateField("Date", validators=[InputRequired(), plausible_date])
     new_time = TimeField("Time", validators=[Optional()])
+    # Which of a time the clocks go through twice (autumn): "0" the first, "1" the second.
+    fold = StringField("Which time", validators=[Optional(), AnyOf(("0", "1"), message="Choose one of the two times.")])
 
     def problem(self) -> str:
         """What is wrong with the form, in words for the page: its date, else its time (nothing else can be)."""
         if self.new_date.errors:
             return "Choose a valid date to move the post to."
+        if self.fold.errors:
+            return "Choose one of the two times."
         return "Enter a valid time of day, such as 09:30."

@@ -8,11 +8,12 @@ from wtforms import (
     SearchField,
     SelectChoice,
     SelectMultipleField,
+    StringField,
     SubmitField,
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms.validators import AnyOf, Length, Optional, ValidationError
 
 from .. import posts as rules
 from ..models import SocialProfile
@@ -30,6 +31,8 @@ class ComposeForm(FlaskForm):
     media = SelectMultipleField("Attachments", coerce=int, validate_choice=False)
     date = DateField("Date", validators=[Optional()])
     time = TimeField("Time", validators=[Optional()])
+    # Which of a time the clocks go through twice (autumn): "0" the first, "1" the second.
+    fold = StringField("Which time", validators=[Optional(), AnyOf(("0", "1"), message="Choose one of the two times.")])
     save_draft = SubmitField("Save draft")
     schedule = SubmitField("Schedule")
 

@@ -1,7 +1,7 @@
 """Review from an emailed link: one decision on one post."""
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, TextAreaField
-from wtforms.validators import AnyOf, Length
+from wtforms import HiddenField, IntegerField, TextAreaField
+from wtforms.validators import AnyOf, InputRequired, Length
 
 from .. import posts as post_rules
 from ..models import Decision
@@ -14,3 +14,9 @@ class DecisionForm(FlaskForm):
                                              message="Choose Approve, Feedback or Reject.")])
     note = TextAreaField(validators=[Length(max=post_rules.NOTE_MAX_LENGTH,
                                             message=f"Keep the note to {post_rules.NOTE_MAX_LENGTH:,} characters.")])
+
+
+class UndoForm(FlaskForm):
+    """Take back a decision just given: the post's version shown with it, so a newer change refuses it."""
+
+    version = IntegerField(validators=[InputRequired(message="Reload the page and try again.")])

@@ -599,3 +599,33 @@
     htmx.ajax("GET", window.location.href, { target: "#calendar", select: "#calendar", swap: "outerHTML" });
   });
 })();
+
+// Settings › Your account: offer the computer's time zone when it is not the one times show in.
+(function () {
+  "use strict";
+  function suggestZone(root) {
+    var forms = root.querySelectorAll ? root.querySelectorAll("form[data-zone-suggestion]") : [];
+    var browserZone;
+    try { browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (error) { return; }
+    Array.prototype.forEach.call(forms, function (form) {
+      if (!browserZone || browserZone === form.getAttribute("data-current-zone")) { form.hidden = true; return; }
+      form.querySelector("input[name=time_zone]").value = browserZone;
+      var city = browserZone.split("/").pop().replace(/_/g, " ");
+      form.querySelector("[data-zone-suggestion-text]").textContent = "Your computer is on " + city + " time: use it?";
+      form.querySelector("button").textContent = "Use " + browserZone;
+      form.hidden = false;
+    });
+  }
+  htmx.onLoad(suggestZone);
+})();
+
+// A card decided in place (data-keep-height) keeps its height while its content changes, so the cards
+// below it do not jump under the reader's finger.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var card = event.detail.target;
+  if (card && card.matches && card.matches("[data-keep-height]") && !card.style.minHeight) {
+    // Its height as it sat in the list: a feedback or reason form opened in it does not count.
+    card.querySelectorAll("details[open]").forEach(function (details) { details.open = false; });
+    card.style.minHeight = card.offsetHeight + "px";
+  }
+});
