@@ -29,16 +29,23 @@ def fill_setup(page: Page, password: str = PASSWORD, repeat: str = PASSWORD) -> 
     page.get_by_role("button", name="Create agency").click()
 
 
-def test_first_run_setup_creates_the_agency_and_its_owner(page: Page, browser_problems):
+def test_first_run_setup_creates_the_agency_and_its_owner(new_context, browser_problems):
+    page = new_context(timezone_id="Asia/Tokyo").new_page()
+    browser_problems.watch(page)
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/setup$"))
     expect(page.get_by_role("heading", name="Set up your agency")).to_be_visible()
 
+    # The agency's time zone starts as the computer's.
+    expect(page.get_by_label("Time zone")).to_have_value("Asia/Tokyo")
     fill_setup(page)
     expect(page).to_have_url(GROUP_URL)
     expect(page.get_by_text(f"Welcome to Roster, {OWNER}. {AGENCY} is ready.")).to_be_visible()
     expect_group_shown(page, AGENCY)
     home = page.url
+    # Times show in the zone the computer was on: Settings › Agency says so.
+    page.goto("/settings/agency")
+    expect(page.get_by_label("Time zone")).to_have_value("Asia/Tokyo")
 
     sign_out(page)
     sign_in(page, EMAIL, PASSWORD)

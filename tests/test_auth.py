@@ -52,6 +52,13 @@ def test_setup_creates_agency_owner_and_default_group(client):
     assert client.get(response.location).status_code == 200
 
 
+@pytest.mark.parametrize("typed, saved", [("America/New_York", "America/New_York"), ("", "UTC")])
+def test_setup_keeps_the_agencys_time_zone(client, typed, saved):
+    """The zone the computer is on (filled in by the page) becomes the agency's; none given means UTC."""
+    assert client.post("/setup", data={**SETUP, "time_zone": typed}).status_code == 303
+    assert db.session.scalar(select(Account.time_zone)) == saved
+
+
 def test_setup_is_gone_once_an_account_exists(client):
     """The setup page answers 404 after the first account exists, and creates nothing more."""
     client.post("/setup", data=SETUP)
@@ -68,6 +75,7 @@ def test_setup_is_gone_once_an_account_exists(client):
         ("email", "not-an-email", b"Enter a valid email address."),
         ("password", "short", b"Use at least 10 characters."),
         ("confirm", "something else", b"The two passwords differ."),
+        ("time_zone", "Mars/Olympus", b"Choose a time zone from the list, such as Europe/London."),
     ],
 )
 def test_setup_refuses_bad_input_and_changes_nothing(client, field, value, message):

@@ -52,10 +52,11 @@ class NewAccount:
     default_group: AccessGroup
 
 
-def create_first_account(agency_name: str, owner_name: str, email: str, password: str) -> NewAccount:
+def create_first_account(agency_name: str, owner_name: str, email: str, password: str,
+                         time_zone: str = "UTC") -> NewAccount:
     """Create the agency, its owner and its default access group (first-run setup)."""
     owner = User(email=normalize_email(email), name=owner_name.strip(), password_hash=hash_password(password))
-    account = Account(name=agency_name.strip(), plan_code="self_hosted")
+    account = Account(name=agency_name.strip(), plan_code="self_hosted", time_zone=time_zone)
     default_group = AccessGroup(account=account, name=agency_name.strip(), is_default=True)
     db.session.add_all([owner, account, default_group])
     db.session.add(Membership(account=account, user=owner, role=Role.OWNER.value))
@@ -68,7 +69,7 @@ def create_first_account(agency_name: str, owner_name: str, email: str, password
             verb="account.created",
             object_type="account",
             object_id=account.id,
-            after={"name": account.name, "owner": owner.email},
+            after={"name": account.name, "owner": owner.email, "time_zone": account.time_zone},
         )
     )
     return NewAccount(account=account, owner=owner, default_group=default_group)

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import accounts, auth_session, policy
+from .. import accounts, auth_session, policy, zones
 from ..extensions import db, limiter
 from ..forms.auth import SetupForm, SignInForm
 from ..models import AccessGroup, User
@@ -62,14 +62,15 @@ def setup():
     form = SetupForm()
     if form.validate_on_submit():
         created = accounts.create_first_account(
-            form.agency_name.data, form.owner_name.data, form.email.data, form.password.data
+            form.agency_name.data, form.owner_name.data, form.email.data, form.password.data,
+            time_zone=form.time_zone.data or "UTC",
         )
         db.session.commit()
         auth_session.sign_in(created.owner)
         flash(f"Welcome to Roster, {created.owner.name}. {created.account.name} is ready.", "success")
         return redirect(url_for("groups.home", group_id=created.default_group.id), 303)
     status = 422 if form.is_submitted() else 200
-    return render_template("auth/setup.html", form=form), status
+    return render_template("auth/setup.html", form=form, zone_names=zones.zone_names()), status
 
 
 def _failed_sign_in(response) -> bool:

@@ -1,7 +1,7 @@
 """Signing in and first-run setup."""
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from . import email_address, password_length
 
@@ -36,3 +36,11 @@ class SetupForm(FlaskForm):
     confirm = PasswordField(
         "Repeat password", validators=[EqualTo("password", message="The two passwords differ.")]
     )
+    # Filled in with the computer's zone by app.js; empty means UTC, changed later in Settings › Agency.
+    time_zone = StringField("Time zone", filters=[_stripped], validators=[Length(max=64)])
+
+    def validate_time_zone(self, field: StringField) -> None:
+        from ..zones import is_zone
+
+        if field.data and not is_zone(field.data):
+            raise ValidationError("Choose a time zone from the list, such as Europe/London.")

@@ -617,6 +617,19 @@
     });
   }
   htmx.onLoad(suggestZone);
+
+  // First-run setup: an empty zone field starts with the computer's zone, when the list knows it.
+  htmx.onLoad(function (root) {
+    var fields = root.querySelectorAll ? root.querySelectorAll("input[data-browser-zone]") : [];
+    var browserZone;
+    try { browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (error) { return; }
+    Array.prototype.forEach.call(fields, function (input) {
+      var known = input.list && Array.prototype.some.call(input.list.options, function (option) {
+        return option.value === browserZone;
+      });
+      if (!input.value && known) { input.value = browserZone; }
+    });
+  });
 })();
 
 // A card decided in place (data-keep-height) keeps its height while its content changes, so the cards
