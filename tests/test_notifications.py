@@ -167,6 +167,13 @@ def test_access_given_on_the_users_tab_by_a_user_group_and_by_an_invitation(agen
     notes = notes_of(newcomer, NotificationKind.ACCESS_GRANTED)
     assert len(notes) == 2 and "user group “Editors”, which opens “Maya Lopez”" in notes[1].message
 
+    # The user group is granted one more access group: its members are told it opens to them now.
+    user_groups.set_grants(team, [agency["maya"].id, leo.id], [agency["maya"].id, leo.id], agency["owner"])
+    db.session.commit()
+    notes = notes_of(newcomer, NotificationKind.ACCESS_GRANTED)
+    assert len(notes) == 3 and notes[2].access_group_id == leo.id
+    assert "gave the user group “Editors” access to “Leo Park”" in notes[2].message
+
     from webapp.crypto import new_token, token_hash
     invited = factories.make_user(email="ivy@example.test", name="Ivy")
     invitation = Invitation(account_id=account.id, email="ivy@example.test", role=Role.CLIENT.value,

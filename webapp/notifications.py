@@ -417,6 +417,20 @@ def access_granted_by_user_group(user_group: UserGroup, user: User, actor: User)
            actor=actor, group_id=groups[0].id)
 
 
+def access_granted_by_grant(user_group: UserGroup, group_ids: list[int], actor: User) -> None:
+    """A user group was granted more access groups: its members are told what it opens to them now."""
+    groups = list(db.session.scalars(
+        select(AccessGroup).where(AccessGroup.id.in_(group_ids)).order_by(func.lower(AccessGroup.name), AccessGroup.id)))
+    if not groups:
+        return
+    members = db.session.scalars(
+        select(UserGroupMember.user_id).where(UserGroupMember.user_group_id == user_group.id)).all()
+    names = ", ".join(f"“{group.name}”" for group in groups[:3]) + (" and more" if len(groups) > 3 else "")
+    notify(members, NotificationKind.ACCESS_GRANTED, user_group.account_id,
+           f"{actor.name} gave the user group “{user_group.name}” access to {names}: you can work there now.",
+           actor=actor, group_id=groups[0].id)
+
+
 def access_granted_by_invitation(account: Account, user: User, inviter_id: int | None,
                                  groups: list[AccessGroup]) -> None:
     """An invitation was accepted: the new member's list says where they may now work (no email:

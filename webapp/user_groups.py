@@ -453,6 +453,8 @@ def set_grants(user_group: UserGroup, access_group_ids: Iterable[int], offered_i
     if removed:
         approvals.end_lost_duties(user_group.account_id, actor,
                                   f"the user group “{user_group.name}” no longer opens some access groups")
+    if added:
+        notifications.access_granted_by_grant(user_group, sorted(added), actor)
     return True
 
 
