@@ -37,6 +37,8 @@ from webapp.models import (
     MemberRight,
     Membership,
     Network,
+    Notification,
+    NotificationKind,
     Post,
     PostMedia,
     PostStatus,
@@ -154,7 +156,7 @@ class Dataset:
     def summary(self) -> str:
         """One line naming the row counts that matter."""
         shown = ["access_groups", "social_sets", "social_profiles", "media_items", "posts", "post_media",
-                 "comments", "campaigns", "users", "group_users", "user_groups"]
+                 "comments", "notifications", "campaigns", "users", "group_users", "user_groups"]
         return ", ".join(f"{self.rows[name]:,} {name}" for name in shown)
 
 
@@ -332,7 +334,8 @@ def _thread(out: Writer, scale: Scale, now: datetime, account_id: int, post_id: 
          "created_at": at[n]} for n in range(count)
     ])
     link_ids = out.insert_ids(ReviewLink, [
-        {"reviewer_id": reviewers[n % len(reviewers)], "created_by_id": author_id,
+        {"reviewer_id": reviewers[n % len(reviewers)], "account_id": account_id, "created_by_id": author_id,
+         "last_emailed_at": at[n],
          "token_hash": hashlib.sha256(f"bench-review-{post_id}-{n}".encode()).hexdigest(), "created_at": at[n],
          "expires_at": at[n] + timedelta(days=1 if n % 3 == 0 else 7), "revoked_at": now if n % 5 == 0 else None}
         for n in range(count)
@@ -500,6 +503,22 @@ def build(scale: Scale, now: datetime | None = None) -> Dataset:
                           "created_at": now - timedelta(hours=COMMENTS_PER_POST - c)}
                          for c in range(COMMENTS_PER_POST)]
     out.insert(Comment, comments)
+    # Each comment by someone else tells the post's author (half of them read); the owner hears of one
+    # post in twenty that failed to publish. The bell and the notifications page count and page these.
+    author_of = dict(zip(post_ids, (row["author_id"] for row in post_rows)))
+    group_of_post = dict(zip(post_ids, (group_ids[i] for i in post_group)))
+    out.insert(Notification, [
+        {"user_id": author_of[comment["post_id"]], "account_id": account_id, "kind": NotificationKind.COMMENT_ADDED.value,
+         "actor_id": comment["author_id"], "access_group_id": group_of_post[comment["post_id"]],
+         "post_id": comment["post_id"], "message": f"A comment on your post {comment['post_id']}",
+         "created_at": comment["created_at"], "read_at": now if c % 2 else None}
+        for c, comment in enumerate(comments) if comment["author_id"] != author_of[comment["post_id"]]
+    ] + [
+        {"user_id": uid["owner"], "account_id": account_id, "kind": NotificationKind.PUBLISH_FAILED.value, "actor_id": None,
+         "access_group_id": group_of_post[post_id], "post_id": post_id, "message": f"Post {post_id} could not be published",
+         "created_at": now - timedelta(minutes=p), "read_at": None}
+        for p, post_id in enumerate(post_ids) if p % 20 == 0
+    ])
     _thread(out, scale, now, account_id, post_ids[measured], post_rows[measured]["author_id"], approvers,
             [uid["owner"], uid["manager0"], *approvers, None])
 

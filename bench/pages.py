@@ -124,7 +124,12 @@ PAGES = [
     Page("post review links", "/g/{group}/posts/{post}/review-links"),
     Page("post history", "/g/{group}/posts/{post}/history"),
     Page("post edit", "/g/{group}/posts/{post}/edit"),
+    Page("waiting for approval", "/g/{group}/waiting"),
+    Page("notifications", "/notifications"),
+    Page("notification settings", "/settings/notifications"),
+    Page("settings/agency", "/settings/agency", staff_only=True),
     Page("login", "/login", anonymous=True),
+    Page("forgot password", "/password/forgot", anonymous=True),
 ]
 SIGNED_IN_VISITORS = ("owner", "manager")
 

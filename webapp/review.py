@@ -52,13 +52,16 @@ DIGEST_BATCH = 100
 
 def _pending(reviewer_id: Any, account_id: int, now: datetime):
     """SQL: the posts of one account waiting for this approver's decision (the policy decides who approves)."""
-    return (
-        select(Post).join(ProfileApprover, ProfileApprover.social_profile_id == Post.social_profile_id)
-        .join(AccessGroup, AccessGroup.id == Post.access_group_id)
-        .where(ProfileApprover.user_id == reviewer_id, Post.status == PostStatus.PENDING_APPROVAL.value,
-               AccessGroup.account_id == account_id,
-               policy.may_approve(ProfileApprover.user_id, ProfileApprover.social_profile_id, now))
-    )
+    # From the approver's profiles to their posts (by ix_posts_profile): the status and the group are
+    # compared as expressions, so no plan walks every pending post, or every post, of the agency to find
+    # the approver's few.
+    profiles = (select(ProfileApprover.social_profile_id)
+                .where(ProfileApprover.user_id == reviewer_id,
+                       policy.may_approve(ProfileApprover.user_id, ProfileApprover.social_profile_id, now)))
+    groups = select(AccessGroup.id).where(AccessGroup.account_id == account_id)
+    return select(Post).where(Post.social_profile_id.in_(profiles),
+                              Post.status.concat("") == PostStatus.PENDING_APPROVAL.value,
+                              (Post.access_group_id + 0).in_(groups))
 
 
 def pending_posts_for(reviewer: User, account_id: int, now: datetime | None = None,
