@@ -8,7 +8,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from webapp import access_groups, crypto, review
 from webapp import posts as rules
@@ -358,6 +358,56 @@ def test_undo_is_refused_after_a_minute_or_after_a_change(app, inbox, auth, clie
     auth.login(inbox["leo"])
     assert client.post(f"/g/{group.id}/waiting/decisions/{decision.id}/undo",
                        data={"version": str(post.version)}, headers=HTMX).status_code == 403
+
+
+def test_undo_takes_back_the_authors_notice_or_tells_them_it_was_undone(app, inbox, auth, client):
+    """Unmailed, the author's "approved" notice just goes; emailed, a second notice says it was undone."""
+    from webapp.models import Notification, NotificationKind, NotificationPreference
+
+    group = inbox["group"]
+    first = schedule(app, inbox, inbox["instagram"], "First post")
+    author_id = first.author_id
+    db.session.add(NotificationPreference(user_id=author_id, kind=NotificationKind.DECISION_MADE.value,
+                                          delivery="digest"))
+    db.session.commit()
+    auth.login(inbox["maya"])
+
+    def decide_and_undo(post):
+        client.post(f"/g/{group.id}/waiting/posts/{post.id}/decision", data={"decision": "approve"}, headers=HTMX)
+        decision = db.session.scalars(select(ApprovalDecision).where(ApprovalDecision.post_id == post.id)).one()
+        assert client.post(f"/g/{group.id}/waiting/decisions/{decision.id}/undo",
+                           data={"version": str(fresh(Post, post.id).version)}, headers=HTMX).status_code == 200
+
+    def notices(post):
+        return [note.message for note in db.session.scalars(
+            select(Notification).where(Notification.post_id == post.id, Notification.user_id == author_id)
+            .order_by(Notification.id).execution_options(populate_existing=True))]
+
+    decide_and_undo(first)  # the author takes it in the digest: nothing was emailed yet
+    assert notices(first) == []
+
+    db.session.execute(delete(NotificationPreference))
+    db.session.commit()
+    second = schedule(app, inbox, inbox["instagram"], "Second post")
+    decide_and_undo(second)  # emailed at once: the author hears it was taken back
+    [notice] = notices(second)
+    assert "took back their decision" in notice
+
+
+def test_undo_is_refused_once_a_publisher_claimed_the_approved_post(app, inbox, auth, client):
+    """An approved post that is due may be taken by a publisher within the minute: it stays approved."""
+    post = schedule(app, inbox, inbox["instagram"], "Instagram post")
+    auth.login(inbox["maya"])
+    group = inbox["group"]
+    client.post(f"/g/{group.id}/waiting/posts/{post.id}/decision", data={"decision": "approve"}, headers=HTMX)
+    decision = db.session.scalars(select(ApprovalDecision)).one()
+    db.session.execute(update(Post).where(Post.id == post.id).values(claim_token="publisher-1"))
+    db.session.commit()
+    response = client.post(f"/g/{group.id}/waiting/decisions/{decision.id}/undo",
+                           data={"version": str(post.version)}, headers=HTMX)
+    assert response.status_code == 409 and "the post changed since" in response.get_data(as_text=True)
+    assert fresh(Post, post.id).status == PostStatus.APPROVED.value
+    assert db.session.get(ApprovalDecision, decision.id) is not None
 
 
 def test_a_feedback_without_a_note_is_refused_on_its_card(app, inbox, auth, client):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from sqlalchemy import ScalarSelect, func, select
+from sqlalchemy import ScalarSelect, delete, func, select, update
 from sqlalchemy.orm import joinedload
 
 from . import audit, paging, policy
@@ -26,6 +26,8 @@ from .models import (
     Decision,
     MediaItem,
     Network,
+    Notification,
+    NotificationKind,
     Post,
     PostStatus,
     ProfileApprover,
@@ -414,11 +416,20 @@ def undo_decision(record: ApprovalDecision, post: Post, reviewer: User, version:
     later = db.session.scalar(
         select(ApprovalDecision.id).where(ApprovalDecision.post_id == post.id, ApprovalDecision.id > record.id)
         .limit(1))
-    if (post.version != version or later is not None or record.previous_status is None
-            or post.status != DECIDED_STATUS[record.decision]):
-        raise PostError("This decision can no longer be undone: the post changed since.")
-    before = post.status
-    post.status = record.previous_status
+    changed = PostError("This decision can no longer be undone: the post changed since.")
+    if later is not None or record.previous_status is None:
+        raise changed
+    # One conditional UPDATE: an edit, a status change or a publisher's claim that got there first (the
+    # approved post may be due) leaves the row unmatched, and the decision stands.
+    before = DECIDED_STATUS[record.decision]
+    restored = db.session.execute(
+        update(Post).where(Post.id == post.id, Post.version == version, Post.status == before,
+                           Post.claim_token.is_(None))
+        .values(status=record.previous_status).execution_options(synchronize_session=False)).rowcount
+    if restored != 1:
+        raise changed
+    db.session.refresh(post)
+    _withdraw_decision_notice(post, record, reviewer)
     db.session.delete(record)
     _record(post, reviewer, "post.decision_undone", before={"status": before, "decision": record.decision},
             after={"status": post.status})
@@ -456,6 +467,24 @@ def comments_page(post: Post, cursor: str | None, size: int) -> paging.Page[Comm
     return paging.keyset_page(
         select(Comment).where(Comment.post_id == post.id).options(joinedload(Comment.author)),
         Comment.created_at, Comment.id, cursor, size, descending=True)
+
+
+def _withdraw_decision_notice(post: Post, record: ApprovalDecision, reviewer: User) -> None:
+    """The author's notice of an undone decision goes; if it was already emailed, they hear it was undone."""
+    from . import notifications
+
+    kind = NotificationKind.DECISION_MADE.value
+    mailed = db.session.scalars(
+        delete(Notification)
+        .where(Notification.kind == kind, Notification.post_id == post.id, Notification.actor_id == reviewer.id,
+               Notification.created_at >= record.created_at)
+        .returning(Notification.mailed_at).execution_options(synchronize_session=False)).all()
+    if any(at is not None for at in mailed) and post.author_id is not None:
+        notifications.notify(
+            [post.author_id], kind,
+            db.session.scalar(select(AccessGroup.account_id).where(AccessGroup.id == post.access_group_id)),
+            f"{reviewer.name} took back their decision on your {post.social_profile.network_label} post: "
+            "it waits for approval again", actor=reviewer, post_id=post.id)
 
 
 def _notify_author(post: Post, actor: User, kind: str, decision: str | None = None, note: str = "") -> None:
