@@ -15,6 +15,9 @@ def record(
     object_id: int | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    *,
+    group_id: int | None = None,
+    related_group_id: int | None = None,
 ) -> AuditEvent:
     """Add an audit event to the current transaction (it commits with the change it describes)."""
     event = AuditEvent(
@@ -23,6 +26,8 @@ def record(
         verb=verb,
         object_type=object_type,
         object_id=object_id,
+        access_group_id=group_id,
+        related_group_id=related_group_id,
         before=before,
         after=after,
     )

@@ -279,6 +279,8 @@ class Invitation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     email: Mapped[str] = mapped_column(String(254))
+    # The name the inviter typed, offered on the acceptance form; None when they left it empty.
+    name: Mapped[str | None] = mapped_column(String(120))
     role: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -332,6 +334,8 @@ class AccessGroup(db.Model):
     # How many items the group's media library holds, so the library shows it without counting them.
     # webapp/media.py changes it in the same transaction as the items (`adjust_media_counts`).
     media_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When someone put away the group's "getting started" checklist; None shows it until it is done.
+    checklist_dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     account: Mapped[Account] = relationship(back_populates="access_groups")
     social_sets: Mapped[list[SocialSet]] = relationship(
@@ -546,6 +550,9 @@ class MediaItem(db.Model):
     storage_key: Mapped[str] = mapped_column(String(255), unique=True)
     thumbnail_key: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The audit event of the move that last brought the item to its group: its Undo moves back only
+    # the items no newer change has touched since (webapp/media.py).
+    moved_by_event_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         CheckConstraint("kind IN ('image', 'video')", name="kind_known"),
@@ -816,6 +823,11 @@ class AuditEvent(db.Model):
     verb: Mapped[str] = mapped_column(String(60))
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[int | None]
+    # The access group the event happened in, and the other group of a move between two; None for
+    # agency-wide events. No foreign keys: the log outlives a deleted group. An admin sees an event
+    # only if they may enter every group it names (webapp/activity.py).
+    access_group_id: Mapped[int | None] = mapped_column(Integer)
+    related_group_id: Mapped[int | None] = mapped_column(Integer)
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -825,6 +837,10 @@ class AuditEvent(db.Model):
     __table_args__ = (
         Index("ix_audit_events_account_time", "account_id", "created_at"),
         Index("ix_audit_events_object", "object_type", "object_id"),
+        # The Activity screen pages newest first by id, in the whole agency or in one group.
+        Index("ix_audit_events_account_id_desc", "account_id", "id"),
+        Index("ix_audit_events_group_id_desc", "access_group_id", "id"),
+        Index("ix_audit_events_actor", "actor_id"),
     )
 
 
