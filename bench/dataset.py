@@ -322,7 +322,7 @@ def _campaigns(out: Writer, scale: Scale, now: datetime, group_ids: list[int], p
 
 
 def _thread(out: Writer, scale: Scale, now: datetime, account_id: int, post_id: int, author_id: int,
-            approvers: list[int], people: list[int | None]) -> None:
+            approvers: list[int], people: list[int | None], group_id: int) -> None:
     """The measured post's comments, approval decisions, review links and history: `scale.thread` of each,
     by `people` in turn (None: someone whose user was deleted); the decisions and links are the approvers',
     the links sent by the post's author."""
@@ -351,8 +351,8 @@ def _thread(out: Writer, scale: Scale, now: datetime, account_id: int, post_id: 
     verbs = list(HISTORY_LABELS)
     out.insert(AuditEvent, [
         {"account_id": account_id, "actor_id": people[n % len(people)], "verb": verbs[n % len(verbs)],
-         "object_type": "post", "object_id": post_id, "after": {"event": n + 1}, "created_at": at[n]}
-        for n in range(count)
+         "object_type": "post", "object_id": post_id, "access_group_id": group_id, "after": {"event": n + 1},
+         "created_at": at[n]} for n in range(count)
     ])
 
 
@@ -520,7 +520,7 @@ def build(scale: Scale, now: datetime | None = None) -> Dataset:
         for p, post_id in enumerate(post_ids) if p % 20 == 0
     ])
     _thread(out, scale, now, account_id, post_ids[measured], post_rows[measured]["author_id"], approvers,
-            [uid["owner"], uid["manager0"], *approvers, None])
+            [uid["owner"], uid["manager0"], *approvers, None], group_of_post[post_ids[measured]])
 
     # One in four posts, and every post of the measured group, carries one of its group's newest items.
     carried: Counter = Counter()

@@ -128,6 +128,9 @@ PAGES = [
     Page("notifications", "/notifications"),
     Page("notification settings", "/settings/notifications"),
     Page("settings/agency", "/settings/agency", staff_only=True),
+    Page("activity", "/settings/activity", staff_only=True),
+    Page("activity, filtered (htmx)", "/settings/activity?kind=posts&group={group}", htmx=True, staff_only=True),
+    Page("activity CSV", "/settings/activity.csv", staff_only=True),
     Page("login", "/login", anonymous=True),
     Page("forgot password", "/password/forgot", anonymous=True),
 ]

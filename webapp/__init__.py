@@ -108,6 +108,9 @@ def _register_blueprints(app: Flask) -> None:
     from .blueprints import approvals
 
     app.register_blueprint(approvals.bp)
+    from .blueprints import activity
+
+    app.register_blueprint(activity.bp)
     if app.config["SANDBOX_PROVIDER"]:
         from . import sandbox
 

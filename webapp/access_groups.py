@@ -62,7 +62,8 @@ def create_access_group(account: Account, name: str, actor: User) -> AccessGroup
     group = AccessGroup(account_id=account.id, name=name)
     with _claiming(account.id, name):
         db.session.add(group)
-    audit.record(account.id, actor.id, "access_group.created", "access_group", group.id, after={"name": name})
+    audit.record(account.id, actor.id, "access_group.created", "access_group", group.id, after={"name": name},
+                 group_id=group.id)
     return group
 
 
@@ -79,7 +80,7 @@ def rename_access_group(group: AccessGroup, name: str, actor: User) -> None:
     with _claiming(group.account_id, name, except_id=group.id):
         group.name = name
     audit.record(group.account_id, actor.id, "access_group.renamed", "access_group", group.id,
-                 before={"name": before}, after={"name": name})
+                 before={"name": before}, after={"name": name}, group_id=group.id)
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def delete_access_group(group: AccessGroup, actor: User) -> None:
             f"“{group.name}” still holds {', '.join(held.describe())}. Move or delete them first."
         )
     audit.record(group.account_id, actor.id, "access_group.deleted", "access_group", group.id,
-                 before={"name": group.name})
+                 before={"name": group.name}, group_id=group.id)
     db.session.delete(group)
 
 
@@ -309,7 +310,8 @@ def add_user(group: AccessGroup, user_id: int, actor: User, ends_on: date | None
     after = {"user_id": user.id, "email": user.email}
     if expires_at is not None:
         after["expires_at"] = _when(expires_at)
-    audit.record(group.account_id, actor.id, "access_group.user_added", "access_group", group.id, after=after)
+    audit.record(group.account_id, actor.id, "access_group.user_added", "access_group", group.id, after=after,
+                 group_id=group.id)
     notifications.access_granted_to_group(group, user, actor)
     return user
 
@@ -328,7 +330,8 @@ def set_user_expiry(group: AccessGroup, user_id: int, ends_on: date | None, acto
     entry.expires_at = expires_at
     audit.record(group.account_id, actor.id, "access_group.user_expiry_changed", "access_group", group.id,
                  before={"user_id": user.id, "email": user.email, "expires_at": _when(before)},
-                 after={"user_id": user.id, "email": user.email, "expires_at": _when(expires_at)})
+                 after={"user_id": user.id, "email": user.email, "expires_at": _when(expires_at)},
+                 group_id=group.id)
     return user, True
 
 
@@ -340,7 +343,7 @@ def remove_user(group: AccessGroup, user_id: int, actor: User) -> User:
     user = db.session.get(User, user_id)
     db.session.delete(entry)
     audit.record(group.account_id, actor.id, "access_group.user_removed", "access_group", group.id,
-                 before={"user_id": user.id, "email": user.email})
+                 before={"user_id": user.id, "email": user.email}, group_id=group.id)
     approvals.end_lost_duties(group.account_id, actor, f"{user.name} was removed from “{group.name}”")
     return user
 
@@ -400,7 +403,7 @@ def grant_user_group(group: AccessGroup, user_group_id: int, actor: User) -> Use
         raise AccessGroupError(f"The user group “{user_group.name}” can already enter “{group.name}”.")
     db.session.add(UserGroupGrant(user_group_id=user_group.id, access_group_id=group.id))
     audit.record(group.account_id, actor.id, "access_group.user_group_granted", "access_group", group.id,
-                 after={"user_group_id": user_group.id, "name": user_group.name})
+                 after={"user_group_id": user_group.id, "name": user_group.name}, group_id=group.id)
     return user_group
 
 
@@ -412,7 +415,7 @@ def revoke_user_group(group: AccessGroup, user_group: UserGroup, actor: User) ->
         raise AccessGroupError(f"The user group “{user_group.name}” is not granted on “{group.name}”.")
     db.session.delete(grant)
     audit.record(group.account_id, actor.id, "access_group.user_group_revoked", "access_group", group.id,
-                 before={"user_group_id": user_group.id, "name": user_group.name})
+                 before={"user_group_id": user_group.id, "name": user_group.name}, group_id=group.id)
     approvals.end_lost_duties(group.account_id, actor,
                               f"the user group “{user_group.name}” no longer opens “{group.name}”")
 

@@ -78,7 +78,7 @@ def end_lost_duties(account_id: int, actor: User | None, because: str,
     now = now or utcnow()
     db.session.flush()
     lost = db.session.execute(
-        select(ProfileApprover.social_profile_id, ProfileApprover.user_id)
+        select(ProfileApprover.social_profile_id, ProfileApprover.user_id, SocialProfile.access_group_id)
         .join(SocialProfile, SocialProfile.id == ProfileApprover.social_profile_id)
         .join(AccessGroup, AccessGroup.id == SocialProfile.access_group_id)
         .where(AccessGroup.account_id == account_id,
@@ -87,12 +87,12 @@ def end_lost_duties(account_id: int, actor: User | None, because: str,
     ).all()
     if not lost:
         return []
-    pairs = [tuple(row) for row in lost]
+    pairs = [(profile_id, user_id) for profile_id, user_id, _ in lost]
     db.session.execute(delete(ProfileApprover).where(
         tuple_(ProfileApprover.social_profile_id, ProfileApprover.user_id).in_(pairs)))
-    for profile_id, user_id in pairs:
+    for profile_id, user_id, group_id in lost:
         audit.record(account_id, actor.id if actor else None, "profile.approver_removed", "social_profile",
-                     profile_id, before={"approver_id": user_id}, after={"because": because})
+                     profile_id, before={"approver_id": user_id}, after={"because": because}, group_id=group_id)
     stranded = without_approver(sorted({profile_id for profile_id, _ in pairs}), now)
     if stranded:
         _tell_admins_nobody_approves(account_id, sorted(stranded))
@@ -152,5 +152,5 @@ def set_approval(profile: SocialProfile, needs_approval: bool, chosen: list[int]
     account_id = db.session.scalar(select(AccessGroup.account_id).where(AccessGroup.id == profile.access_group_id))
     audit.record(account_id, actor.id, "profile.approval_changed", "social_profile", profile.id, before=before,
                  after={"needs_approval": needs_approval, "approver_ids": sorted(chosen),
-                        "pending_posts_scheduled": released})
+                        "pending_posts_scheduled": released}, group_id=profile.access_group_id)
     db.session.flush()

@@ -200,7 +200,7 @@ def create_campaign(
     with _claiming(group, name):
         db.session.add(campaign)
     audit.record(group.account_id, actor.id, "campaign.created", "campaign", campaign.id,
-                 after=_snapshot(campaign))
+                 after=_snapshot(campaign), group_id=group.id)
     return campaign
 
 
@@ -225,12 +225,12 @@ def update_campaign(
     with _claiming(group, name, except_id=campaign.id):
         campaign.name = name
     audit.record(group.account_id, actor.id, "campaign.updated", "campaign", campaign.id,
-                 before=before, after=after)
+                 before=before, after=after, group_id=group.id)
     return True
 
 
 def delete_campaign(campaign: Campaign, actor: User) -> None:
     """Delete a campaign; its links go with it, the profiles and their posts stay."""
     audit.record(_group_of(campaign).account_id, actor.id, "campaign.deleted", "campaign", campaign.id,
-                 before=_snapshot(campaign))
+                 before=_snapshot(campaign), group_id=campaign.access_group_id)
     db.session.delete(campaign)

@@ -13,14 +13,14 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from sqlalchemy import and_, case, delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from . import audit, policy
+from . import audit, policy, undo
 from .extensions import db
 from .models import (
     AccessGroup,
@@ -39,9 +39,7 @@ from .models import (
 )
 
 MOVE_LIMIT = 200
-UNDO_SECONDS = 30
-# An Undo clicked as the toast disappears still counts: the request may take a moment to arrive.
-UNDO_GRACE_SECONDS = 5
+UNDO_SECONDS = undo.SECONDS
 MEDIA_SHOWN = 50
 APPLIED = "organize.applied"
 UNDONE = "organize.undone"
@@ -478,14 +476,16 @@ def _record(plan: Plan, impact: Impact, actor: User, account_id: int,
     for social_set, from_group, to_group in plan.set_moves:
         audit.record(account_id, actor.id, "social_set.moved", "social_set", social_set.id,
                      before={"access_group_id": from_group.id, "access_group": from_group.name},
-                     after={"access_group_id": to_group.id, "access_group": to_group.name})
+                     after={"access_group_id": to_group.id, "access_group": to_group.name},
+                     group_id=from_group.id, related_group_id=to_group.id)
     posts = {i.change.profile.id: i.post_count for i in impact.profiles}
     for change in plan.profiles:
         if change.moved_alone:
             audit.record(account_id, actor.id, "social_profile.moved", "social_profile", change.profile.id,
                          before={"social_set_id": change.from_set.id, "access_group_id": change.from_group.id},
                          after={"social_set_id": change.to_set.id, "access_group_id": change.to_group.id,
-                                "posts": posts.get(change.profile.id, 0)})
+                                "posts": posts.get(change.profile.id, 0)}, group_id=change.from_group.id,
+                         related_group_id=None if change.to_group.id == change.from_group.id else change.to_group.id)
     undo_record = {
         "sets": [{"id": s.id, "from": f.id, "to": t.id, "version": s.version + 1} for s, f, t in plan.set_moves],
         "profiles": [{"id": c.profile.id, "from_set": c.from_set.id, "to_set": c.to_set.id,
@@ -501,8 +501,7 @@ def _record(plan: Plan, impact: Impact, actor: User, account_id: int,
 
 
 def undo_window_open(event: AuditEvent, now: datetime | None = None) -> bool:
-    now = now or datetime.now(timezone.utc)
-    return now - event.created_at <= timedelta(seconds=UNDO_SECONDS + UNDO_GRACE_SECONDS)
+    return undo.window_open(event, now)
 
 
 def undoable(event_id: int, actor: User, account_id: int) -> AuditEvent:

@@ -33,6 +33,7 @@ class Page(Generic[Row]):
 
     rows: list[Row]
     next_cursor: str | None
+    previous_cursor: str | None = None  # lists paged both ways (`keyset_page_by_id`): the page before
 
     @property
     def has_next(self) -> bool:
@@ -139,3 +140,36 @@ def keyset_page_by(
     if len(found) <= size:
         return Page(rows, None)
     return Page(rows, encode_key(list(found[size - 1][width:])))
+
+
+# --- paging newest first by id, both ways -------------------------------------------------------------
+
+
+def keyset_page_by_id(
+    statement: Select,
+    row_id: InstrumentedAttribute,
+    older_than: str | None,
+    newer_than: str | None,
+    size: int,
+) -> Page:
+    """One page of `statement`'s rows, highest id (newest) first: those just older than the row
+    `older_than` names, else those just newer than the row `newer_than` names, else the newest.
+
+    The page's `next_cursor` leads to older rows and `previous_cursor` to newer ones (None where there
+    are none). Each is one query along an index on the id. The statement must not be ordered or limited.
+    """
+    newer = decode_key(newer_than, (int,)) if older_than is None else None
+    if newer is not None:
+        found = db.session.scalars(statement.where(row_id > newer[0]).order_by(row_id).limit(size + 1)).all()
+        rows = list(reversed(found[:size]))
+        if rows:
+            previous = encode_key([getattr(rows[0], row_id.key)]) if len(found) > size else None
+            return Page(rows, encode_key([getattr(rows[-1], row_id.key)]), previous)
+    older = decode_key(older_than, (int,))
+    if older is not None:
+        statement = statement.where(row_id < older[0])
+    found = db.session.scalars(statement.order_by(row_id.desc()).limit(size + 1)).all()
+    rows = list(found[:size])
+    following = encode_key([getattr(rows[-1], row_id.key)]) if len(found) > size else None
+    previous = encode_key([getattr(rows[0], row_id.key)]) if older is not None and rows else None
+    return Page(rows, following, previous)

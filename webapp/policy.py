@@ -68,8 +68,10 @@ OWNER_ACTIONS: frozenset[str] = frozenset({"groups.create", "plan.change", "owne
 # Actions for the owner and admins by role (managing access groups: rename, delete, settings).
 # members.manage: roles, rights and end dates of members, and user groups;
 # access.review: the review of who can enter which group with which rights;
-# agency.manage: Settings › Agency (the agency's name, time zone, week, clock and brand).
-ADMIN_ACTIONS: frozenset[str] = frozenset({"groups.manage", "members.manage", "access.review", "agency.manage"})
+# agency.manage: Settings › Agency (the agency's name, time zone, week, clock and brand);
+# activity.view: Settings › Activity, the audit log (an admin sees the events of groups they may enter).
+ADMIN_ACTIONS: frozenset[str] = frozenset({"groups.manage", "members.manage", "access.review", "agency.manage",
+                                           "activity.view"})
 ADMIN_ROLES: frozenset[str] = frozenset({Role.OWNER.value, Role.ADMIN.value})
 
 ROLE_BASELINE: dict[str, frozenset[str]] = {

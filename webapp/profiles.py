@@ -316,7 +316,7 @@ def finish_connection(
     audit.record(account_id, user.id, "profile.connected", "social_profile", profile.id, after={
         "network": profile.network, "handle": profile.handle, "social_set_id": social_set.id,
         "access_group_id": social_set.access_group_id,
-    })
+    }, group_id=social_set.access_group_id)
     return Connected(profile)
 
 
@@ -344,7 +344,8 @@ def _reconnect(pending: PendingConnection, social_set: SocialSet, token: dict, f
     _store_tokens(profile, token)
     profile.handle = found["handle"].lstrip("@")[:120]
     audit.record(social_set.access_group.account_id, user.id, "profile.reconnected", "social_profile",
-                 profile.id, after={"network": profile.network, "handle": profile.handle})
+                 profile.id, after={"network": profile.network, "handle": profile.handle},
+                 group_id=social_set.access_group_id)
     return Connected(profile)
 
 
@@ -377,7 +378,8 @@ def refresh_profile_tokens(profile: SocialProfile) -> bool:
     if not profile.needs_reconnect:
         profile.needs_reconnect = True
         audit.record(profile.social_set.access_group.account_id, None, "profile.reconnect_needed",
-                     "social_profile", profile.id, after={"network": profile.network, "handle": profile.handle})
+                     "social_profile", profile.id, after={"network": profile.network, "handle": profile.handle},
+                     group_id=profile.access_group_id)
     return False
 
 
@@ -485,7 +487,8 @@ def transfer_profile(profile: SocialProfile, social_set: SocialSet, actor: User)
                  profile.id, before=before, after={
                      "social_set_id": social_set.id, "access_group_id": social_set.access_group_id,
                      "posts": posts,
-                 })
+                 }, group_id=before["access_group_id"], related_group_id=(
+                     None if social_set.access_group_id == before["access_group_id"] else social_set.access_group_id))
     return posts
 
 
@@ -515,12 +518,12 @@ def remove_profile(profile: SocialProfile, actor: User) -> str:
     if kind == "everyone":
         posts = post_count(profile)
         audit.record(account_id, actor.id, "profile.removed", "social_profile", profile.id,
-                     before={**details, "posts": posts})
+                     before={**details, "posts": posts}, group_id=profile.access_group_id)
         db.session.delete(profile)
     elif kind == "own":
         db.session.add(ProfileAccessRemoval(social_profile_id=profile.id, user_id=actor.id))
         audit.record(account_id, actor.id, "profile.access_removed", "social_profile", profile.id,
-                     before=details)
+                     before=details, group_id=profile.access_group_id)
         approvals.end_lost_duties(account_id, actor, f"removed @{profile.handle} from their own view")
     else:
         raise ProfileProblem("Not allowed", "Only an owner or admin, or the client who connected it, "

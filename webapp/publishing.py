@@ -241,4 +241,4 @@ def _error_message(post_id: int, error: Exception) -> str:
 
 def _audit(post: Post, verb: str, before: dict | None = None, after: dict | None = None) -> None:
     account_id = db.session.scalar(select(AccessGroup.account_id).where(AccessGroup.id == post.access_group_id))
-    audit.record(account_id, None, verb, "post", post.id, before=before, after=after)
+    audit.record(account_id, None, verb, "post", post.id, before=before, after=after, group_id=post.access_group_id)

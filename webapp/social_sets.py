@@ -76,7 +76,7 @@ def create_social_set(group: AccessGroup, name: str, actor: User) -> SocialSet:
     with _claiming(group, name):
         db.session.add(social_set)
     audit.record(group.account_id, actor.id, "social_set.created", "social_set", social_set.id,
-                 after={"name": name, "access_group_id": group.id})
+                 after={"name": name, "access_group_id": group.id}, group_id=group.id)
     return social_set
 
 
@@ -92,7 +92,7 @@ def rename_social_set(social_set: SocialSet, name: str, actor: User) -> bool:
     with _claiming(group, name, except_id=social_set.id):
         social_set.name = name
     audit.record(group.account_id, actor.id, "social_set.renamed", "social_set", social_set.id,
-                 before={"name": before}, after={"name": name})
+                 before={"name": before}, after={"name": name}, group_id=group.id)
     return True
 
 
@@ -102,5 +102,6 @@ def delete_social_set(social_set: SocialSet, actor: User) -> None:
     if held:
         raise SocialSetError(still_holds_message(social_set.name, held))
     audit.record(social_set.access_group.account_id, actor.id, "social_set.deleted", "social_set",
-                 social_set.id, before={"name": social_set.name, "access_group_id": social_set.access_group_id})
+                 social_set.id, before={"name": social_set.name, "access_group_id": social_set.access_group_id},
+                 group_id=social_set.access_group_id)
     db.session.delete(social_set)
