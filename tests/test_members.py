@@ -115,6 +115,11 @@ def member_url(user, action: str = "") -> str:
     return f"/settings/team/members/{user.id}" + (f"/{action}" if action else "")
 
 
+def edit(section: str, fields: dict) -> dict:
+    """The member page's one form as sent with only `section` shown (the others are left as they are)."""
+    return {"sections": section, **fields}
+
+
 # --- reaching the page ---------------------------------------------------------------------------
 
 
@@ -132,12 +137,13 @@ def test_a_member_of_another_account_is_not_found(client, auth, agency):
     auth.login(agency["rival_owner"])
     assert client.get(member_url(agency["creator"])).status_code == 404
     before = snapshot()
-    assert client.post(member_url(agency["creator"], "role"), data={"role": "manager"}).status_code == 404
-    assert client.post(member_url(agency["creator"], "expiry"), data={"expires_on": "2030-01-01"}).status_code == 404
+    assert client.post(member_url(agency["creator"]), data=edit("role", {"role": "manager"})).status_code == 404
+    assert client.post(member_url(agency["creator"]),
+                       data=edit("expiry", {"expires_on": "2030-01-01"})).status_code == 404
     auth.logout()
     auth.login(agency["owner"])
     assert client.get(member_url(agency["rival_owner"])).status_code == 404
-    assert client.post(member_url(agency["rival_owner"], "role"), data={"role": "client"}).status_code == 404
+    assert client.post(member_url(agency["rival_owner"]), data=edit("role", {"role": "client"})).status_code == 404
     assert client.post(member_url(agency["rival_owner"], "transfer-ownership")).status_code == 404
     assert snapshot() == before
 
@@ -183,7 +189,7 @@ def test_owner_changes_a_role_and_rights_the_role_cannot_hold_are_dropped(client
     db.session.add(MemberRight(membership_id=manager.id, name="analytics.view"))
     db.session.commit()
     auth.login(agency["owner"])
-    response = client.post(member_url(agency["manager"], "role"), data={"role": "client"})
+    response = client.post(member_url(agency["manager"]), data=edit("role", {"role": "client"}))
     assert response.status_code == 303
     assert membership(agency["account"], agency["manager"]).role == "client"
     assert rights_of(agency["account"], agency["manager"]) == {"analytics.view"}
@@ -218,7 +224,7 @@ def test_role_changes_beyond_the_editor_are_refused_and_change_nothing(client, a
     """422 with a clear message; roles, rights and the audit log are as they were."""
     before = snapshot()
     auth.login(agency[editor])
-    response = client.post(member_url(agency[target], "role"), data={"role": role}, headers=HTMX)
+    response = client.post(member_url(agency[target]), data=edit("role", {"role": role}), headers=HTMX)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert snapshot() == before
@@ -226,7 +232,7 @@ def test_role_changes_beyond_the_editor_are_refused_and_change_nothing(client, a
 
 def test_admin_changes_managers_and_clients(client, auth, agency):
     auth.login(agency["admin"])
-    assert client.post(member_url(agency["sister"], "role"), data={"role": "manager"}).status_code == 303
+    assert client.post(member_url(agency["sister"]), data=edit("role", {"role": "manager"})).status_code == 303
     assert membership(agency["account"], agency["sister"]).role == "manager"
 
 
@@ -234,12 +240,12 @@ def test_a_role_change_that_takes_a_seat_the_plan_lacks_is_refused(client, auth,
     """Starter has 2 seats, both taken: a client cannot become a manager; the message names the limit."""
     before = snapshot()
     auth.login(starter["owner"])
-    response = client.post(member_url(starter["client"], "role"), data={"role": "manager"}, headers=HTMX)
+    response = client.post(member_url(starter["client"]), data=edit("role", {"role": "manager"}), headers=HTMX)
     assert response.status_code == 422
     assert SEAT_MESSAGE in response.get_data(as_text=True)
     assert snapshot() == before
     # Freeing a seat is always allowed, even on a full plan.
-    assert client.post(member_url(starter["manager"], "role"), data={"role": "client"}).status_code == 303
+    assert client.post(member_url(starter["manager"]), data=edit("role", {"role": "client"})).status_code == 303
     assert membership(starter["account"], starter["manager"]).role == "client"
 
 
@@ -250,13 +256,13 @@ def test_a_client_who_is_the_last_approver_stays_a_client(client, auth, agency):
     db.session.commit()
     before = snapshot()
     auth.login(agency["owner"])
-    response = client.post(member_url(agency["creator"], "role"), data={"role": "manager"}, headers=HTMX)
+    response = client.post(member_url(agency["creator"]), data=edit("role", {"role": "manager"}), headers=HTMX)
     assert response.status_code == 422
     assert "only approver of @mayalopez" in response.get_data(as_text=True)
     assert snapshot() == before
     db.session.add(ProfileApprover(social_profile_id=agency["instagram"].id, user_id=agency["sister"].id))
     db.session.commit()
-    assert client.post(member_url(agency["creator"], "role"), data={"role": "manager"}).status_code == 303
+    assert client.post(member_url(agency["creator"]), data=edit("role", {"role": "manager"})).status_code == 303
     assert approvers(agency["instagram"]) == {agency["sister"].id}
 
 
@@ -326,13 +332,13 @@ def test_a_transfer_that_takes_a_seat_the_plan_lacks_is_refused(client, auth, st
 def test_own_rights_are_replaced_by_the_chosen_ones(client, auth, agency):
     account, manager = agency["account"], agency["manager"]
     auth.login(agency["admin"])
-    response = client.post(member_url(manager, "rights"), data={"rights": ["inbox.manage", "analytics.view"]})
+    response = client.post(member_url(manager), data=edit("rights", {"rights": ["inbox.manage", "analytics.view"]}))
     assert response.status_code == 303
     assert rights_of(account, manager) == {"inbox.manage", "analytics.view"}
     event = audit("member.rights_changed")[-1]
     assert event.before["rights"] == ["team.invite"]
     assert event.after["rights"] == ["analytics.view", "inbox.manage"]
-    assert client.post(member_url(manager, "rights"), data={}).status_code == 303
+    assert client.post(member_url(manager), data=edit("rights", {})).status_code == 303
     assert rights_of(account, manager) == set()
 
 
@@ -343,7 +349,7 @@ def test_own_rights_are_replaced_by_the_chosen_ones(client, auth, agency):
 def test_rights_a_role_cannot_be_given_are_refused(client, auth, agency, data, message):
     before = snapshot()
     auth.login(agency["owner"])
-    response = client.post(member_url(agency["manager"], "rights"), data=data, headers=HTMX)
+    response = client.post(member_url(agency["manager"]), data=edit("rights", data), headers=HTMX)
     assert response.status_code == 422 and message in response.get_data(as_text=True)
     assert snapshot() == before
 
@@ -351,7 +357,7 @@ def test_rights_a_role_cannot_be_given_are_refused(client, auth, agency, data, m
 def test_admins_have_no_own_rights_to_set(client, auth, agency):
     before = snapshot()
     auth.login(agency["owner"])
-    response = client.post(member_url(agency["admin"], "rights"), data={"rights": ["organize"]}, headers=HTMX)
+    response = client.post(member_url(agency["admin"]), data=edit("rights", {"rights": ["organize"]}), headers=HTMX)
     assert response.status_code == 422
     assert snapshot() == before
 
@@ -377,7 +383,7 @@ def test_client_grants_are_saved_as_rights_and_earlier_rights_kept(client, auth,
     new_post = f"/g/{agency['maya'].id}/posts/new"
     assert creator_client.get(new_post).status_code == 403
     auth.login(agency["owner"])
-    response = client.post(member_url(creator, "rights"), data={"grants": ["publish", "analytics"]})
+    response = client.post(member_url(creator), data=edit("rights", {"grants": ["publish", "analytics"]}))
     assert response.status_code == 303
     assert rights_of(account, creator) == {"posts.create", "posts.edit", "posts.publish", "analytics.view",
                                            "media.view"}
@@ -387,7 +393,7 @@ def test_client_grants_are_saved_as_rights_and_earlier_rights_kept(client, auth,
     assert page.description_of(publish) == "Create, edit and schedule posts. Takes a team seat."
     assert page.description_of(inbox) == "Answer messages and comments on their profiles."
     assert creator_client.get(new_post).status_code == 200  # on her very next request
-    assert client.post(member_url(creator, "rights"), data={"grants": ["analytics"]}).status_code == 303
+    assert client.post(member_url(creator), data=edit("rights", {"grants": ["analytics"]})).status_code == 303
     assert rights_of(account, creator) == {"analytics.view", "media.view"}
     assert creator_client.get(new_post).status_code == 403
 
@@ -396,14 +402,14 @@ def test_publish_for_a_client_on_a_full_plan_is_refused(client, auth, starter):
     """Publish takes a seat: on Starter with both seats taken it is refused, naming the limit; nothing changes."""
     before = snapshot()
     auth.login(starter["owner"])
-    response = client.post(member_url(starter["client"], "rights"), data={"grants": ["publish"]}, headers=HTMX)
+    response = client.post(member_url(starter["client"]), data=edit("rights", {"grants": ["publish"]}), headers=HTMX)
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert SEAT_MESSAGE in body and "<html" not in body and Html(body).one("#member")
     assert snapshot() == before
     assert rights_of(starter["account"], starter["client"]) == set()
     # Analytics takes no seat.
-    assert client.post(member_url(starter["client"], "rights"), data={"grants": ["analytics"]}).status_code == 303
+    assert client.post(member_url(starter["client"]), data=edit("rights", {"grants": ["analytics"]})).status_code == 303
     assert rights_of(starter["account"], starter["client"]) == {"analytics.view"}
 
 
@@ -412,7 +418,7 @@ def test_publish_fits_once_a_seat_is_free(client, auth, starter):
     membership(starter["account"], starter["manager"]).role = "client"
     db.session.commit()
     auth.login(starter["owner"])
-    assert client.post(member_url(starter["client"], "rights"), data={"grants": ["publish"]}).status_code == 303
+    assert client.post(member_url(starter["client"]), data=edit("rights", {"grants": ["publish"]})).status_code == 303
     assert "posts.publish" in rights_of(starter["account"], starter["client"])
 
 
@@ -422,24 +428,24 @@ def test_publish_fits_once_a_seat_is_free(client, auth, starter):
 def test_a_client_is_made_approver_of_profiles_they_can_see(client, auth, agency):
     creator, instagram, tiktok = agency["creator"], agency["instagram"], agency["tiktok"]
     auth.login(agency["owner"])
-    response = client.post(member_url(creator, "approver"), data={"profiles": [instagram.id, tiktok.id]})
+    response = client.post(member_url(creator), data=edit("approver", {"profiles": [instagram.id, tiktok.id]}))
     assert response.status_code == 303
     assert approvers(instagram) == {creator.id} and approvers(tiktok) == {creator.id}
     event = audit("member.approver_changed")[-1]
     assert event.before == {"profile_ids": []} and event.after == {"profile_ids": sorted([instagram.id, tiktok.id])}
-    assert client.post(member_url(creator, "approver"), data={"profiles": [tiktok.id]}).status_code == 303
+    assert client.post(member_url(creator), data=edit("approver", {"profiles": [tiktok.id]})).status_code == 303
     assert approvers(instagram) == set() and approvers(tiktok) == {creator.id}
 
 
 def test_a_profile_the_client_cannot_see_is_refused(client, auth, agency):
     before = snapshot()
     auth.login(agency["owner"])
-    response = client.post(member_url(agency["creator"], "approver"), data={"profiles": [agency["leo_youtube"].id]},
-                           headers=HTMX)
+    response = client.post(member_url(agency["creator"]),
+                           data=edit("approver", {"profiles": [agency["leo_youtube"].id]}), headers=HTMX)
     assert response.status_code == 422
     assert "only approve posts for profiles they can see" in response.get_data(as_text=True)
-    response = client.post(member_url(agency["manager"], "approver"), data={"profiles": [agency["instagram"].id]},
-                           headers=HTMX)
+    response = client.post(member_url(agency["manager"]),
+                           data=edit("approver", {"profiles": [agency["instagram"].id]}), headers=HTMX)
     assert response.status_code == 422 and "Only clients approve posts." in response.get_data(as_text=True)
     assert snapshot() == before
 
@@ -454,10 +460,10 @@ def test_an_admin_sees_and_changes_approver_duty_only_in_groups_they_enter(clien
     page = client.get(member_url(creator)).get_data(as_text=True)
     assert "@mayalopez" in page and "@leopark" not in page and "Leo Park" not in page
 
-    response = client.post(member_url(creator, "approver"), data={"profiles": [leo_youtube.id]}, headers=HTMX)
+    response = client.post(member_url(creator), data=edit("approver", {"profiles": [leo_youtube.id]}), headers=HTMX)
     assert response.status_code == 422 and approvers(leo_youtube) == {creator.id}
     # Saving what Alex sees leaves the duty Alex cannot see as it was.
-    assert client.post(member_url(creator, "approver"), data={"profiles": [instagram.id]}).status_code == 303
+    assert client.post(member_url(creator), data=edit("approver", {"profiles": [instagram.id]})).status_code == 303
     assert approvers(instagram) == {creator.id} and approvers(leo_youtube) == {creator.id}
 
 
@@ -468,13 +474,13 @@ def test_the_last_approver_of_a_profile_needing_approval_cannot_be_unticked(clie
     db.session.commit()
     before = snapshot()
     auth.login(agency["admin"])
-    response = client.post(member_url(creator, "approver"), data={}, headers=HTMX)
+    response = client.post(member_url(creator), data=edit("approver", {}), headers=HTMX)
     assert response.status_code == 422
     assert ("Maya Lopez is the only approver of @mayalopez, which needs client approval"
             in response.get_data(as_text=True))
     assert snapshot() == before
-    assert client.post(member_url(sister, "approver"), data={"profiles": [instagram.id]}).status_code == 303
-    assert client.post(member_url(creator, "approver"), data={}).status_code == 303
+    assert client.post(member_url(sister), data=edit("approver", {"profiles": [instagram.id]})).status_code == 303
+    assert client.post(member_url(creator), data=edit("approver", {})).status_code == 303
     assert approvers(instagram) == {sister.id}
 
 
@@ -486,7 +492,7 @@ def test_an_end_date_is_the_end_of_that_day_in_the_account_time_zone(client, aut
     account.time_zone = "America/New_York"
     db.session.commit()
     auth.login(agency["owner"])
-    response = client.post(member_url(sister, "expiry"), data={"expires_on": "2030-06-30"})
+    response = client.post(member_url(sister), data=edit("expiry", {"expires_on": "2030-06-30"}))
     assert response.status_code == 303
     expected = datetime.combine(date(2030, 6, 30), time.max, tzinfo=ZoneInfo("America/New_York"))
     stored = membership(account, sister).expires_at
@@ -500,7 +506,7 @@ def test_an_end_date_is_the_end_of_that_day_in_the_account_time_zone(client, aut
     # Access holds through that day and ends after it.
     assert account.id in load_permissions(sister.id, now=expected - timedelta(minutes=1)).roles
     assert load_permissions(sister.id, now=expected + timedelta(minutes=1)).roles == {}
-    assert client.post(member_url(sister, "expiry"), data={"expires_on": "2030-06-30", "clear": "y"}).status_code == 303
+    assert client.post(member_url(sister), data=edit("expiry", {"expires_on": ""})).status_code == 303
     assert membership(account, sister).expires_at is None
 
 
@@ -514,7 +520,7 @@ def test_an_end_date_in_the_past_ends_access_on_the_next_request(client, auth, a
     assert sister_client.get(group_home).status_code == 200
     auth.login(agency["admin"])
     yesterday = (datetime.now(timezone.utc) - timedelta(days=2)).date().isoformat()
-    assert client.post(member_url(sister, "expiry"), data={"expires_on": yesterday}).status_code == 303
+    assert client.post(member_url(sister), data=edit("expiry", {"expires_on": yesterday})).status_code == 303
     assert sister_client.get(group_home).status_code == 404
     assert load_permissions(sister.id).roles == {}
     assert "Access ended" in client.get("/settings/team").get_data(as_text=True)
@@ -525,7 +531,7 @@ def test_an_end_date_in_the_past_ends_access_on_the_next_request(client, auth, a
 def test_no_end_date_for_the_owner_yourself_or_another_admin_as_admin(client, auth, agency, editor, target):
     before = snapshot()
     auth.login(agency[editor])
-    response = client.post(member_url(agency[target], "expiry"), data={"expires_on": "2030-01-01"}, headers=HTMX)
+    response = client.post(member_url(agency[target]), data=edit("expiry", {"expires_on": "2030-01-01"}), headers=HTMX)
     assert response.status_code == 422
     assert snapshot() == before
 
@@ -533,7 +539,8 @@ def test_no_end_date_for_the_owner_yourself_or_another_admin_as_admin(client, au
 def test_a_bad_date_is_refused_with_a_message(client, auth, agency):
     before = snapshot()
     auth.login(agency["owner"])
-    response = client.post(member_url(agency["sister"], "expiry"), data={"expires_on": "next tuesday"}, headers=HTMX)
+    response = client.post(member_url(agency["sister"]), data=edit("expiry", {"expires_on": "next tuesday"}),
+                           headers=HTMX)
     assert response.status_code == 422
     assert "Enter the last day as a date" in response.get_data(as_text=True)
     assert snapshot() == before
@@ -544,7 +551,7 @@ def test_a_bad_date_is_refused_with_a_message(client, auth, agency):
 
 def test_an_htmx_change_answers_with_the_member_fragment(client, auth, agency):
     auth.login(agency["owner"])
-    response = client.post(member_url(agency["sister"], "role"), data={"role": "manager"}, headers=HTMX)
+    response = client.post(member_url(agency["sister"]), data=edit("role", {"role": "manager"}), headers=HTMX)
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert Html(body).one("#member") and "<html" not in body and "Mia Lopez is now manager." in body
@@ -629,9 +636,9 @@ def test_an_admin_changes_nothing_of_a_member_who_enters_groups_beyond_them(clie
     assert "can enter access groups you cannot enter, so only the owner can change" in page
     for action, data in (("role", {"role": "client"}), ("rights", {"rights": ["inbox.manage"]}),
                          ("expiry", {"expires_on": "2031-01-01"})):
-        response = client.post(member_url(manager, action), data=data)
+        response = client.post(member_url(manager), data=edit(action, data))
         assert response.status_code == 403, action
         assert "only the owner can change" in response.get_data(as_text=True), action
     assert snapshot() == before
     auth.login(agency["owner"])
-    assert client.post(member_url(manager, "rights"), data={"rights": ["inbox.manage"]}).status_code == 303
+    assert client.post(member_url(manager), data=edit("rights", {"rights": ["inbox.manage"]})).status_code == 303

@@ -4,6 +4,10 @@ Who may change whom: the owner changes everyone but themselves; an admin changes
 nobody changes their own role, rights or end date. The owner's role changes only by a transfer of
 ownership, which only the owner makes. A change that takes a team seat the plan does not have is
 refused with the plan's message, and nothing is changed (the caller rolls back).
+
+Leaving follows the same lines: the owner and admins deactivate, reactivate or remove members within
+their reach, never the owner or themselves. What such a member made stays, and the agency names them
+a former member once they are removed (`shown_names`).
 """
 from __future__ import annotations
 
@@ -11,10 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.orm import aliased, contains_eager, selectinload
 
-from . import approvals, audit, plans, policy
+from . import accounts, approvals, audit, plans, policy
 from .extensions import db
 from .invitations import roles_to_offer
 from .models import (
@@ -23,11 +27,17 @@ from .models import (
     GroupUser,
     MemberRight,
     Membership,
+    Notification,
+    ProfileAccessRemoval,
     ProfileApprover,
+    ReviewLink,
     Role,
     SocialProfile,
     SocialSet,
     User,
+    UserGroup,
+    UserGroupGrant,
+    UserGroupMember,
     utcnow,
 )
 from .policy import ROLE_BASELINE
@@ -76,17 +86,41 @@ def is_live(membership: Membership, now: datetime | None = None) -> bool:
 # --- who may change whom -------------------------------------------------------------------------
 
 
-def _beyond_reach(editor: User, membership: Membership) -> str | None:
-    """Why the member is out of the editor's reach (they enter groups the editor cannot), or None."""
-    theirs = [group_id for group_id, account_id in policy.permissions_for(membership.user).groups.items()
-              if account_id == membership.account_id]
+def entered_groups(account_id: int, user_id: int, now: datetime | None = None) -> list[tuple[int, str]]:
+    """The account's access groups the person is let into (id, name), by name: through the Users tab or
+    a user group, whatever their membership's state (a deactivated member keeps them for later)."""
+    now = now or utcnow()
+    by_users_tab = select(GroupUser.access_group_id).where(
+        GroupUser.user_id == user_id, policy.users_tab_entry_live(now))
+    by_user_group = (
+        select(UserGroupGrant.access_group_id)
+        .join(UserGroupMember, UserGroupMember.user_group_id == UserGroupGrant.user_group_id)
+        .join(UserGroup, UserGroup.id == UserGroupGrant.user_group_id)
+        .where(UserGroupMember.user_id == user_id, UserGroup.account_id == account_id,
+               policy.user_group_membership_live(now))
+    )
+    return [(group_id, name) for group_id, name in db.session.execute(
+        select(AccessGroup.id, AccessGroup.name)
+        .where(AccessGroup.account_id == account_id,
+               or_(AccessGroup.id.in_(by_users_tab), AccessGroup.id.in_(by_user_group)))
+        .order_by(func.lower(AccessGroup.name), AccessGroup.id))]
+
+
+def _beyond_reach(editor: User, membership: Membership, what: str = "change their role, rights or end date",
+                  entered: list[tuple[int, str]] | None = None) -> str | None:
+    """Why the member is out of the editor's reach (they enter groups the editor cannot), or None.
+
+    `entered`: the member's `entered_groups`, when the caller has them already."""
+    if entered is None:
+        entered = entered_groups(membership.account_id, membership.user_id)
+    theirs = [group_id for group_id, _ in entered]
     if policy.reaches(policy.permissions_for(editor), membership.account_id, theirs):
         return None
-    return (f"{membership.user.name} can enter access groups you cannot enter, so only the owner "
-            "can change their role, rights or end date.")
+    return f"{membership.user.name} can enter access groups you cannot enter, so only the owner can {what}."
 
 
-def refusal(editor: User, editor_role: str | None, membership: Membership, reach: bool = True) -> str | None:
+def refusal(editor: User, editor_role: str | None, membership: Membership, reach: bool = True,
+            entered: list[tuple[int, str]] | None = None) -> str | None:
     """Why `editor` may not change this member's role, rights or end date; None when they may.
 
     Without `reach`, a member who enters groups the editor cannot is not refused for that (approver
@@ -99,7 +133,7 @@ def refusal(editor: User, editor_role: str | None, membership: Membership, reach
         return "The owner's role and access change only when the owner transfers ownership."
     if membership.role == Role.ADMIN.value and editor_role != Role.OWNER.value:
         return "Only the owner can change an admin."
-    return _beyond_reach(editor, membership) if reach else None
+    return _beyond_reach(editor, membership, entered=entered) if reach else None
 
 
 def _check_editable(editor: User, editor_role: str | None, membership: Membership, reach: bool = True) -> None:
@@ -240,8 +274,9 @@ def _drop_approver_duty(account: Account, member: User, because: str) -> list[in
 
 
 def set_approver(account: Account, membership: Membership, profile_ids: list[int], actor: User,
-                 actor_role: str | None, within: Iterable[int] | None = None) -> None:
-    """Make the client the approver of exactly the chosen profiles among those they can see.
+                 actor_role: str | None, within: Iterable[int] | None = None) -> bool:
+    """Make the client the approver of exactly the chosen profiles among those they can see; False if
+    they already were.
 
     With `within` (the groups the editor may enter), profiles of other groups are neither offered
     nor changed."""
@@ -258,6 +293,8 @@ def set_approver(account: Account, membership: Membership, profile_ids: list[int
                 if choices[profile_id].last_approver]
     if stranded:
         raise _last_approver_problem(stranded, member.name, "they must stay its approver")
+    if chosen == before:
+        return False
     dropped = before - chosen
     if dropped:
         db.session.execute(delete(ProfileApprover).where(
@@ -267,6 +304,7 @@ def set_approver(account: Account, membership: Membership, profile_ids: list[int
     audit.record(account.id, actor.id, "member.approver_changed", "user", member.id,
                  before={"profile_ids": sorted(before)}, after={"profile_ids": sorted(chosen)})
     db.session.flush()
+    return True
 
 
 # --- role and ownership ------------------------------------------------------------------------------
@@ -418,3 +456,232 @@ def addable_members(account_id: int, already_in: Select, text: str = "", limit: 
                             | User.email.contains(pattern, autoescape=True))
     found = [(user, role) for user, role in db.session.execute(query).all()]
     return found[:limit], len(found) > limit
+
+
+# --- the member page's one Save ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberEdit:
+    """What the member page's form sends: the sections it showed (`sections`), and each one's choices."""
+
+    sections: frozenset[str]
+    role: str | None = None
+    rights: frozenset[str] = frozenset()  # a manager's own rights
+    grants: tuple[str, ...] = ()  # a client's grants
+    approver_of: tuple[int, ...] = ()
+    last_day: date | None = None  # None: no end date
+
+
+class SectionRefused(Exception):
+    """One section of the member page was refused (the caller rolls back every section): which, and why."""
+
+    def __init__(self, section: str, problem: Exception) -> None:
+        super().__init__(str(problem))
+        self.section = section
+        self.problem = problem
+
+
+def save_member(account: Account, membership: Membership, edit: MemberEdit, actor: User, actor_role: str | None,
+                within: Iterable[int] | None = None) -> list[str]:
+    """Apply every section the member page sent, in one transaction; the sections that changed.
+
+    Rights and approver duty go first, as chosen for the member's present role; a new role then keeps
+    what it can hold (as a role change always does). The first refusal raises `SectionRefused`.
+    """
+    changes = (
+        ("rights", lambda: set_rights(account, membership, _chosen_rights(membership, edit), actor, actor_role)),
+        ("approver", lambda: set_approver(account, membership, list(edit.approver_of), actor, actor_role, within)),
+        ("role", lambda: change_role(account, membership, edit.role or "", actor, actor_role)),
+        ("expiry", lambda: set_expiry(account, membership, edit.last_day, actor, actor_role)),
+    )
+    changed = []
+    for section, change in changes:
+        if section not in edit.sections:
+            continue
+        try:
+            if change():
+                changed.append(section)
+        except (MemberError, plans.PlanLimitReached) as problem:
+            raise SectionRefused(section, problem) from problem
+    return changed
+
+
+def _chosen_rights(membership: Membership, edit: MemberEdit) -> set[str]:
+    """The own rights the form chose: a client's through the grants, anyone else's one by one."""
+    if membership.role == Role.CLIENT.value:
+        return rights_for_grants(list(edit.grants))
+    return set(edit.rights)
+
+
+# --- leaving: deactivate, reactivate, remove from the agency -------------------------------------------
+
+
+def leaving_refusal(editor: User, editor_role: str | None, membership: Membership, reach: bool = True,
+                    entered: list[tuple[int, str]] | None = None) -> str | None:
+    """Why `editor` may not deactivate, reactivate or remove this member; None when they may."""
+    if membership.user_id == editor.id:
+        return "Nobody can deactivate or remove themselves."
+    if editor_role not in policy.ADMIN_ROLES:
+        return "Only the owner and admins can change members."
+    if membership.role == Role.OWNER.value:
+        return "The owner cannot be deactivated or removed: transfer ownership to someone else first."
+    if membership.role == Role.ADMIN.value and editor_role != Role.OWNER.value:
+        return "Only the owner can deactivate or remove an admin."
+    return _beyond_reach(editor, membership, "deactivate or remove them", entered) if reach else None
+
+
+def _check_leaving(editor: User, editor_role: str | None, membership: Membership) -> None:
+    reason = leaving_refusal(editor, editor_role, membership, reach=False)
+    if reason:
+        raise MemberError(reason)
+    beyond = _beyond_reach(editor, membership, "deactivate or remove them")
+    if beyond:
+        raise BeyondReach(beyond)
+
+
+def _open_review_links(account: Account, user_id: int, now: datetime) -> tuple:
+    """SQL conditions: the person's review links for this account that still open something."""
+    return (ReviewLink.reviewer_id == user_id, ReviewLink.account_id == account.id,
+            ReviewLink.revoked_at.is_(None), ReviewLink.expires_at > now)
+
+
+@dataclass(frozen=True)
+class Losses:
+    """What a member loses on leaving (deactivated or removed), for the confirmation to name."""
+
+    access_groups: list[str]
+    user_groups: list[str]
+    approves: list[str]  # the profiles whose posts they approve, as "Instagram @handle"
+    left_unapproved: list[str]  # of those, the ones needing approval that nobody else approves
+    review_links: int  # their review links for this agency that still open something
+    holds_seat: bool
+
+
+def losses(account: Account, membership: Membership, entered: list[tuple[int, str]],
+           choices: list[ApproverChoice], belongings: Iterable) -> Losses:
+    """What leaving takes from the member, from what the member page loaded (the groups they `entered`,
+    `choices` of approver duty, `belongings` to user groups) and one query."""
+    now = utcnow()
+    mine = [choice for choice in choices if choice.approver]
+    open_links = select(func.count(ReviewLink.id)).where(*_open_review_links(account, membership.user_id, now))
+    review_links, holds_seat = db.session.execute(
+        select(open_links.scalar_subquery(), plans.holds_seat(account, membership.id, now))).one()
+    return Losses(
+        access_groups=[name for _, name in entered],
+        user_groups=[belonging.user_group.name for belonging in belongings if not belonging.ended],
+        approves=[f"{choice.profile.network_label} @{choice.profile.handle}" for choice in mine],
+        left_unapproved=[f"@{choice.profile.handle}" for choice in mine if choice.last_approver],
+        review_links=review_links,
+        holds_seat=bool(holds_seat),
+    )
+
+
+def _close_review_links(account: Account, user_id: int, now: datetime) -> int:
+    """End the person's open review links for this agency at once; how many."""
+    return db.session.execute(
+        update(ReviewLink).where(*_open_review_links(account, user_id, now)).values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def _sign_out_if_shut_out(user: User, now: datetime) -> int:
+    """End the person's sessions when no agency is open to them any more; how many ended."""
+    still_member = db.session.scalar(
+        select(Membership.id).where(Membership.user_id == user.id, policy.membership_live(now)).limit(1))
+    return 0 if still_member is not None else accounts.end_sessions(user)
+
+
+def deactivate(account: Account, membership: Membership, actor: User, actor_role: str | None) -> None:
+    """Take the member's access to the agency away at once, keeping their role, rights and groups for a
+    reactivation. Their approver duty and open review links here end with it, they are signed out when
+    no other agency is open to them, and their team seat is free."""
+    _check_leaving(actor, actor_role, membership)
+    name = membership.user.name
+    if membership.deactivated_at is not None:
+        raise MemberError(f"{name} is already deactivated.")
+    now = utcnow()
+    membership.deactivated_at = now
+    db.session.flush()
+    links = _close_review_links(account, membership.user_id, now)
+    duties = approvals.end_lost_duties(account.id, actor, f"{name} was deactivated", now)
+    signed_out = _sign_out_if_shut_out(membership.user, now)
+    audit.record(account.id, actor.id, "member.deactivated", "user", membership.user_id,
+                 before={"role": membership.role},
+                 after={"deactivated_at": now.isoformat(), "review_links_closed": links, "sessions_ended": signed_out,
+                        "approver_of_ended": sorted(profile_id for profile_id, user_id in duties
+                                                    if user_id == membership.user_id)})
+
+
+def reactivate(account: Account, membership: Membership, actor: User, actor_role: str | None) -> None:
+    """Give a deactivated member their access back, with the role, rights and groups they had; refused
+    when they would take a team seat the plan does not have."""
+    _check_leaving(actor, actor_role, membership)
+    if membership.deactivated_at is None:
+        raise MemberError(f"{membership.user.name} is not deactivated.")
+    used = plans.seats_before_change(account)
+    before = membership.deactivated_at
+    membership.deactivated_at = None
+    db.session.flush()
+    plans.check_seats_after_change(account, used)
+    audit.record(account.id, actor.id, "member.reactivated", "user", membership.user_id,
+                 before={"deactivated_at": before.isoformat()}, after={"role": membership.role})
+
+
+def remove(account: Account, membership: Membership, actor: User, actor_role: str | None) -> None:
+    """Take the member out of the agency: their membership and everything of theirs that hangs off it here
+    (own rights, Users-tab entries, user-group memberships, approver duty, profile removals,
+    notifications) go; their open review links here stop working. What they wrote, uploaded or decided
+    stays, shown as by a former member."""
+    _check_leaving(actor, actor_role, membership)
+    user, now = membership.user, utcnow()
+    groups = select(AccessGroup.id).where(AccessGroup.account_id == account.id)
+    profiles = select(SocialProfile.id).where(SocialProfile.access_group_id.in_(groups))
+    before = {"role": membership.role, "rights": sorted(own_rights(membership)),
+              "access_group_ids": [group_id for group_id, _ in entered_groups(account.id, user.id, now)],
+              "deactivated_at": membership.deactivated_at.isoformat() if membership.deactivated_at else None}
+    for statement in (
+        delete(GroupUser).where(GroupUser.user_id == user.id, GroupUser.access_group_id.in_(groups)),
+        delete(UserGroupMember).where(UserGroupMember.user_id == user.id, UserGroupMember.user_group_id.in_(
+            select(UserGroup.id).where(UserGroup.account_id == account.id))),
+        delete(ProfileAccessRemoval).where(ProfileAccessRemoval.user_id == user.id,
+                                           ProfileAccessRemoval.social_profile_id.in_(profiles)),
+        delete(Notification).where(Notification.user_id == user.id, Notification.account_id == account.id),
+        update(User).where(User.id == user.id, User.last_access_group_id.in_(groups)).values(last_access_group_id=None),
+    ):
+        db.session.execute(statement.execution_options(synchronize_session=False))
+    links = _close_review_links(account, user.id, now)
+    db.session.delete(membership)  # its own rights go with it
+    db.session.flush()
+    approvals.end_lost_duties(account.id, actor, f"{user.name} was removed from {account.name}", now)
+    signed_out = _sign_out_if_shut_out(user, now)
+    audit.record(account.id, actor.id, "member.removed", "user", user.id, before=before,
+                 after={"name": user.name, "email": user.email, "review_links_closed": links,
+                        "sessions_ended": signed_out})
+
+
+# --- names of people, as the agency shows them ------------------------------------------------------
+
+
+FORMER_MEMBER = "former member"
+
+
+class ShownNames(dict):
+    """Names to show by user id; anyone not found is no longer a member, shown as a former member."""
+
+    def __missing__(self, user_id: int | None) -> str:
+        return FORMER_MEMBER
+
+
+def shown_names(account_id: int, user_ids: Iterable[int | None]) -> ShownNames:
+    """The names to show for these people (authors, uploaders, commenters, approvers) in one query:
+    their own while they are members of the agency (deactivated or not), "former member" once removed."""
+    wanted = sorted({user_id for user_id in user_ids if user_id is not None})
+    names = ShownNames()
+    if wanted:
+        names.update(db.session.execute(
+            select(User.id, User.name)
+            .join(Membership, (Membership.user_id == User.id) & (Membership.account_id == account_id))
+            .where(User.id.in_(wanted))
+        ).all())
+    return names

@@ -111,6 +111,12 @@ def seats_used(account: Account, now: datetime | None = None) -> int:
     return db.session.scalar(select(func.count()).select_from(_seat_holders(account, now)))
 
 
+def holds_seat(account: Account, membership_id: int, now: datetime | None = None) -> Any:
+    """SQL: the membership takes one of the account's team seats now."""
+    holders = _seat_holders(account, now)
+    return select(holders.c.id).where(holders.c.id == membership_id).exists()
+
+
 def lock_seats(account: Account) -> None:
     """Hold the account's team seats until the transaction ends, so a seat is counted and taken at once.
 

@@ -20,6 +20,13 @@ from .zones import account_zone
 # level or below, never above.
 ROLE_ORDER: tuple[str, ...] = (Role.OWNER.value, Role.ADMIN.value, Role.MANAGER.value, Role.CLIENT.value)
 ROLE_LABELS: dict[str, str] = {role: role.capitalize() for role in ROLE_ORDER}
+# One line per role, shown beside the role choice when inviting (DESIGN.md, Permissions).
+ROLE_HINTS: dict[str, str] = {
+    Role.OWNER.value: "Runs the agency: every right in every group, the plan and new groups.",
+    Role.ADMIN.value: "Everything in the groups they can enter, people and settings included; not the plan. Takes a seat.",
+    Role.MANAGER.value: "Content work in their groups: posts, media, campaigns and connecting profiles. Takes a seat.",
+    Role.CLIENT.value: "A creator or client: sees only their own group, connects their profiles, comments on and approves posts.",
+}
 # Invitations carry no extra rights, so an invited client never takes a team seat.
 SEAT_ROLES: frozenset[str] = frozenset({Role.ADMIN.value, Role.MANAGER.value})
 

@@ -1,4 +1,5 @@
-"""Settings › Team › a member: role, ownership, own rights, client grants, approver and end date."""
+"""Settings › Team › a member: role, ownership, own rights, client grants, approver and end date (one
+Save), and leaving: deactivate, reactivate, remove from the agency."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, url_for
@@ -9,7 +10,7 @@ from .. import invitations, password_resets, plans, policy, team, user_groups
 from .. import members as rules
 from .. import rights
 from ..extensions import db
-from ..forms.members import ApproverForm, ExpiryForm, RightsForm, RoleForm
+from ..forms.members import MemberForm, ReturnForm
 from ..htmx import hx_redirect, is_htmx, render
 from ..models import Account, Membership, Role, utcnow
 from ..shell import account_for
@@ -43,16 +44,24 @@ def _membership(account: Account, user_id: int) -> Membership:
 
 
 def _member_context(account: Account, membership: Membership, problems: dict[str, str] | None = None,
-                    expiry_form: ExpiryForm | None = None) -> dict:
+                    form: MemberForm | None = None) -> dict:
+    """The member page; `form`, when given, is a refused save whose choices the page shows again."""
     editor = _editor()
     editor_role = _editor_role(account)
     member = membership.user
     zone = account_zone(account)
     held = rules.own_rights(membership)
     is_client = membership.role == Role.CLIENT.value
-    refusal = rules.refusal(editor, editor_role, membership)
+    entered = rules.entered_groups(account.id, member.id)
+    refusal = rules.refusal(editor, editor_role, membership, entered=entered)
+    approver_refusal = rules.refusal(editor, editor_role, membership, reach=False)
+    leaving_refusal = rules.leaving_refusal(editor, editor_role, membership, entered=entered)
     ends_on = local_day(account, membership.expires_at) if membership.expires_at else None
     seen = _editor_groups(account)
+    choices = rules.approver_choices(account, member, seen) if is_client else []
+    belongings = user_groups.groups_of(account, member.id, within=seen)
+    sent = form.sent() if form is not None else frozenset()
+    ticked_rights = set(form.rights.data or []) if "rights" in sent else held
     return {
         "page_title": f"{member.name} · Team",
         "account": account,
@@ -61,26 +70,32 @@ def _member_context(account: Account, membership: Membership, problems: dict[str
         "why_user": member,
         "role_labels": team.ROLE_LABELS,
         "refusal": refusal,
-        "approver_refusal": rules.refusal(editor, editor_role, membership, reach=False),
+        "approver_refusal": approver_refusal,
         "may_send_reset": refusal is None and member.active,
         "role_choices": [] if refusal else invitations.roles_to_offer(editor_role),
+        "chosen_role": form.role.data if "role" in sent else membership.role,
         "may_transfer": (policy.can(editor, "owner.transfer", account) and member.id != editor.id
                          and rules.is_live(membership)),
-        "held": held,
+        "held": ticked_rights,
         "right_areas": rights.areas(rules.assignable_rights(membership.role))
         if membership.role == Role.MANAGER.value else [],
         "grants": rights.CLIENT_GRANTS if is_client else (),
-        "granted_keys": {grant.key for grant in rules.granted(held)},
+        "granted_keys": (set(form.grants.data or []) if "rights" in sent
+                         else {grant.key for grant in rules.granted(held)}),
         "other_rights": sorted(rights.label(name) for name in held - rights.CLIENT_GRANT_RIGHTS) if is_client else [],
         "admin_sentence": ADMIN_SENTENCE,
-        "approver_choices": rules.approver_choices(account, member, seen) if is_client else [],
-        "belongings": user_groups.groups_of(account, member.id, within=seen),
+        "approver_choices": choices,
+        "approver_ticked": (set(form.profiles.data or []) if "approver" in sent and not form.profiles.errors
+                            else {choice.profile.id for choice in choices if choice.approver}),
+        "belongings": belongings,
         "right_label": rights.label,
         "seats": team.seats(account) if is_client else None,
         "zone": zone,
         "ends_on": ends_on,
         "ended": policy.has_ended(membership.expires_at, utcnow()),
-        "expiry_form": expiry_form or ExpiryForm(formdata=None, expires_on=ends_on),
+        "form": form or MemberForm(formdata=None, expires_on=ends_on),
+        "leaving_refusal": leaving_refusal,
+        "losses": rules.losses(account, membership, entered, choices, belongings) if leaving_refusal is None else None,
         "problems": problems or {},
     }
 
@@ -119,20 +134,44 @@ def _refused(account: Account, user_id: int, section: str, problem: Exception, *
                         problems={section: str(problem)}, **context)
 
 
-@bp.post("/<int:user_id>/role")
-def change_role(user_id: int):
-    """Give a member another role, within what the editor may give; seats are counted again."""
+def _saved_message(account: Account, membership: Membership, changed: list[str]) -> str:
+    """What the one Save changed, section by section, in words."""
+    name = membership.user.name
+    said = {
+        "rights": f"{name}'s rights were saved.",
+        "approver": f"{name}'s approvals were saved.",
+        "role": f"{name} is now {team.ROLE_LABELS.get(membership.role, membership.role).lower()}.",
+    }
+    if membership.expires_at is None:
+        said["expiry"] = f"{name}'s access no longer has an end date."
+    elif policy.has_ended(membership.expires_at, utcnow()):
+        said["expiry"] = f"{name}'s access has ended."
+    else:
+        day = local_day(account, membership.expires_at)
+        said["expiry"] = f"{name}'s access ends after {viewer_style().format(day, 'date')}."
+    return " ".join(said[section] for section in changed) or "Nothing had changed: there was nothing to save."
+
+
+@bp.post("/<int:user_id>")
+def save(user_id: int):
+    """The member page's one Save: role, own rights or client grants, approver duty and end date, all
+    applied in one transaction, or none of them (422, or 403 for a member out of the editor's reach)."""
     account = account_for("members.manage")
     membership = _membership(account, user_id)
-    form = RoleForm()
-    if not form.validate_on_submit():
-        return _refused(account, user_id, "role", rules.MemberError(" ".join(form.role.errors)))
+    form = MemberForm()
+    problems = form.problems()
+    if problems:
+        db.session.rollback()
+        return _member_page(account, membership, status=422, problems=problems, form=form)
+    edit = rules.MemberEdit(sections=form.sent(), role=form.role.data, rights=frozenset(form.rights.data or ()),
+                            grants=tuple(form.grants.data or ()), approver_of=tuple(form.profiles.data or ()),
+                            last_day=form.expires_on.data)
     try:
-        changed = rules.change_role(account, membership, form.role.data, _editor(), _editor_role(account))
-    except (rules.MemberError, plans.PlanLimitReached) as problem:
-        return _refused(account, user_id, "role", problem)
-    label = team.ROLE_LABELS[form.role.data]
-    return _done(account, user_id, f"{membership.user.name} is now {label.lower()}." if changed else None)
+        changed = rules.save_member(account, membership, edit, _editor(), _editor_role(account),
+                                    _editor_groups(account))
+    except rules.SectionRefused as refused:
+        return _refused(account, user_id, refused.section, refused.problem, form=form)
+    return _done(account, user_id, _saved_message(account, membership, changed))
 
 
 @bp.post("/<int:user_id>/transfer-ownership")
@@ -156,66 +195,6 @@ def transfer_ownership(user_id: int):
     return hx_redirect(url_for("team.index"))
 
 
-@bp.post("/<int:user_id>/rights")
-def change_rights(user_id: int):
-    """Replace a member's own rights (a client's grants); giving a client Publish takes a team seat."""
-    account = account_for("members.manage")
-    membership = _membership(account, user_id)
-    form = RightsForm()  # nothing in it is refused before the rules: they check every right and grant
-    try:
-        if membership.role == Role.CLIENT.value:
-            chosen = rules.rights_for_grants(form.grants.data or [])
-        else:
-            chosen = set(form.rights.data or [])
-        changed = rules.set_rights(account, membership, chosen, _editor(), _editor_role(account))
-    except (rules.MemberError, plans.PlanLimitReached) as problem:
-        return _refused(account, user_id, "rights", problem)
-    return _done(account, user_id, f"{membership.user.name}'s rights were saved." if changed else None)
-
-
-@bp.post("/<int:user_id>/approver")
-def change_approver(user_id: int):
-    """Choose the profiles whose posts a client approves, among those they can see."""
-    account = account_for("members.manage")
-    membership = _membership(account, user_id)
-    form = ApproverForm()
-    if not form.validate_on_submit():
-        return _refused(account, user_id, "approver", rules.MemberError(" ".join(form.profiles.errors)))
-    try:
-        rules.set_approver(account, membership, form.profiles.data or [], _editor(), _editor_role(account),
-                           _editor_groups(account))
-    except rules.MemberError as problem:
-        return _refused(account, user_id, "approver", problem)
-    return _done(account, user_id, f"{membership.user.name}'s approvals were saved.")
-
-
-@bp.post("/<int:user_id>/expiry")
-def change_expiry(user_id: int):
-    """Set the last day of a member's access (in the account's time zone), or remove it."""
-    account = account_for("members.manage")
-    membership = _membership(account, user_id)
-    form = ExpiryForm()
-    if not form.validate_on_submit():
-        db.session.rollback()
-        return _member_page(account, _membership(account, user_id), status=422, expiry_form=form,
-                            problems={"expiry": "Enter the last day as a date, or remove the end date."})
-    day = None if form.clear.data else form.expires_on.data
-    name = membership.user.name
-    try:
-        changed = rules.set_expiry(account, membership, day, _editor(), _editor_role(account))
-    except rules.MemberError as problem:
-        return _refused(account, user_id, "expiry", problem)
-    if not changed:
-        message = None
-    elif day is None:
-        message = f"{name}'s access no longer has an end date."
-    elif policy.has_ended(membership.expires_at, utcnow()):
-        message = f"{name}'s access has ended."
-    else:
-        message = f"{name}'s access ends after {viewer_style().format(day, 'date')}."
-    return _done(account, user_id, message)
-
-
 @bp.post("/<int:user_id>/password-reset")
 def send_password_reset(user_id: int):
     """Email a member a link to set a new password; their password stays until they use it."""
@@ -227,3 +206,60 @@ def send_password_reset(user_id: int):
         return _refused(account, user_id, "password", problem)
     password_resets.send_for_member(account, membership, _editor())
     return _done(account, user_id, f"A password reset link was sent to {membership.user.email}.")
+
+
+# --- leaving the agency ----------------------------------------------------------------------------------
+
+
+@bp.post("/<int:user_id>/deactivate")
+def deactivate(user_id: int):
+    """Take a member's access to the agency away at once (confirmed); their role, rights and groups wait
+    for a reactivation."""
+    account = account_for("members.manage")
+    membership = _membership(account, user_id)
+    try:
+        rules.deactivate(account, membership, _editor(), _editor_role(account))
+    except rules.MemberError as problem:
+        return _refused(account, user_id, "leaving", problem)
+    return _done(account, user_id, f"{membership.user.name} is deactivated: they no longer have access to "
+                                   f"{account.name}. Reactivate them to give it back.")
+
+
+@bp.post("/<int:user_id>/reactivate")
+def reactivate(user_id: int):
+    """Give a deactivated member their access back, with their role, rights and groups; from the member
+    page, or from the Team list (`back=team`), which it then returns to."""
+    account = account_for("members.manage")
+    membership = _membership(account, user_id)
+    to_team = ReturnForm().back.data == "team"
+    try:
+        rules.reactivate(account, membership, _editor(), _editor_role(account))
+    except (rules.MemberError, plans.PlanLimitReached) as problem:
+        if not to_team:
+            return _refused(account, user_id, "leaving", problem)
+        db.session.rollback()
+        flash(str(problem), "error")
+        return redirect(url_for("team.index"), 303)
+    message = f"{membership.user.name} is active again, with the role, rights and groups they had."
+    if not to_team:
+        return _done(account, user_id, message)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("team.index"), 303)
+
+
+@bp.post("/<int:user_id>/remove")
+def remove(user_id: int):
+    """Take a member out of the agency (confirmed); what they wrote and uploaded stays, by a former member."""
+    account = account_for("members.manage")
+    membership = _membership(account, user_id)
+    name = membership.user.name
+    try:
+        rules.remove(account, membership, _editor(), _editor_role(account))
+    except rules.MemberError as problem:
+        return _refused(account, user_id, "leaving", problem)
+    db.session.commit()
+    policy.forget_permissions()
+    flash(f"{name} was removed from {account.name}. Their posts and media stay, shown as by a former member.",
+          "success")
+    return hx_redirect(url_for("team.index"))

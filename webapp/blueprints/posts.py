@@ -1,7 +1,7 @@
 """Posts: the composer, and the post page (preview, history, comments, approval)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Callable
 
@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
-from .. import paging, policy
+from .. import members, paging, policy
 from .. import posts as rules
 from .. import media as media_rules
 from .. import review
@@ -49,6 +49,7 @@ class PostList:
     oldest_first: bool  # a thread or a timeline reads oldest first: its earlier rows load above it
     rows: str  # the template of a page's rows
     load: Callable[[Post, str | None, int], paging.Page]
+    who: str  # the column of a row naming the person it is by (shown by `members.shown_names`)
 
     @property
     def endpoint(self) -> str:
@@ -56,13 +57,15 @@ class PostList:
 
 
 COMMENTS = PostList("comments", "Comments", "Comments", "comments", "Earlier comments", "No comments yet.",
-                    "posts.view", True, "posts/_comments.html", rules.comments_page)
+                    "posts.view", True, "posts/_comments.html", rules.comments_page, "author_id")
 DECISIONS = PostList("decisions", "Decisions", "Approval decisions", "decisions", "Earlier decisions",
-                     "No decision yet.", "posts.view", True, "posts/_decisions.html", rules.decisions_page)
+                     "No decision yet.", "posts.view", True, "posts/_decisions.html", rules.decisions_page,
+                     "reviewer_id")
 REVIEW_LINKS = PostList("review_links", "Review links", "Review links", "review links", "Older review links",
-                        "No review links.", "posts.edit", False, "posts/_review_links.html", review.links_page)
+                        "No review links.", "posts.edit", False, "posts/_review_links.html", review.links_page,
+                        "reviewer_id")
 HISTORY = PostList("history", "History", "Status history", "events", "Earlier history", None,
-                   "posts.view", True, "posts/_history.html", rules.history_page)
+                   "posts.view", True, "posts/_history.html", rules.history_page, "actor_id")
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class ShownList:
     total: int | None  # not counted for a page of rows loaded into a page that says it already
     next_cursor: str | None
     preview: bool
+    names: members.ShownNames = field(default_factory=members.ShownNames)  # by user id, see `_named`
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -96,6 +100,17 @@ def _shown(post_list: PostList, post: Post, total: int | None, cursor: str | Non
     page = post_list.load(post, cursor, rules.LIST_PREVIEW if preview else rules.LIST_PAGE_SIZE)
     rows = page.rows[::-1] if post_list.oldest_first else page.rows  # pages come newest first
     return ShownList(post_list, rows, total, page.next_cursor, preview)
+
+
+def _named(account_id: int, *shown: ShownList | None, also: tuple[int | None, ...] = ()):
+    """The lists, each with the names of the people its rows are by, and those names (with `also`'s),
+    found in one query: a former member of the agency is shown as one."""
+    ids = set(also)
+    for one in shown:
+        if one is not None:
+            ids.update(getattr(row, one.of.who) for row in one.rows)
+    names = members.shown_names(account_id, ids)
+    return [None if one is None else replace(one, names=names) for one in shown], names
 
 
 def _group_profiles(group: AccessGroup) -> list[SocialProfile]:
@@ -243,14 +258,17 @@ def _post_page(group: AccessGroup, post: Post, status: int = 200, comment_form: 
     needs_approval = post.social_profile.needs_approval
     approvers = rules.approvers_of(post.social_profile) if needs_approval else []
     counts = rules.list_counts(post)
+    (history, comments, decisions, review_links), names = _named(
+        group.account_id,
+        _shown(HISTORY, post, counts.history, preview=True),
+        _shown(COMMENTS, post, counts.comments, preview=True),
+        _shown(DECISIONS, post, counts.decisions, preview=True) if needs_approval else None,
+        _shown(REVIEW_LINKS, post, counts.review_links, preview=True) if may_edit and needs_approval else None,
+        also=(post.author_id,))
     return render(
         "posts/show.html", status=status, page_title=f"{post.social_profile.network_label} post", group=group,
-        post=post, zone=zones.viewer_zone(group.account),
-        history=_shown(HISTORY, post, counts.history, preview=True),
-        comments=_shown(COMMENTS, post, counts.comments, preview=True),
-        decisions=_shown(DECISIONS, post, counts.decisions, preview=True) if needs_approval else None,
-        review_links=(_shown(REVIEW_LINKS, post, counts.review_links, preview=True)
-                      if may_edit and needs_approval else None),
+        post=post, zone=zones.viewer_zone(group.account), author=names[post.author_id] if post.author_id else None,
+        history=history, comments=comments, decisions=decisions, review_links=review_links,
         comment_form=comment_form or CommentForm(formdata=None),
         decision_form=decision_form or DecisionForm(formdata=None), confirm_form=ConfirmForm(formdata=None),
         may_edit=may_edit, may_comment=policy.can(current_user, "posts.comment", post),
@@ -302,10 +320,11 @@ def _list_page(group_id: int, post_id: int, post_list: PostList) -> Response:
     total = None if is_partial() else getattr(rules.list_counts(post), post_list.name)
     approving = ({approver.id for approver in rules.approvers_of(post.social_profile)}
                  if post_list is REVIEW_LINKS else set())
+    (shown,), _ = _named(group.account_id, _shown(post_list, post, total, cursor))
     return render(
         "posts/list.html", block="rows", refresh_shell=False,
         page_title=f"{post_list.heading} · {post.social_profile.network_label} post", group=group, post=post,
-        shown=_shown(post_list, post, total, cursor), cursor=cursor, zone=zones.viewer_zone(group.account),
+        shown=shown, cursor=cursor, zone=zones.viewer_zone(group.account),
         confirm_form=ConfirmForm(formdata=None), approving=approving,
     )
 
@@ -399,7 +418,8 @@ def comment(group_id: int, post_id: int):
         return _post_page(group, post, 422, comment_form=form)
     db.session.commit()
     if is_htmx():
-        shown = _shown(COMMENTS, post, rules.list_counts(post).comments, preview=True)
+        (shown,), _ = _named(group.account_id,
+                             _shown(COMMENTS, post, rules.list_counts(post).comments, preview=True))
         return render("posts/show.html", block="comments", group=group, post=post, comments=shown,
                       comment_form=CommentForm(formdata=None), may_comment=True,
                       zone=zones.viewer_zone(group.account))
