@@ -220,9 +220,10 @@ def test_an_item_moves_by_keyboard_alone(page: Page, live_server):
     page.keyboard.press("Enter")
     dialog = page.get_by_role("dialog", name="Move 1 item to another group")
     expect(dialog).to_be_visible()
-    # Ivy may upload to Leo Park and Northstar HQ; the first is chosen and has the focus.
+    # Ivy may upload to Leo Park and Northstar HQ; neither is chosen for her, the first has the focus.
     leo, headquarters = dialog.get_by_role("radio", name="Leo Park"), dialog.get_by_role("radio", name="Northstar HQ")
-    expect(leo).to_be_checked()
+    expect(leo).not_to_be_checked()
+    expect(headquarters).not_to_be_checked()
     expect(leo).to_be_focused()
     page.keyboard.press("ArrowDown")
     expect(headquarters).to_be_checked()

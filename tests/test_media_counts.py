@@ -235,7 +235,7 @@ def test_a_long_mixed_sequence_keeps_every_count_exact(agency):
         elif action == "move":
             target = chance.choice([other for other in groups if other is not group])
             chosen = chance.sample(mine, chance.randint(1, len(mine)))
-            assert rules.move_media_items(group, chosen, target, manager) == len(chosen)
+            assert rules.move_media_items(group, chosen, target, manager).after["media_item_ids"] == chosen
             db.session.commit()
             tally[group.id] -= len(chosen)
             tally[target.id] += len(chosen)

@@ -1,7 +1,8 @@
 """The media library: what may be uploaded, thumbnails, pages of a library, bulk moves and deletes.
 
 A media item belongs to an access group, never to a profile. Moving items changes their group in
-one statement; posts that use them keep their attachments, wherever the posts are. Each group keeps
+one statement, and an Undo soon after changes it back in one more; posts that use them keep their
+attachments, wherever the posts are. Each group keeps
 the count of its items (`AccessGroup.media_count`), changed in the same transaction as the items.
 """
 from __future__ import annotations
@@ -10,6 +11,7 @@ import errno
 import io
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from typing import BinaryIO, Iterable, Mapping
 
 from flask import current_app
@@ -21,9 +23,9 @@ from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.util import identity_key
 from werkzeug.datastructures import FileStorage
 
-from . import audit, images, paging
+from . import audit, images, paging, undo
 from .extensions import db
-from .models import AccessGroup, MediaItem, Post, PostMedia, SocialProfile, User
+from .models import AccessGroup, AuditEvent, MediaItem, Post, PostMedia, SocialProfile, User
 from .storage import Storage
 
 # What the library accepts, recognised by the file's first bytes: content type -> (kind, suffix).
@@ -216,7 +218,7 @@ def add_media_item(
         raise
     audit.record(group.account_id, uploader.id, "media.uploaded", "media_item", item.id,
                  after={"access_group_id": group.id, "name": name, "content_type": inspected.content_type,
-                        "byte_size": inspected.byte_size})
+                        "byte_size": inspected.byte_size}, group_id=group.id)
     return item
 
 
@@ -415,28 +417,90 @@ def missing_message(missing: int, total: int, verb: str) -> str:
             f"{verb}. Reload the page and select again.")
 
 
-def move_media_items(source: AccessGroup, item_ids: list[int], target: AccessGroup, actor: User) -> int:
+MOVED = "media.moved"
+MOVE_UNDONE = "media.move_undone"
+
+
+def move_media_items(source: AccessGroup, item_ids: list[int], target: AccessGroup, actor: User) -> AuditEvent:
     """Move items from `source` to `target` in one UPDATE; all of them or, if any is not in `source`, none.
 
+    Returns the audit event that records the move, whose id is its Undo token: each moved item is
+    stamped with it, so an Undo moves back only the items no newer change has touched since.
     The caller rolls back on MediaError. Posts keep their attachments: post_media is not touched.
     """
     if target.id == source.id:
         raise MediaError(f"The items are already in “{source.name}”. Choose another group.")
     if target.account_id != source.account_id:
         raise MediaError("Choose a group of this account.")
+    event = audit.record(source.account_id, actor.id, MOVED, "access_group", source.id,
+                         before={"access_group_id": source.id, "access_group": source.name, "media_item_ids": item_ids},
+                         after={"access_group_id": target.id, "access_group": target.name, "media_item_ids": item_ids},
+                         group_id=source.id, related_group_id=target.id)
+    db.session.flush()  # the event's id, stamped on the items
     moved = db.session.execute(
         update(MediaItem)
         .where(MediaItem.id.in_(item_ids), MediaItem.access_group_id == source.id)
-        .values(access_group_id=target.id)
+        .values(access_group_id=target.id, moved_by_event_id=event.id)
         .execution_options(synchronize_session=False)
     ).rowcount
     if moved != len(item_ids):
         raise MediaError(missing_message(len(item_ids) - moved, len(item_ids), "moved"))
     adjust_media_counts({source.id: -moved, target.id: moved})
-    audit.record(source.account_id, actor.id, "media.moved", "access_group", source.id,
-                 before={"access_group_id": source.id, "access_group": source.name, "media_item_ids": item_ids},
-                 after={"access_group_id": target.id, "access_group": target.name, "media_item_ids": item_ids})
-    return moved
+    return event
+
+
+def media_move(source: AccessGroup, event_id: int) -> AuditEvent | None:
+    """The move `event_id` of items out of `source`, if it is one."""
+    return db.session.scalar(select(AuditEvent).where(
+        AuditEvent.id == event_id, AuditEvent.verb == MOVED, AuditEvent.account_id == source.account_id,
+        AuditEvent.access_group_id == source.id))
+
+
+def undo_move(source: AccessGroup, event: AuditEvent, target: AccessGroup, actor: User,
+              now: datetime | None = None) -> int:
+    """Put the items `event` moved from `source` to `target` back in `source`, in one UPDATE.
+
+    Only while the Undo window is open, and only if every one of them is still where the move put
+    it, untouched since (not moved again nor deleted) and used by no post of `target`; else nothing
+    moves back (the caller rolls back on MediaError). The caller has checked who may undo.
+    """
+    item_ids = list((event.after or {}).get("media_item_ids", []))
+    if not undo.window_open(event, now):
+        raise MediaError(f"Too late to undo: a move can be taken back for {undo.SECONDS} seconds. "
+                         "Select the items in the other group and move them back instead.")
+    used_in_target = (select(PostMedia.post_id).join(Post, Post.id == PostMedia.post_id)
+                      .where(PostMedia.media_item_id == MediaItem.id, Post.access_group_id == target.id).exists())
+    back = db.session.execute(
+        update(MediaItem)
+        .where(MediaItem.moved_by_event_id == event.id, MediaItem.access_group_id == target.id,
+               MediaItem.id.in_(item_ids), ~used_in_target)
+        .values(access_group_id=source.id, moved_by_event_id=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if back != len(item_ids) or not item_ids:
+        raise MediaError(_why_not_back(event, target, item_ids))
+    adjust_media_counts({source.id: back, target.id: -back})
+    audit.record(source.account_id, actor.id, MOVE_UNDONE, "access_group", target.id,
+                 before={"access_group_id": target.id, "access_group": target.name, "media_item_ids": item_ids},
+                 after={"access_group_id": source.id, "access_group": source.name, "media_item_ids": item_ids,
+                        "undoes_event_id": event.id},
+                 group_id=target.id, related_group_id=source.id)
+    return back
+
+
+def _why_not_back(event: AuditEvent, target: AccessGroup, item_ids: list[int]) -> str:
+    """Why an Undo found fewer items than the move took, in words (the UPDATE already said it did)."""
+    used = db.session.scalar(
+        select(MediaItem.name).join(PostMedia, PostMedia.media_item_id == MediaItem.id)
+        .join(Post, Post.id == PostMedia.post_id)
+        .where(MediaItem.id.in_(item_ids), MediaItem.moved_by_event_id == event.id,
+               MediaItem.access_group_id == target.id, Post.access_group_id == target.id)
+        .limit(1))
+    if used is not None:
+        return (f"“{used}” is now used by a post in “{target.name}”, so nothing was moved back. "
+                "Move the items yourself if they should still go back.")
+    return ("Some of the items changed since the move (moved again, deleted, or already moved back), "
+            "so nothing was moved back.")
 
 
 def delete_media_items(group: AccessGroup, item_ids: list[int], actor: User) -> list[str]:
@@ -457,7 +521,7 @@ def delete_media_items(group: AccessGroup, item_ids: list[int], actor: User) -> 
     adjust_media_counts({group.id: -len(rows)})
     audit.record(group.account_id, actor.id, "media.deleted", "access_group", group.id,
                  before={"access_group_id": group.id,
-                         "media_items": [{"id": row.id, "name": row.name} for row in rows]})
+                         "media_items": [{"id": row.id, "name": row.name} for row in rows]}, group_id=group.id)
     keys: list[str] = []
     for row in rows:
         keys.append(row.storage_key)

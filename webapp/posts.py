@@ -16,7 +16,7 @@ from typing import Iterable
 from sqlalchemy import ScalarSelect, delete, func, select, update
 from sqlalchemy.orm import joinedload
 
-from . import audit, paging, policy
+from . import audit, paging, policy, undo
 from .extensions import db
 from .models import (
     AccessGroup,
@@ -195,8 +195,14 @@ def _retry_afresh(post: Post) -> None:
     post.next_publish_at = None
 
 
-def reschedule(post: Post, when: datetime, actor: User) -> None:
-    """Move a post to another time; its status stays (an approved post stays approved)."""
+RESCHEDULED = "post.rescheduled"
+RESCHEDULE_UNDONE = "post.reschedule_undone"
+
+
+def reschedule(post: Post, when: datetime, actor: User) -> AuditEvent:
+    """Move a post to another time; its status stays (an approved post stays approved).
+
+    Returns the audit event of the move, whose id is its Undo token (`undo_reschedule`)."""
     if post.status == PostStatus.PUBLISHED.value:
         raise PostError("This post was published; it can no longer be moved.")
     if when <= utcnow():
@@ -204,7 +210,53 @@ def reschedule(post: Post, when: datetime, actor: User) -> None:
     before = post.scheduled_at.isoformat() if post.scheduled_at else None
     post.scheduled_at = when
     _retry_afresh(post)
-    _record(post, actor, "post.rescheduled", before={"scheduled_at": before}, after={"scheduled_at": when.isoformat()})
+    event = _record(post, actor, RESCHEDULED, before={"scheduled_at": before},
+                    after={"scheduled_at": when.isoformat(), "status": post.status, "version": post.version})
+    db.session.flush()
+    return event
+
+
+def rescheduling(post: Post, event_id: int) -> AuditEvent | None:
+    """The move `event_id` of this post to another time, if it is one."""
+    return db.session.scalar(select(AuditEvent).where(
+        AuditEvent.id == event_id, AuditEvent.verb == RESCHEDULED, AuditEvent.object_type == "post",
+        AuditEvent.object_id == post.id))
+
+
+def undo_reschedule(post: Post, event: AuditEvent, actor: User, now: datetime | None = None) -> None:
+    """Put a post back at the time it had before `event` moved it, within the Undo window.
+
+    Refused to anyone but the person who moved it, once the time is up, when its old time has passed,
+    and when anything newer touched the post: an edit, a status change, another move, a publisher's
+    claim. One conditional UPDATE decides, so a change that gets there first wins."""
+    now = now or utcnow()
+    if event.actor_id != actor.id:
+        raise PostError("Only the person who moved this post can undo that.")
+    if not undo.window_open(event, now):
+        raise PostError(f"Too late to undo: a move can be taken back for {undo.SECONDS} seconds. "
+                        "Use Reschedule to move the post again.")
+    moved = event.after or {}
+    previous = event.before.get("scheduled_at") if event.before else None
+    previous_at = datetime.fromisoformat(previous) if previous else None
+    if previous_at is not None and previous_at <= now:
+        raise PostError("The post's old time has passed, so it stays where it is. Use Reschedule to choose another.")
+    changed = PostError("This move can no longer be undone: the post changed since.")
+    if "version" not in moved or "status" not in moved:
+        raise changed
+    newer = select(AuditEvent.id).where(
+        AuditEvent.object_type == "post", AuditEvent.object_id == post.id, AuditEvent.id > event.id,
+        AuditEvent.verb != "post.commented").exists()
+    restored = db.session.execute(
+        update(Post).where(Post.id == post.id, Post.scheduled_at == datetime.fromisoformat(moved["scheduled_at"]),
+                           Post.version == moved["version"], Post.status == moved["status"],
+                           Post.claim_token.is_(None), ~newer)
+        .values(scheduled_at=previous_at).execution_options(synchronize_session=False)).rowcount
+    if restored != 1:
+        raise changed
+    db.session.refresh(post)
+    _record(post, actor, RESCHEDULE_UNDONE, before={"scheduled_at": moved["scheduled_at"]},
+            after={"scheduled_at": previous, "undoes_event_id": event.id})
+    db.session.flush()
 
 
 def unschedule(post: Post, actor: User) -> None:
@@ -234,9 +286,11 @@ def _snapshot(post: Post) -> dict:
     }
 
 
-def _record(post: Post, actor: User | None, verb: str, before: dict | None = None, after: dict | None = None) -> None:
+def _record(post: Post, actor: User | None, verb: str, before: dict | None = None,
+            after: dict | None = None) -> AuditEvent:
     account_id = db.session.scalar(select(AccessGroup.account_id).where(AccessGroup.id == post.access_group_id))
-    audit.record(account_id, actor.id if actor else None, verb, "post", post.id, before=before, after=after)
+    return audit.record(account_id, actor.id if actor else None, verb, "post", post.id, before=before, after=after,
+                 group_id=post.access_group_id)
 
 
 HISTORY_LABELS = {
@@ -245,6 +299,7 @@ HISTORY_LABELS = {
     "post.scheduled": "Scheduled",
     "post.edited": "Edited",
     "post.rescheduled": "Rescheduled",
+    "post.reschedule_undone": "Move undone",
     "post.unscheduled": "Back to draft",
     "post.approve": "Approved",
     "post.feedback": "Feedback",

@@ -1,7 +1,10 @@
-"""Routes of Sidebar › Media: the library, uploads, files, and moving or deleting a selection."""
+"""Routes of Sidebar › Media: the library, uploads, files, moving or deleting a selection, undoing a move."""
 from ..access_matrix import SIGN_IN, RouteCase, World, group_page, register, register_builder
 from .. import factories
 
+from datetime import datetime, timedelta, timezone
+
+from webapp import media
 from webapp.extensions import db
 from webapp.storage import media_storage
 
@@ -81,3 +84,27 @@ register(RouteCase("media.move_dialog", "GET", with_selection("move"), media_rig
 register(RouteCase("media.delete_dialog", "GET", with_selection("delete"), media_rights(200)))
 register(RouteCase("media.move", "POST", group_page("media/move"), media_rights(303), data=selection(move=True)))
 register(RouteCase("media.delete", "POST", group_page("media/delete"), media_rights(303), data=selection()))
+
+
+@register_builder
+def media_moves(world: World) -> None:
+    """A move of an item out of each target group, to undo: by the manager from the visitors' group (the
+    admin and the owner may move media in both groups), by each account's owner elsewhere. Dated ahead,
+    so its Undo stays open however long the matrix runs."""
+    movers = {"own": world.users["manager"], "unassigned": world.users["owner"],
+              "foreign": world.users["other_account_owner"]}
+    world.objects["media_move"] = {}
+    for target, mover in movers.items():
+        group = world.groups[target]
+        item = factories.make_media(group, "moved.png")
+        event = media.move_media_items(group, [item.id], world.objects["media_target"][target], mover)
+        event.created_at = datetime.now(timezone.utc) + timedelta(days=1)
+        world.objects["media_move"][target] = event
+    db.session.flush()
+
+
+def undo_move_url(world: World, target: str) -> str:
+    return f"/g/{world.groups[target].id}/media/moves/{world.objects['media_move'][target].id}/undo"
+
+
+register(RouteCase("media.undo_move", "POST", undo_move_url, media_rights(303)))

@@ -15,7 +15,7 @@ from ..htmx import is_partial, render, retarget
 from ..models import AccessGroup, Post, PostStatus
 from ..shell import enter_group
 from ..urls import UrlPattern
-from .. import zones
+from .. import undo, zones
 
 bp = Blueprint("calendar", __name__, url_prefix="/g/<int:group_id>/calendar")
 
@@ -105,8 +105,8 @@ def reschedule(group_id: int, post_id: int):
         if not form.validate_on_submit():
             raise posts.PostError(form.problem())
         fold = int(form.fold.data) if form.fold.data in ("0", "1") else None
-        posts.reschedule(post, rules.rescheduled_at(post, form.new_date.data, form.new_time.data, zone, fold),
-                         current_user)
+        event = posts.reschedule(post, rules.rescheduled_at(post, form.new_date.data, form.new_time.data, zone, fold),
+                                 current_user)
     except zones.AmbiguousTime as twice:
         # Which of the two moments is meant: the form asks, in the dialog (or as a page of its own).
         db.session.rollback()
@@ -119,7 +119,39 @@ def reschedule(group_id: int, post_id: int):
     profile = post.social_profile
     message = f"Moved the {profile.network_label} post of @{profile.handle} to {style.format(post.scheduled_at)}."
     db.session.commit()
-    flash(message, "success")
     if not is_partial():
+        flash(message, "success")
         return redirect(url_for("calendar.index", group_id=group.id, **shown.params()), 303)
-    return render("calendar/index.html", block="calendar", **_calendar_context(group, shown))
+    # Said in a toast, with Undo while the move may be taken back.
+    undo_url = url_for("calendar.undo_reschedule", group_id=group.id, post_id=post.id, event_id=event.id)
+    return render("calendar/index.html", block="calendar", undo_seconds=undo.SECONDS,
+                  undo_offer={"message": message, "url": undo_url, "post": post.id}, **_calendar_context(group, shown))
+
+
+@bp.post("/posts/<int:post_id>/reschedule/<int:event_id>/undo")
+def undo_reschedule(group_id: int, post_id: int, event_id: int):
+    """Put a post back at the time a move took it from a moment ago, if nothing touched it since."""
+    group = enter_group(group_id, "posts.view")
+    post = _movable_post(group, post_id)
+    shown = CalendarQuery(request.form).shown()
+    event = posts.rescheduling(post, event_id)
+    if event is None:
+        abort(404)
+    if event.actor_id != current_user.id:
+        abort(403)  # only the person who moved it takes the move back
+    style = zones.viewer_style(group.account)
+    try:
+        posts.undo_reschedule(post, event, current_user)
+    except posts.PostError as problem:
+        db.session.rollback()
+        return render("calendar/index.html", block="calendar", status=409,
+                      **_calendar_context(group, shown, problem=f"Could not undo: {problem}"))
+    profile = post.social_profile
+    message = (f"Undone: the {profile.network_label} post of @{profile.handle} is back on "
+               f"{style.format(post.scheduled_at)}." if post.scheduled_at else
+               f"Undone: the {profile.network_label} post of @{profile.handle} has no time again.")
+    db.session.commit()
+    if not is_partial():
+        flash(message, "success")
+        return redirect(url_for("calendar.index", group_id=group.id, **shown.params()), 303)
+    return render("calendar/index.html", block="calendar", undo_done=message, **_calendar_context(group, shown))

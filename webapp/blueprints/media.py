@@ -9,7 +9,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from .. import media as rules
-from .. import policy
+from .. import getting_started, members, policy, undo
 from ..extensions import db
 from ..forms.media import KIND_LABELS, LibraryQuery, MoveForm, SelectionForm, SelectionQuery, UploadForm
 from ..htmx import is_partial, render
@@ -87,6 +87,8 @@ def index(group_id: int):
     if query.cursor.data and is_partial():
         return render("media/index.html", block="tiles", refresh_shell=False, **context)
     context["counts"] = _counts(group, query.library_filter())
+    # An empty library tells someone who may not upload whom to ask.
+    context["ask"] = getting_started.who_to_ask(group) if not (context["may_upload"] or group.media_count) else []
     # The filter swaps the library; the sidebar's and the switcher's links swap the whole page.
     return render("media/index.html", block="library" if query.from_the_filter() else "main",
                   page_title=f"Media · {group.name}", **context)
@@ -144,8 +146,10 @@ def show(group_id: int, item_id: int):
     group_ids, hidden = _seen_posts()
     uses = rules.uses_of(item, group_ids, hidden)
     use_count = rules.use_counts([item.id], group_ids, hidden).get(item.id, 0)
+    uploader = (members.shown_names(group.account_id, [item.uploaded_by_id])[item.uploaded_by_id]
+                if item.uploaded_by_id else None)
     return render("media/show.html", page_title=f"{item.name} · Media", group=group, item=item,
-                  uses=uses, use_count=use_count)
+                  uses=uses, use_count=use_count, uploader=uploader)
 
 
 # --- serving files -----------------------------------------------------------------------------------
@@ -280,13 +284,53 @@ def move(group_id: int):
         ids = rules.selected_ids(raw_ids)
         if target is None:
             raise rules.MediaError("You may not add media to that group, so nothing was moved. Choose another.")
-        moved = rules.move_media_items(group, ids, target, current_user)
+        event = rules.move_media_items(group, ids, target, current_user)
     except rules.MediaError as problem:
         db.session.rollback()
         return _confirmation(MOVE, group, raw_ids, 422, str(problem), form.target.data)
     db.session.commit()
-    flash(f"Moved {_items(moved)} to “{target.name}”.", "success")
-    return _after_change(group, ids)
+    message = f"Moved {_items(len(ids))} to “{target.name}”."
+    if not is_partial():
+        flash(message, "success")
+        return _back_to_library(group)
+    # Said in a toast, with Undo while the move may be taken back.
+    undo_url = url_for("media.undo_move", group_id=group.id, event_id=event.id)
+    return render("media/index.html", block="changed", also=("count", "undo_region"), group=group, gone=ids,
+                  page_title=f"Media · {group.name}", counts=_counts(group, rules.LibraryFilter()),
+                  undo_offer={"message": message, "url": undo_url, "first": ids[0]}, undo_seconds=undo.SECONDS)
+
+
+@bp.post("/g/<int:group_id>/media/moves/<int:event_id>/undo")
+def undo_move(group_id: int, event_id: int):
+    """Bring back the items a move took out of this library a moment ago, if nothing touched them since.
+
+    The person who moved them may; so may someone allowed to move media in both groups."""
+    group = enter_group(group_id, "media.move")
+    event = rules.media_move(group, event_id)
+    target = db.session.get(AccessGroup, event.related_group_id) if event else None
+    if event is None or target is None or target.account_id != group.account_id:
+        abort(404)
+    if event.actor_id != current_user.id:
+        policy.authorize("media.move", target)
+    try:
+        count = rules.undo_move(group, event, target, current_user)
+    except rules.MediaError as problem:
+        db.session.rollback()
+        return _library_after_undo(group, f"Could not undo: {problem}", refused=True)
+    db.session.commit()
+    return _library_after_undo(group, f"Moved {_items(count)} back from “{target.name}”.")
+
+
+def _library_after_undo(group: AccessGroup, message: str, refused: bool = False) -> Response:
+    """The library as it is now, with what the Undo did (or why not) in a toast; a flash and a 303 otherwise."""
+    if not is_partial():
+        flash(message, "error" if refused else "success")
+        return _back_to_library(group)
+    query = LibraryQuery(request.form)  # the filter the page shows, sent along with the Undo
+    context = _library_context(group, query)
+    context["counts"] = _counts(group, query.library_filter())
+    return render("media/index.html", block="library", also=("count", "undo_region"), status=409 if refused else 200,
+                  page_title=f"Media · {group.name}", undo_message=message, undo_refused=refused, **context)
 
 
 @bp.get("/g/<int:group_id>/media/delete")
