@@ -38,9 +38,13 @@ def test_owner_invites_by_email_and_the_person_joins_in_their_group(page: Page, 
     email = f"nia-{uuid.uuid4().hex[:8]}@example.test"
     sign_in(page, "owner@northstar.example")
     open_team(page)
-    # The default group is ticked for a new invitation; this creator only belongs in her own group.
+    # A client starts in no group (she belongs in her own); staff roles start in the default group.
+    expect(page.get_by_label("Northstar HQ", exact=True)).not_to_be_checked()
+    page.get_by_label("Manager", exact=True).check()
     expect(page.get_by_label("Northstar HQ", exact=True)).to_be_checked()
-    send_invitation(page, email, "Client", {"Northstar HQ": False, "Maya Lopez": True})
+    page.get_by_label("Client", exact=True).check()
+    expect(page.get_by_label("Northstar HQ", exact=True)).not_to_be_checked()
+    send_invitation(page, email, "Client", {"Maya Lopez": True})
     pending = page.get_by_role("table", name="Invitations not accepted yet")
     expect(pending.get_by_role("row").filter(has_text=email)).to_contain_text("Maya Lopez")
     expect(page.get_by_label("Email")).to_have_value("")

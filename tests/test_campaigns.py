@@ -284,10 +284,12 @@ def test_everyone_in_the_group_sees_the_list_with_dates_status_and_profiles(clie
 def test_an_empty_list_says_so(client, auth, agency):
     auth.login(agency["manager"])
     page = client.get(campaigns_url(agency["leo"])).get_data(as_text=True)
-    assert "“Leo Park” has no campaigns yet. Create one with New campaign." in page
+    assert "“Leo Park” has no campaigns yet. Create one with New campaign: a name, its dates" in page
     auth.login(agency["creator"])
     page = Html(client.get(campaigns_url(agency["maya"])))
-    assert page.by_text("“Maya Lopez” has no campaigns yet.", "li")
+    # Someone who may not create one is told what will show here instead.
+    assert page.by_text("“Maya Lopez” has no campaigns yet. Campaigns your agency plans here show up with their "
+                        "dates and profiles.", "li")
 
 
 def test_the_form_offers_the_groups_profiles_except_hidden_ones(client, auth, agency):

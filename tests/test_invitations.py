@@ -153,8 +153,9 @@ def test_accepting_starts_a_fresh_session(app, agency):
 
 
 def test_no_groups_ticked_means_the_new_member_waits_for_one(app, agency):
-    """With every group unticked the member exists but lands on the page saying no group is open yet."""
-    sent = invite(agency, groups=[])
+    """With every group unticked (staff only: a client needs one) the member exists but lands on the page
+    saying no group is open yet."""
+    sent = invite(agency, role="manager", groups=[])
     browser = app.test_client()
     joined = browser.post(link(sent), data=NEW_MEMBER)
     assert joined.status_code == 303

@@ -138,13 +138,16 @@ def test_invite_form_offers_roles_at_or_below_ones_own(client, auth, agency, who
     assert radio_labels(page, "role") == roles
 
 
-def test_invite_form_offers_the_groups_one_may_enter_with_the_default_ticked(client, auth, agency):
-    """The owner sees every group; an admin only those they enter; the default group is ticked."""
+def test_invite_form_offers_the_groups_one_may_enter_with_none_ticked_for_a_client(client, auth, agency):
+    """The owner sees every group; an admin only those they enter. The form starts on Client, so no group
+    is ticked: the inviter chooses the creator's own group (the page ticks the default one for staff)."""
     auth.login(agency["owner"])
     page = client.get("/settings/team").get_data(as_text=True)
     assert radio_labels(page, "access_groups") == ["Northstar HQ", "Leo Park", "Maya Lopez"]
-    assert Html(page).checked("access_groups") == [str(agency["hq"].id)]
+    assert Html(page).checked("role") == ["client"]
+    assert Html(page).checked("access_groups") == []
     assert Html(page).by_label("Northstar HQ").attributes["type"] == "checkbox"
+    assert Html(page).by_label("Northstar HQ").attributes["data-default-group"] == "true"
     auth.logout()
     auth.login(agency["admin"])
     page = client.get("/settings/team").get_data(as_text=True)
@@ -188,15 +191,21 @@ def test_a_plain_form_post_redirects_back_to_the_team_page(client, auth, agency)
     auth.login(agency["admin"])
     response = client.post("/settings/team/invitations",
                            data={"email": "ana@example.test", "role": "client", "access_groups": [agency["maya"].id]})
-    assert response.status_code == 303 and response.location.endswith("/settings/team")
-    page = client.get("/settings/team").get_data(as_text=True)
-    assert "Invitation sent to ana@example.test." in page and "ana@example.test" in page
+    [invitation] = invitations()
+    assert response.status_code == 303
+    assert response.location.endswith(f"/settings/team?sent={invitation.id}#invite-result")
+    page = Html(client.get(response.location))
+    # The confirmation sits beside the form, not in the messages at the top of the page.
+    invite_panel = page.within(page.by_role("region", "Invite someone"))
+    assert invite_panel.by_role("status").attributes["id"] == "invite-result"
+    assert invite_panel.has_text("Invitation sent to ana@example.test.")
+    assert not page.within(page.one("#flashes")).text
 
 
-def test_unticking_every_group_invites_into_no_group(client, auth, agency):
-    """The default group is only a default: the inviter may untick it."""
+def test_unticking_every_group_invites_staff_into_no_group(client, auth, agency):
+    """The default group is only a default: the inviter may untick it for staff."""
     auth.login(agency["owner"])
-    client.post("/settings/team/invitations", data={"email": "solo@example.test", "role": "client"})
+    client.post("/settings/team/invitations", data={"email": "solo@example.test", "role": "manager"})
     [invitation] = invitations()
     assert invitation.access_groups == [] and not invitation.add_to_default_group
 
@@ -259,7 +268,8 @@ def test_an_expired_invitation_is_replaced_by_a_new_one(client, auth, agency):
     db.session.commit()
     auth.login(agency["owner"])
     assert client.post("/settings/team/invitations",
-                       data={"email": "ben@example.test", "role": "client"}).status_code == 303
+                       data={"email": "ben@example.test", "role": "client",
+                             "access_groups": [agency["maya"].id]}).status_code == 303
     first, second = invitations()
     assert first.revoked_at is not None and second.revoked_at is None and second.expires_at > utcnow()
 
@@ -277,8 +287,88 @@ def test_seat_limit_counts_members_and_pending_invitations_but_not_clients(clien
     assert refused.status_code == 422
     assert "Your Starter plan includes 2 team seats. Upgrade the plan to add more." in refused.get_data(as_text=True)
     assert counts() == before
-    assert client.post("/settings/team/invitations", data={"email": "c1@example.test", "role": "client"},
-                       headers=HTMX).status_code == 200
+    assert client.post("/settings/team/invitations", headers=HTMX, data={
+        "email": "c1@example.test", "role": "client", "access_groups": [factories.default_group(account).id],
+    }).status_code == 200
+
+
+# --- the newcomer's name, the roles explained, a client's group ------------------------------------
+
+
+def test_each_role_is_explained_in_one_line_beside_its_choice(client, auth, agency):
+    """Every role radio is described by a one-line explanation of what the role may do."""
+    auth.login(agency["owner"])
+    page = Html(client.get("/settings/team"))
+    hints = {page.name_of(radio): page.description_of(radio) for radio in page.all_by_role("radio")}
+    assert set(hints) == {"Admin", "Manager", "Client"}
+    assert hints["Client"].startswith("A creator or client: sees only their own group")
+    assert "Takes a seat." in hints["Manager"] and "Takes a seat." in hints["Admin"]
+
+
+def test_the_name_given_is_stored_shown_and_offered_when_they_accept(client, auth, agency):
+    """The inviter's name for the person rides with the invitation to the acceptance form, pre-filled."""
+    auth.login(agency["owner"])
+    response = client.post("/settings/team/invitations", headers=HTMX, data={
+        "name": "  Nia   Newcomer ", "email": "nia@example.test", "role": "client", "access_groups": [agency["maya"].id],
+    })
+    assert response.status_code == 200
+    [invitation] = invitations()
+    assert invitation.name == "Nia Newcomer"
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.verb == "invitation.created"))
+    assert event.after["name"] == "Nia Newcomer"
+    # The answer is the team block, with the confirmation beside the form and the form emptied.
+    page = Html(response)
+    invite_panel = page.within(page.by_role("region", "Invite someone"))
+    assert "data-reveal" in invite_panel.by_role("status").attributes
+    assert invite_panel.has_text("Invitation sent to nia@example.test.")
+    assert page.by_label("Name").attributes.get("value") in (None, "")
+    pending = page.within(page.by_role("table", re.compile("^Invitations not accepted yet")))
+    assert pending.has_text("Nia Newcomer nia@example.test")
+
+    [mail] = db.session.scalars(select(Mail)).all()
+    [token] = re.findall(r"http://roster\.test/invitations/(\S+)", mail.text_body)
+    auth.logout()
+    offer = Html(client.get(f"/invitations/{token}"))
+    assert offer.by_label("Your name").attributes["value"] == "Nia Newcomer"
+
+
+def test_leaving_the_name_empty_offers_an_empty_name_field(client, auth, agency):
+    sent = invite(agency, "ben@example.test", groups=[agency["maya"]])
+    assert sent.invitation.name is None
+    offer = Html(client.get(f"/invitations/{sent.token}"))
+    assert offer.by_label("Your name").attributes.get("value") in (None, "")
+
+
+@pytest.mark.parametrize("data, field, message", [
+    ({"email": "nia@example.test", "role": "client"}, "access_groups",
+     "Choose the access group of the client or creator you invite: a client sees only the groups ticked here."),
+    ({"email": "nia@example.test", "role": "client", "name": "N" * 121, "access_groups": "maya"}, "name",
+     "Keep the name to 120 characters or fewer."),
+])
+def test_a_client_without_a_group_or_a_too_long_name_is_refused_with_nothing_changed(client, auth, agency, data,
+                                                                                      field, message):
+    """422, the message beside its field, and no invitation, mail, audit event or membership."""
+    if data.get("access_groups") == "maya":
+        data = {**data, "access_groups": [agency["maya"].id]}
+    before = counts()
+    auth.login(agency["owner"])
+    response = client.post("/settings/team/invitations", data=data, headers=HTMX)
+    assert response.status_code == 422
+    page = Html(response)
+    alert = page.one(f"#{field}-error")
+    assert alert.attributes["role"] == "alert" and message in page.name_of(alert)
+    assert counts() == before
+
+
+def test_the_rule_refuses_a_client_invitation_into_no_group(app, agency):
+    """However the invitation is made, a client without a group is refused; staff may have none."""
+    before = counts()
+    with pytest.raises(rules.InvitationError, match="Choose the access group") as refused:
+        rules.invite(agency["account"], agency["owner"], "nia@example.test", "client", [])
+    assert refused.value.field == "access_groups"
+    db.session.rollback()
+    assert counts() == before
+    assert invite(agency, "sam@example.test", role="manager", groups=[]).invitation.access_groups == []
 
 
 # --- resend and revoke ---------------------------------------------------------------------------

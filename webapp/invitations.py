@@ -35,6 +35,10 @@ from .team import ROLE_LABELS, ROLE_ORDER, SEAT_ROLES, open_invitation, pending_
 from .urls import external_url
 
 
+# The longest name an inviter may give (the column's length).
+NAME_MAX = 120
+
+
 class InvitationError(ValueError):
     """An invitation that cannot be made or changed, with the reason to show and the field it concerns."""
 
@@ -140,11 +144,16 @@ def _queue_invitation_mail(invitation: Invitation, token: str, account: Account,
                sender_name=brand.sender_name(account))
 
 
-def invite(account: Account, actor: User, email: str, role: str, access_group_ids: list[int]) -> SentInvitation:
-    """Invite `email` into `account` with `role` and groups, and queue the email with its link."""
+def invite(account: Account, actor: User, email: str, role: str, access_group_ids: list[int],
+           name: str | None = None) -> SentInvitation:
+    """Invite `email` (called `name`, if given) into `account` with `role` and groups, and queue the
+    email with its link."""
     email = normalize_email(email or "")
     if not email:
         raise InvitationError("Enter the email address of the person to invite.", field="email")
+    name = " ".join((name or "").split()) or None
+    if name is not None and len(name) > NAME_MAX:
+        raise InvitationError(f"Keep the name to {NAME_MAX} characters or fewer.", field="name")
     _check_role(account, actor, role)
     groups = _chosen_groups(account, actor, access_group_ids)
     already_member = db.session.scalar(
@@ -162,13 +171,17 @@ def invite(account: Account, actor: User, email: str, role: str, access_group_id
     if live is not None:
         raise InvitationError(f"{email} already has an invitation waiting. Resend it instead.",
                               field="email", pending=live)
+    if role == Role.CLIENT.value and not groups:
+        # A client sees only the groups they are given: with none they would land on an empty page.
+        raise InvitationError("Choose the access group of the client or creator you invite: "
+                              "a client sees only the groups ticked here.", field="access_groups")
     plans.lock_seats(account)  # before counting the seats pending invitations hold
     _check_seat(account, role, pending=pending_seats(account))
     for expired in unanswered:  # a new invitation replaces one that ran out
         expired.revoked_at = now
     db.session.flush()
     invitation = Invitation(
-        account_id=account.id, email=email, role=role, invited_by_id=actor.id,
+        account_id=account.id, email=email, name=name, role=role, invited_by_id=actor.id,
         add_to_default_group=any(group.is_default for group in groups), access_groups=groups,
     )
     token = _issue_link(invitation)
@@ -179,8 +192,10 @@ def invite(account: Account, actor: User, email: str, role: str, access_group_id
         db.session.rollback()
         raise InvitationError(f"{email} already has an invitation waiting.", field="email") from None
     _queue_invitation_mail(invitation, token, account, actor)
-    audit.record(account.id, actor.id, "invitation.created", "invitation", invitation.id,
-                 after={"email": email, "role": role, "access_groups": [group.name for group in groups]})
+    after = {"email": email, "role": role, "access_groups": [group.name for group in groups]}
+    if name is not None:
+        after["name"] = name
+    audit.record(account.id, actor.id, "invitation.created", "invitation", invitation.id, after=after)
     return SentInvitation(invitation=invitation, token=token)
 
 

@@ -31,7 +31,8 @@ def invitation_url(action: str):
 
 
 register(RouteCase("team.index", "GET", fixed("/settings/team"), account_settings(200)))
+# A manager needs no group (a client does, and each visitor's account has its own groups).
 register(RouteCase("team.invite", "POST", fixed("/settings/team/invitations"), account_settings(303),
-                   data={"email": "newcomer@example.test", "role": Role.CLIENT.value}))
+                   data={"email": "newcomer@example.test", "name": "New Comer", "role": Role.MANAGER.value}))
 register(RouteCase("team.resend", "POST", invitation_url("resend"), account_object(303)))
 register(RouteCase("team.revoke", "POST", invitation_url("revoke"), account_object(303)))

@@ -3,17 +3,17 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, current_app, g, request, url_for
+from flask import Blueprint, current_app, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import policy, review
+from .. import getting_started, policy, review
 from .approvals import PANEL_LIMIT
 from ..extensions import db
 from ..forms.groups import GroupFilterForm
-from ..htmx import hx_redirect, render
-from ..models import AccessGroup, Network, Post, PostStatus, SocialSet
+from ..htmx import hx_redirect, is_htmx, render
+from ..models import AccessGroup, Network, Post, PostStatus, Role, SocialSet
 from ..shell import enter_group
 from ..zones import account_zone
 
@@ -80,6 +80,7 @@ def home(group_id: int):
     _remember_group(group)
     return render(
         "groups/home.html",
+        **_getting_started(group, social_sets, media_count),
         waiting=waiting,
         waiting_posts=waiting_posts,
         groups={group.id: group.name},
@@ -93,6 +94,54 @@ def home(group_id: int):
         drafts=drafts,
         zone=account_zone(group.account),
     )
+
+
+def _checklist_links(group: AccessGroup, done: dict[str, bool]) -> dict[str, tuple[str, str]]:
+    """For each open checklist item this user may act on: (what to do, where to do it)."""
+    links = {}
+    if policy.can(current_user, "groups.manage", group):
+        links["social_set"] = ("Create a social set", url_for("access_groups.edit", group_id=group.id,
+                                                             _anchor="new-set-name"))
+    if done["social_set"] and policy.can(current_user, "profiles.connect", group):
+        links["profiles"] = ("Connect profiles", url_for("profiles.index", group_id=group.id))
+    if policy.can(current_user, "team.invite", group.account):
+        links["people"] = ("Invite someone", url_for("team.index", group=group.id, _anchor="invite-heading"))
+    elif policy.can(current_user, "group.users", group):
+        links["people"] = ("Add people", url_for("access_groups.edit", group_id=group.id, tab="users"))
+    if policy.can(current_user, "media.upload", group):
+        links["media"] = ("Upload media", url_for("media.index", group_id=group.id))
+    if done["profiles"] and policy.can(current_user, "posts.create", group):
+        links["post"] = ("Create a post", url_for("posts.new", group_id=group.id))
+    return {key: link for key, link in links.items() if not done[key]}
+
+
+def _getting_started(group: AccessGroup, social_sets: list[SocialSet], media_count: int | None) -> dict:
+    """The Overview's way in: the checklist for those who manage the group, next steps for a client,
+    and whom to ask for what the viewer may not do."""
+    manages = policy.can(current_user, "groups.manage", group)
+    checklist = getting_started.checklist(group) if manages else None
+    links = _checklist_links(group, {item.key: item.done for item in checklist.items}) if checklist else {}
+    is_client = policy.current_permissions().role_in(group.account_id) == Role.CLIENT.value
+    start = getting_started.client_start(social_sets, current_user) if is_client else None
+    needs_someone = media_count is None or (not social_sets and not manages)
+    return {
+        "checklist": checklist,
+        "checklist_links": links,
+        "client_start": start,
+        "may_manage_sets": manages,
+        "ask": getting_started.who_to_ask(group) if needs_someone else [],
+    }
+
+
+@bp.post("/g/<int:group_id>/checklist/dismiss")
+def dismiss_checklist(group_id: int):
+    """Put the group's getting-started checklist away, for everyone who manages the group."""
+    group = enter_group(group_id, "groups.manage")
+    getting_started.dismiss_checklist(group, current_user._get_current_object())
+    db.session.commit()
+    if not is_htmx():
+        return redirect(url_for("groups.home", group_id=group.id), 303)
+    return render("groups/home.html", block="checklist", refresh_shell=False, group=group, checklist=None)
 
 
 def _remember_group(group: AccessGroup) -> None:
@@ -134,4 +183,5 @@ def no_group():
     perms = policy.current_permissions()
     if perms.groups:
         return hx_redirect(url_for("auth.index"))
-    return render("groups/none.html", refresh_shell=False)
+    return render("groups/none.html", refresh_shell=False,
+                  ask=getting_started.agency_contacts(current_user._get_current_object()))

@@ -56,7 +56,8 @@ def _offer_page(invitation: Invitation, token: str, form: NewMemberForm | None =
         role=ROLE_LABELS[invitation.role],
         access_groups=rules.invitation_groups(invitation),
         step=step,
-        form=form or NewMemberForm(formdata=None),
+        # The name the inviter typed is offered; the newcomer may keep or change it.
+        form=form or NewMemberForm(formdata=None, name=invitation.name),
         problem=problem,
     ), status
 

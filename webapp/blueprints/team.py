@@ -1,14 +1,14 @@
 """Settings › Team: the members, the seats they take, and invitations (send, resend, revoke)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from .. import invitations, policy
 from .. import team as rules
 from ..extensions import db
-from ..forms.team import InviteForm
+from ..forms.team import InviteForm, TeamQuery
 from ..htmx import is_htmx, render
 from ..models import Account, Invitation, Role
 from ..shell import account_for
@@ -16,29 +16,36 @@ from ..shell import account_for
 bp = Blueprint("team", __name__, url_prefix="/settings/team")
 
 
-def _invite_form(account: Account, form: InviteForm | None = None) -> InviteForm:
-    """The invite form with the roles and groups this user may give; the default group ticked."""
+def _invite_form(account: Account, form: InviteForm | None = None, group_id: int | None = None) -> InviteForm:
+    """The invite form with the roles and groups this user may give.
+
+    A new form invites a client into no group until one is chosen (or into `group_id`, when the page
+    was opened for that group); the page ticks the default group for staff roles (static/app.js)."""
     actor = current_user._get_current_object()
     groups = invitations.groups_to_offer(account, actor)
     if form is None:
         form = InviteForm(formdata=None, role=Role.CLIENT.value,
-                          access_groups=[group.id for group in groups if group.is_default])
+                          access_groups=[group.id for group in groups if group.id == group_id])
     role = policy.current_permissions().role_in(account.id)
     form.role.choices = [(value, rules.ROLE_LABELS[value]) for value in invitations.roles_to_offer(role)]
     form.access_groups.choices = [(group.id, group.name) for group in groups]
+    form.default_group_id = next((group.id for group in groups if group.is_default), None)
     return form
 
 
-def _team_context(account: Account, form: InviteForm | None = None, offer: Invitation | None = None) -> dict:
+def _team_context(account: Account, form: InviteForm | None = None, offer: Invitation | None = None,
+                  sent: Invitation | None = None, group_id: int | None = None) -> dict:
     return {
         "page_title": "Team",
         "account": account,
         "members": rules.members(account),
         "seats": rules.seats(account),
         "pending": rules.pending_invitations(account),
-        "form": _invite_form(account, form),
+        "form": _invite_form(account, form, group_id),
         "offer": offer,
+        "sent": sent,
         "role_labels": rules.ROLE_LABELS,
+        "role_hints": rules.ROLE_HINTS,
     }
 
 
@@ -51,7 +58,14 @@ def _team_page(account: Account, status: int = 200, **context):
 def index():
     """Members with their roles and seats, pending invitations, and the invite form."""
     account = account_for("team.invite")
-    return render("team/index.html", block="main", **_team_context(account))
+    query = TeamQuery(request.args)
+    valid = query.validate()
+    # After a plain form post, the invitation just sent is confirmed beside the form.
+    sent = (db.session.scalar(select(Invitation).where(Invitation.id == query.sent.data,
+                                                       Invitation.account_id == account.id))
+            if valid and query.sent.data else None)
+    return render("team/index.html", block="main",
+                  **_team_context(account, sent=sent, group_id=query.group.data if valid else None))
 
 
 @bp.post("/invitations")
@@ -63,17 +77,17 @@ def invite():
     if form.validate_on_submit():
         try:
             sent = invitations.invite(account, current_user._get_current_object(), form.email.data,
-                                form.role.data, form.access_groups.data or [])
+                                      form.role.data, form.access_groups.data or [], name=form.name.data)
         except invitations.InvitationError as problem:
             db.session.rollback()
             getattr(form, problem.field or "email").errors.append(str(problem))
             offer = problem.pending
         else:
             db.session.commit()
-            flash(f"Invitation sent to {sent.invitation.email}.", "success")
+            # Confirmed beside the form, where the inviter is looking, not at the top of the page.
             if not is_htmx():
-                return redirect(url_for("team.index"), 303)
-            return _team_page(account)
+                return redirect(url_for("team.index", sent=sent.invitation.id, _anchor="invite-result"), 303)
+            return _team_page(account, sent=sent.invitation)
     return _team_page(account, status=422, form=form, offer=offer)
 
 
