@@ -64,7 +64,7 @@ def profiles_in(page: Page, group: str, set_name: str) -> Locator:
 
 def chip(page: Page, label: str) -> Locator:
     """The chip of the profile `label` ("Instagram @handle"), wherever it sits on the board."""
-    return page.locator("li.chip").filter(has=page.get_by_role("button", name=f"Move {label} to…", exact=True))
+    return page.locator("li.chip").filter(has=page.get_by_role("button", name=f"Move to… ({label})", exact=True))
 
 
 def chip_labels(page: Page, group: str, set_name: str) -> Locator:
@@ -107,7 +107,7 @@ def expect_no_more_changes(page: Page) -> None:
 
 
 def move_with_dialog(page: Page, opener: Locator, select_label: str, destination: str) -> None:
-    """Stage a move through the "Move … to…" button and its dialog, with the mouse."""
+    """Stage a move through the "Move to… (…)" button and its dialog, with the mouse."""
     opener.click()
     page.get_by_label(select_label, exact=True).select_option(label=destination)
     page.get_by_role("button", name="Stage move").click()
@@ -359,12 +359,12 @@ def test_undo_puts_everything_back(page: Page, demo_server):
 
 
 def test_the_same_move_with_the_keyboard_alone(page: Page, demo_server):
-    """Tab to "Move … to…", choose the set with the arrow keys, stage, save and confirm: no mouse."""
+    """Tab to "Move to… (…)", choose the set with the arrow keys, stage, save and confirm: no mouse."""
     page.set_viewport_size(TALL)
     sign_in(page, OWNER)
     open_board(page)
 
-    move_button = page.get_by_role("button", name="Move Instagram @mayalopez to…", exact=True)
+    move_button = page.get_by_role("button", name="Move to… (Instagram @mayalopez)", exact=True)
     tab_to(page, move_button)
     page.keyboard.press("Enter")
     move_dialog = page.get_by_role("dialog", name="Move to…")
@@ -404,7 +404,7 @@ def test_two_admins_moving_the_same_set_one_wins_and_nothing_is_half_moved(
     owner, admin = board_as(new_context, OWNER), board_as(new_context, ADMIN)
     destinations = {owner: "Leo Park", admin: "Jonah Reed"}
     for page, destination in destinations.items():
-        opener = set_card(page, "Priya Shah", "Brand Deals").get_by_role("button", name="Move set Brand Deals to…")
+        opener = set_card(page, "Priya Shah", "Brand Deals").get_by_role("button", name="Move to… (set Brand Deals)")
         move_with_dialog(page, opener, "Move the set Brand Deals to", destination)
         expect(pending(page)).to_have_text("1 change not saved yet")
         expect(set_card(page, destination, "Brand Deals")).to_be_visible()

@@ -141,7 +141,7 @@ def grow_post_activity(group, media_ids: list[int], items: int) -> None:
     verbs = [*HISTORY_LABELS, "post.unlabelled"]
     db.session.execute(insert(AuditEvent), [
         {"account_id": group.account_id, "actor_id": by_whom[n % len(by_whom)], "verb": verbs[n % len(verbs)],
-         "object_type": "post", "object_id": post_id, "after": {"n": n},
+         "object_type": "post", "object_id": post_id, "access_group_id": group.id, "after": {"n": n},
          "created_at": now - timedelta(minutes=items - n)} for n in range(items)
     ])
 
@@ -182,6 +182,7 @@ BEFORE_ALL = "2000-01-01T00:00:00%2B00:00~1"
 # Cursors before the first access group of the list and the first row of the access review.
 GROUPS_START = encode_key([0, "", 0])
 REVIEW_START = encode_key(["", 0, "", 0])
+ACTIVITY_START = encode_key([2**62])  # a cursor above every event: the newest page, through the cursor's query
 
 # An approver's sidebar counts what waits for them (one query; staff have none), and every sidebar counts
 # unread notifications: the budgets of pages approvers visit include both.
@@ -190,8 +191,9 @@ REVIEW_START = encode_key(["", 0, "", 0])
 # the media picker's query. The post pages render the whole page for htmx too (no block of theirs),
 # but the pages of a post's lists send htmx only the rows of the next page.
 PAGES = {
-    "group home": ("/g/{group}/", {}, 8, ("owner", "manager")),
-    "group home fragment": ("/g/{group}/", HTMX, 8, ("owner", "manager")),
+    # The owner's Overview also reads the getting-started checklist's progress (one query).
+    "group home": ("/g/{group}/", {}, 9, ("owner", "manager")),
+    "group home fragment": ("/g/{group}/", HTMX, 9, ("owner", "manager")),
     "switcher": ("/g/{group}/switcher", HTMX, 4, ("owner", "manager")),
     "settings": ("/settings/account", {}, 5, ("owner", "manager")),
     "settings fragment": ("/settings/account", HTMX, 4, ("owner", "manager")),
@@ -218,18 +220,20 @@ PAGES = {
     "calendar week": ("/g/{group}/calendar?view=week&date=" + GROWN_DAY, HTMX, 6, ("owner", "manager")),
     "calendar list": ("/g/{group}/calendar?view=list", {}, 6, ("owner", "manager")),
     "calendar list next page": ("/g/{group}/calendar?view=list&cursor=" + BEFORE_ALL, HTMX, 6, ("owner", "manager")),
-    "post": ("/g/{group}/posts/{post}", {}, 12, ("owner", "manager", "approver")),
-    "post comments": ("/g/{group}/posts/{post}/comments", {}, 8, ("owner", "manager", "approver")),
-    "post comments next page": ("/g/{group}/posts/{post}/comments?cursor=" + AFTER_ALL, HTMX, 5,
+    # The post and its lists ask once who of the people named there is still a member (a removed one
+    # is shown as a former member): one query for the whole page.
+    "post": ("/g/{group}/posts/{post}", {}, 13, ("owner", "manager", "approver")),
+    "post comments": ("/g/{group}/posts/{post}/comments", {}, 9, ("owner", "manager", "approver")),
+    "post comments next page": ("/g/{group}/posts/{post}/comments?cursor=" + AFTER_ALL, HTMX, 6,
                                 ("owner", "manager", "approver")),
-    "post decisions": ("/g/{group}/posts/{post}/decisions", {}, 8, ("owner", "manager", "approver")),
-    "post decisions next page": ("/g/{group}/posts/{post}/decisions?cursor=" + AFTER_ALL, HTMX, 5,
+    "post decisions": ("/g/{group}/posts/{post}/decisions", {}, 9, ("owner", "manager", "approver")),
+    "post decisions next page": ("/g/{group}/posts/{post}/decisions?cursor=" + AFTER_ALL, HTMX, 6,
                                  ("owner", "manager", "approver")),
-    "post review links": ("/g/{group}/posts/{post}/review-links", {}, 8, ("owner", "manager")),
-    "post review links next page": ("/g/{group}/posts/{post}/review-links?cursor=" + AFTER_ALL, HTMX, 6,
+    "post review links": ("/g/{group}/posts/{post}/review-links", {}, 9, ("owner", "manager")),
+    "post review links next page": ("/g/{group}/posts/{post}/review-links?cursor=" + AFTER_ALL, HTMX, 7,
                                     ("owner", "manager")),
-    "post history": ("/g/{group}/posts/{post}/history", {}, 8, ("owner", "manager", "approver")),
-    "post history next page": ("/g/{group}/posts/{post}/history?cursor=" + AFTER_ALL, HTMX, 5,
+    "post history": ("/g/{group}/posts/{post}/history", {}, 9, ("owner", "manager", "approver")),
+    "post history next page": ("/g/{group}/posts/{post}/history?cursor=" + AFTER_ALL, HTMX, 6,
                                ("owner", "manager", "approver")),
     "post edit": ("/g/{group}/posts/{post}/edit", {}, 8, ("owner", "manager")),
     "composer": ("/g/{group}/posts/new", {}, 5, ("owner", "manager")),
@@ -240,10 +244,15 @@ PAGES = {
     # The approver's waiting posts (the measured post waits for them) and the group's Overview with its panel.
     "waiting for approval": ("/g/{group}/waiting", {}, 9, ("approver", "manager")),
     "waiting for approval fragment": ("/g/{group}/waiting", HTMX, 9, ("approver", "manager")),
-    "group home of an approver": ("/g/{group}/", {}, 12, ("approver",)),
+    # A client without media rights is told whom to ask for them (one query).
+    "group home of an approver": ("/g/{group}/", {}, 13, ("approver",)),
     "forgot password": ("/password/forgot", {}, 2, ("owner",)),
     # Settings › Agency: the agency's settings and brand (owner and admins).
     "agency settings": ("/settings/agency", {}, 5, ("owner", "admin")),
+    # Settings › Activity: the grown post's history events, a page at a time, named in one query per kind of name.
+    "activity": ("/settings/activity", {}, 9, ("owner", "admin")),
+    "activity filtered": ("/settings/activity?kind=posts&group={group}", HTMX, 8, ("owner", "admin")),
+    "activity older page": ("/settings/activity?older=" + ACTIVITY_START, HTMX, 8, ("owner", "admin")),
     # The person's notifications (each visitor has one about every grown post) and their delivery choices.
     "notifications": ("/notifications", {}, 7, ("owner", "manager", "approver")),
     "notifications next page": ("/notifications?cursor=" + AFTER_ALL, HTMX, 5, ("owner", "manager", "approver")),

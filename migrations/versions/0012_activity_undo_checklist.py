@@ -26,6 +26,8 @@ _OBJECT_GROUPS = {
 
 def upgrade():
     op.add_column('access_groups', sa.Column('checklist_dismissed_at', sa.DateTime(timezone=True), nullable=True))
+    # The checklist is for groups made from now on: groups that already exist are under way.
+    op.execute("UPDATE access_groups SET checklist_dismissed_at = CURRENT_TIMESTAMP")
     op.add_column('media_items', sa.Column('moved_by_event_id', sa.Integer(), nullable=True))
     op.add_column('invitations', sa.Column('name', sa.String(120), nullable=True))
     op.add_column('audit_events', sa.Column('access_group_id', sa.Integer(), nullable=True))

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from .. import approvals, policy
+from .. import approvals, getting_started, policy
 from .. import profiles as rules
 from ..extensions import db
 from ..forms.profiles import ApprovalForm, ConnectForm, RemoveForm, TransferForm
@@ -58,10 +58,13 @@ def index(group_id: int):
         policy.visible(select(SocialSet)).where(SocialSet.access_group_id == group.id)
         .options(selectinload(SocialSet.profiles)).order_by(SocialSet.position, SocialSet.id)
     ).all()
+    may_manage_sets = policy.can(current_user, "groups.manage", group)
     return render(
         "profiles/index.html", block="main", page_title=f"Social Profiles · {group.name}", group=group,
         social_sets=social_sets, networks=list(Network), hidden_profiles=perms.removed_profiles,
-        origin="group", may_manage_sets=policy.can(current_user, "groups.manage", group),
+        origin="group", may_manage_sets=may_manage_sets,
+        # With no set yet, someone who may not make one is told who can.
+        ask=getting_started.who_to_ask(group) if not (social_sets or may_manage_sets) else [],
         # Only Remove for everyone warns of the posts that go: counted for those who may offer it.
         post_counts=rules.post_counts(group.id) if policy.can(current_user, "profiles.manage", group) else {},
     )

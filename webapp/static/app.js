@@ -70,34 +70,7 @@
     if (dialog && dialog.open) { dialog.close(); }
   });
 
-  // The words an error response offers for the flash area (errors/_message.html), if any.
-  function serverMessage(xhr) {
-    if ((xhr.getResponseHeader("Content-Type") || "").indexOf("text/html") !== 0) { return null; }
-    var said = new DOMParser().parseFromString(xhr.responseText, "text/html").querySelector("[data-error-message]");
-    return said ? said.textContent.trim() : null;
-  }
-
-  // A failed htmx request says so instead of failing silently.
-  document.addEventListener("htmx:responseError", function (event) {
-    var flashes = document.getElementById("flashes");
-    if (!flashes) { return; }
-    var xhr = event.detail.xhr;
-    var message = document.createElement("p");
-    message.className = "flash flash-error";
-    message.setAttribute("role", "alert");
-    message.textContent = serverMessage(xhr) || (xhr.status === 403
-      ? "You are not allowed to do that here."
-      : "That did not work (error " + xhr.status + "). Reload the page and try again.");
-    flashes.replaceChildren(message);
-  });
-  document.addEventListener("htmx:sendError", function () {
-    var flashes = document.getElementById("flashes");
-    if (!flashes) { return; }
-    var message = document.createElement("p");
-    message.className = "flash flash-error";
-    message.textContent = "Roster could not be reached. Check your connection and try again.";
-    flashes.replaceChildren(message);
-  });
+  // A failed htmx request is told in a toast: see "Feedback while working" below.
 })();
 
 /* The media library: multi-select with Shift-click ranges, confirmation dialogs, and uploads
@@ -190,7 +163,7 @@
     }
     if (xhr.status === 400) { return "The page expired. Reload it and upload again."; }
     if (xhr.status === 403) { return "You are not allowed to upload here."; }
-    return serverMessage(xhr) || "The upload failed (error " + xhr.status + "). Try again.";
+    return "The upload failed (error " + xhr.status + "). Try again.";
   }
 
   function finish(row, text, failed) {
@@ -374,6 +347,10 @@
   document.addEventListener("dragover", function (event) {
     lastPointer = { x: event.clientX, y: event.clientY };
   });
+  // On touch SortableJS follows the finger itself, without dragover events.
+  document.addEventListener("touchmove", function (event) {
+    if (event.touches.length) { lastPointer = { x: event.touches[0].clientX, y: event.touches[0].clientY }; }
+  }, { capture: true, passive: true });
 
   function listUnderPointer() {
     var under = lastPointer && document.elementFromPoint(lastPointer.x, lastPointer.y);
@@ -383,39 +360,44 @@
   htmx.onLoad(function (element) {
     var root = element.matches && element.matches("[data-organize]") ? element
       : element.querySelector && element.querySelector("[data-organize]");
-    if (root && typeof Sortable !== "undefined") {
-      root.querySelectorAll(".set-list").forEach(function (list) {
-        Sortable.create(list, { group: "sets", handle: ".drag-handle", draggable: ".set-card", animation: 120,
-                                onStart: function () { say(""); }, onEnd: refresh });
-      });
-      root.querySelectorAll(".chip-list").forEach(function (list) {
-        Sortable.create(list, {
-          group: "profiles", draggable: ".chip", animation: 120,
-          onStart: function () {
-            refusedDrop = false;
-            lastPointer = null;
-            say("");
-          },
-          onMove: function (event) {
-            refusedDrop = event.to !== event.from && slotTaken(event.to, event.dragged);
-            if (refusedDrop) { say(slotTakenMessage(event.to, event.dragged)); }
-            return !refusedDrop;
-          },
-          onEnd: function (event) {
-            var dropList = listUnderPointer();
-            var refusedHere = dropList && dropList !== event.to && slotTaken(dropList, event.item);
-            if (refusedHere) { say(slotTakenMessage(dropList, event.item)); }
-            if ((refusedDrop || refusedHere) && event.to !== event.from) {
-              event.from.insertBefore(event.item, event.from.children[event.oldIndex] || null);
-            } else if (event.to !== event.from) {
-              say("");  // a drop that was taken: an earlier refusal no longer applies
-            }
-            refusedDrop = false;
-            refresh();
-          }
+    // SortableJS comes with the page, or is fetched when htmx brings the board into another page.
+    if (root) {
+      withSortable(function () {
+        root.querySelectorAll(".set-list").forEach(function (list) {
+          Sortable.create(list, { group: "sets", handle: ".drag-handle", draggable: ".set-card", animation: 120,
+                                  onStart: function () { say(""); }, onEnd: refresh });
         });
+        root.querySelectorAll(".chip-list").forEach(function (list) {
+          Sortable.create(list, {
+            group: "profiles", draggable: ".chip", animation: 120,
+            // On touch a chip is held a moment before it moves, so a swipe across the board scrolls it.
+            delayOnTouchOnly: true, delay: 200, touchStartThreshold: 6,
+            onStart: function () {
+              refusedDrop = false;
+              lastPointer = null;
+              say("");
+            },
+            onMove: function (event) {
+              refusedDrop = event.to !== event.from && slotTaken(event.to, event.dragged);
+              if (refusedDrop) { say(slotTakenMessage(event.to, event.dragged)); }
+              return !refusedDrop;
+            },
+            onEnd: function (event) {
+              var dropList = listUnderPointer();
+              var refusedHere = dropList && dropList !== event.to && slotTaken(dropList, event.item);
+              if (refusedHere) { say(slotTakenMessage(dropList, event.item)); }
+              if ((refusedDrop || refusedHere) && event.to !== event.from) {
+                event.from.insertBefore(event.item, event.from.children[event.oldIndex] || null);
+              } else if (event.to !== event.from) {
+                say("");  // a drop that was taken: an earlier refusal no longer applies
+              }
+              refusedDrop = false;
+              refresh();
+            }
+          });
+        });
+        refresh();
       });
-      refresh();
     }
     // The Undo offer goes away when its time is up (the server refuses a late one anyway).
     var toasts = element.querySelectorAll ? element.querySelectorAll(".toast[data-expires-in]") : [];
@@ -543,6 +525,39 @@
 (function () {
   "use strict";
 
+  // Where the pointer (a mouse's drag or a finger) was last seen while a post is dragged.
+  var dragging = false;
+  var pointer = null;
+
+  function dayUnderPointer() {
+    var under = pointer && document.elementFromPoint(pointer.x, pointer.y);
+    return under && under.closest ? under.closest("#calendar li.day[data-date]") : null;
+  }
+
+  function markDropDay(day) {
+    document.querySelectorAll("#calendar li.day.drop-day").forEach(function (other) {
+      if (other !== day) { other.classList.remove("drop-day"); }
+    });
+    if (day) { day.classList.add("drop-day"); }
+  }
+
+  function follow(x, y) {
+    if (!dragging) { return null; }
+    pointer = { x: x, y: y };
+    var day = dayUnderPointer();
+    markDropDay(day);
+    return day;
+  }
+  // Captured before the lists see them: SortableJS stops a dragover from going further up.
+  document.addEventListener("dragover", function (event) {
+    // Over any part of a day, its date number included, the browser shows that a drop is welcome.
+    if (follow(event.clientX, event.clientY)) { event.preventDefault(); }
+  }, true);
+  document.addEventListener("touchmove", function (event) {
+    if (event.touches.length) { follow(event.touches[0].clientX, event.touches[0].clientY); }
+  }, { capture: true, passive: true });
+  document.addEventListener("pointermove", function (event) { follow(event.clientX, event.clientY); }, true);
+
   function dayLists(element) {
     if (!element.querySelectorAll) { return []; }
     var lists = Array.prototype.slice.call(element.querySelectorAll(".day-posts[data-date]"));
@@ -550,18 +565,38 @@
     return lists;
   }
 
-  htmx.onLoad(function (element) {
-    if (typeof Sortable === "undefined") { return; }
+  htmx.onLoad(function makeDaysDroppable(element) {
+    // SortableJS comes with the page, or is fetched when htmx brings the calendar into another page.
+    if (typeof Sortable === "undefined") {
+      if (dayLists(element).length) { withSortable(function () { makeDaysDroppable(element); }); }
+      return;
+    }
     dayLists(element).forEach(function (list) {
       if (Sortable.get(list)) { return; }
       Sortable.create(list, {
         group: "calendar-posts", draggable: ".calendar-post[data-draggable]", sort: false, animation: 120,
-        filter: ".reschedule-open", preventOnFilter: false, delayOnTouchOnly: true, delay: 200,
+        filter: ".reschedule-open", preventOnFilter: false,
+        // On touch a post is held a moment before it moves, so a swipe still scrolls the page; a finger
+        // that wanders a few pixels while holding still counts as holding.
+        delayOnTouchOnly: true, delay: 200, touchStartThreshold: 6,
+        onStart: function () { dragging = true; pointer = null; },
         onEnd: function (event) {
-          if (event.to === event.from) { return; }
+          // The day is the one under the pointer when it is let go (its date number included), not the
+          // list the post last passed over; let go outside every day, the post goes back unsaved.
+          var day = dayUnderPointer();
+          dragging = false;
+          markDropDay(null);
+          if (!day || day.getAttribute("data-date") === event.from.getAttribute("data-date")) {
+            if (event.item.parentNode !== event.from) {
+              event.from.insertBefore(event.item, event.from.children[event.oldIndex] || null);
+            }
+            return;
+          }
+          var list = day.querySelector(".day-posts");
+          if (list && event.item.parentNode !== list) { list.append(event.item); }
           var form = document.getElementById("calendar-move");
           var link = event.item.querySelector("a.reschedule-open");
-          form.elements.new_date.value = event.to.getAttribute("data-date");
+          form.elements.new_date.value = day.getAttribute("data-date");
           form.setAttribute("data-post", event.item.id);
           htmx.ajax("POST", new URL(link.href).pathname, { source: form, target: "#calendar", swap: "outerHTML" });
         }
@@ -642,3 +677,331 @@ document.addEventListener("htmx:beforeSwap", function (event) {
     card.style.minHeight = card.offsetHeight + "px";
   }
 });
+
+// Newcomers: the invite form ticks the default group for staff roles and leaves a client's groups for the
+// inviter to choose, until the inviter ticks or unticks a group themselves. A confirmation marked
+// data-reveal is scrolled into view when it arrives, so it shows where the person is looking.
+(function () {
+  "use strict";
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    var form = input.closest && input.closest("form[data-invite-form]");
+    if (!form) { return; }
+    if (input.name === "access_groups") { form.setAttribute("data-groups-chosen", ""); return; }
+    if (input.name !== "role" || form.hasAttribute("data-groups-chosen")) { return; }
+    var defaultGroup = form.querySelector("input[data-default-group]");
+    if (defaultGroup) { defaultGroup.checked = input.getAttribute("data-staff-role") === "true"; }
+  });
+  htmx.onLoad(function (root) {
+    var shown = root.querySelector ? root.querySelector("[data-reveal]") : null;
+    if (shown) { shown.scrollIntoView({ block: "nearest" }); }
+  });
+})();
+
+/* Feedback while working: while an htmx request is out, what it changes and what sent it are marked
+   aria-busy, the button that sent it is disabled and spins, and a bar runs along the top; a failure
+   says so in a toast, and a failed answer is never swapped in, so what was typed stays. Messages show
+   as toasts in view; SortableJS is fetched for a drag page htmx brings into a page that lacks it. */
+(function () {
+  "use strict";
+
+  var sortableSource = document.currentScript && document.currentScript.getAttribute("data-sortable-src");
+  var waitingForSortable = [];
+  window.withSortable = function (run) {
+    if (typeof Sortable !== "undefined") { run(); return; }
+    waitingForSortable.push(run);
+    if (waitingForSortable.length > 1 || !sortableSource) { return; }
+    var script = document.createElement("script");
+    script.src = sortableSource;
+    script.addEventListener("load", function () {
+      waitingForSortable.splice(0).forEach(function (next) { next(); });
+    });
+    script.addEventListener("error", function () { waitingForSortable = []; });
+    document.head.append(script);
+  };
+
+  // --- in flight ---------------------------------------------------------------------------------
+
+  var busyCount = new Map();  // an element marked busy, and by how many requests
+  var inFlight = 0;
+  var bar = null;
+
+  function markBusy(element, change) {
+    var count = (busyCount.get(element) || 0) + change;
+    if (count > 0) {
+      busyCount.set(element, count);
+      element.setAttribute("aria-busy", "true");
+    } else {
+      busyCount.delete(element);
+      element.removeAttribute("aria-busy");
+    }
+  }
+
+  function progressBar() {
+    if (!bar || !bar.isConnected) {
+      bar = document.createElement("div");
+      bar.className = "progress-bar";
+      bar.setAttribute("aria-hidden", "true");  // aria-busy tells assistive technology
+      document.body.append(bar);
+    }
+    return bar;
+  }
+
+  // The button that sent the request: the form's submit buttons, or the button itself. Fields are
+  // left alone (their values are already in the request, and the person may go on typing).
+  function triggers(source) {
+    if (source.tagName === "FORM") {
+      return Array.prototype.filter.call(source.elements, function (control) { return control.type === "submit"; });
+    }
+    return source.tagName === "BUTTON" ? [source] : [];
+  }
+
+  // htmx:beforeSend comes once the request is built, so nothing disabled here is left out of it.
+  document.addEventListener("htmx:beforeSend", function (event) {
+    var source = event.detail.elt;
+    var marked = [source, event.detail.target].filter(function (element, index, both) {
+      return element && element !== document.body && both.indexOf(element) === index;
+    });
+    var disabled = triggers(source).filter(function (button) { return !button.disabled; });
+    var focused = disabled.indexOf(document.activeElement) >= 0 ? document.activeElement : null;
+    marked.forEach(function (element) { markBusy(element, 1); });
+    disabled.forEach(function (button) {
+      button.disabled = true;
+      button.classList.add("is-sending");
+    });
+    inFlight += 1;
+    progressBar().classList.add("active");
+    event.detail.xhr.addEventListener("loadend", function () {
+      marked.forEach(function (element) { markBusy(element, -1); });
+      disabled.forEach(function (button) {
+        button.disabled = false;
+        button.classList.remove("is-sending");
+      });
+      // A disabled button loses focus: give it back if nothing else took it meanwhile.
+      if (focused && focused.isConnected && (!document.activeElement || document.activeElement === document.body)) {
+        focused.focus({ preventScroll: true });
+      }
+      inFlight -= 1;
+      if (inFlight === 0) { progressBar().classList.remove("active"); }
+    });
+  });
+
+  // --- toasts --------------------------------------------------------------------------------------
+
+  var SUCCESS_SECONDS = 8;
+
+  function toastRegion() {
+    var region = document.getElementById("flashes");
+    if (!region) {
+      region = document.createElement("div");
+      region.id = "flashes";
+      region.className = "flashes toasts";
+      region.setAttribute("aria-live", "polite");
+      document.body.append(region);
+    }
+    return region;
+  }
+
+  // Each message gets a Dismiss button; good news goes by itself unless the pointer or focus is on it.
+  function asToast(message) {
+    if (message.querySelector(".toast-dismiss")) { return; }
+    var dismiss = document.createElement("button");
+    dismiss.type = "button";
+    dismiss.className = "toast-dismiss";
+    dismiss.setAttribute("aria-label", "Dismiss this message");
+    dismiss.addEventListener("click", function () { message.remove(); });
+    message.append(dismiss);
+    if (message.classList.contains("flash-success") || message.classList.contains("flash-info")) {
+      var fade = function () {
+        if (message.matches(":hover, :focus-within")) { setTimeout(fade, 2000); } else { message.remove(); }
+      };
+      setTimeout(fade, SUCCESS_SECONDS * 1000);
+    }
+  }
+
+  htmx.onLoad(function (element) {
+    if (!element.querySelectorAll) { return; }
+    var messages = element.matches("#flashes .flash") ? [element] : element.querySelectorAll("#flashes .flash");
+    messages.forEach(asToast);
+  });
+
+  // The words an error response offers (errors/_message.html), if any.
+  function serverMessage(xhr) {
+    if ((xhr.getResponseHeader("Content-Type") || "").indexOf("text/html") !== 0) { return null; }
+    var said = new DOMParser().parseFromString(xhr.responseText, "text/html").querySelector("[data-error-message]");
+    return said ? said.textContent.trim() : null;
+  }
+
+  function failureWords(status) {
+    if (status === 403) { return "You are not allowed to do that here."; }
+    if (status === 404) { return "That is no longer here. Reload the page to see what changed."; }
+    if (status >= 500) { return "Something went wrong on our side, so that did not go through. Try again in a moment."; }
+    return "That did not go through (error " + status + "). Try again.";
+  }
+
+  // A failure from a form in a dialog is said in the dialog, opened again with what was typed in it.
+  function sayFailure(source, text, reassure) {
+    var form = source.closest && source.closest("form");
+    if (reassure && form && form.querySelector("textarea, input:not([type=hidden]):not([type=checkbox]):not([type=radio])")) {
+      text += " What you typed is still here.";
+    }
+    var message = document.createElement("p");
+    message.className = "flash flash-error";
+    message.setAttribute("role", "alert");
+    message.setAttribute("data-request-problem", "");
+    message.textContent = text;
+    var dialog = source.closest && source.closest("dialog");
+    if (dialog && dialog.isConnected) {
+      var old = dialog.querySelector("[data-request-problem]");
+      if (old) { old.remove(); }
+      (form || dialog).prepend(message);
+      if (!dialog.open) { dialog.showModal(); }
+      return;
+    }
+    asToast(message);
+    toastRegion().replaceChildren(message);
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    var said = serverMessage(xhr);
+    sayFailure(event.detail.elt, said || failureWords(xhr.status), !said);
+  });
+  document.addEventListener("htmx:sendError", function (event) {
+    sayFailure(event.detail.elt, "Roster could not be reached. Check your connection and try again.", true);
+  });
+})();
+
+/* Undo offers (toasts after a calendar or media move): where the focus goes once Undo has answered,
+   and closing a refusal. */
+(function () {
+  "use strict";
+
+  var focusAfter = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form[data-undo]");
+    if (form) { focusAfter = form.getAttribute("data-undo-focus") || ""; }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (focusAfter === null) { return; }
+    var refusal = document.querySelector(".toast-error [data-toast-close]");
+    var target = refusal || (focusAfter && document.querySelector(focusAfter)) || document.getElementById("main");
+    focusAfter = null;
+    if (target) { target.focus(); }
+  });
+  document.addEventListener("click", function (event) {
+    var closer = event.target.closest && event.target.closest("[data-toast-close]");
+    if (closer) { closer.closest(".toast").remove(); }
+  });
+})();
+
+/* Media on touch screens, which have no hover to show the checkmarks: "Select" turns selection mode
+   on (checkmarks show, a tap on a tile selects it), and a long press on a tile selects it too. */
+(function () {
+  "use strict";
+
+  var HOLD_MS = 450;
+  var hold = null;
+
+  function setSelecting(library, on) {
+    library.classList.toggle("selecting", on);
+    var button = library.querySelector("[data-select-mode]");
+    if (button) { button.setAttribute("aria-pressed", on ? "true" : "false"); }
+  }
+
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest) { return; }
+    var toggle = event.target.closest("[data-select-mode]");
+    if (toggle) {
+      var library = toggle.closest(".library");
+      setSelecting(library, !library.classList.contains("selecting"));
+      return;
+    }
+    // In selection mode a tap anywhere on a tile selects it (or lets it go) instead of opening it.
+    var tile = event.target.closest(".library.selecting .media-tile");
+    if (!tile || event.target.closest(".media-check")) { return; }
+    var check = tile.querySelector(".media-check");
+    if (check) {
+      event.preventDefault();
+      check.click();
+    }
+  });
+
+  function cancelHold() {
+    if (hold) { clearTimeout(hold.timer); }
+  }
+
+  document.addEventListener("pointerdown", function (event) {
+    cancelHold();
+    hold = null;
+    if (event.pointerType !== "touch" || !event.target.closest) { return; }
+    var tile = event.target.closest(".library .media-tile");
+    var check = tile && tile.querySelector(".media-check");
+    if (!check || event.target.closest(".media-check")) { return; }
+    var held = { x: event.clientX, y: event.clientY, fired: false };
+    held.timer = setTimeout(function () {
+      held.fired = true;
+      setSelecting(tile.closest(".library"), true);
+      if (!check.checked) { check.click(); }
+    }, HOLD_MS);
+    hold = held;
+  });
+  document.addEventListener("pointermove", function (event) {
+    if (hold && !hold.fired && Math.abs(event.clientX - hold.x) + Math.abs(event.clientY - hold.y) > 10) { cancelHold(); }
+  });
+  function endHold() {
+    cancelHold();
+    var ended = hold;
+    // The tap a long press ends with comes just after; later clicks (a key's included) count again.
+    if (ended && ended.fired) { setTimeout(function () { if (hold === ended) { hold = null; } }, 400); }
+  }
+  document.addEventListener("pointerup", endHold);
+  document.addEventListener("pointercancel", endHold);
+  // The tap that ends a long press neither opens the tile nor takes the selection back; nor does the
+  // long press open the browser's menu for the link.
+  document.addEventListener("click", function (event) {
+    if (hold && hold.fired) {
+      hold = null;
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  }, true);
+  document.addEventListener("contextmenu", function (event) {
+    if (hold && hold.fired && event.target.closest && event.target.closest(".media-tile")) { event.preventDefault(); }
+  });
+})();
+
+/* The phone and tablet menu: the navigation panel is a popover (the browser closes it on Escape and
+   on a tap outside); this keeps the Menu button's aria-expanded true to it, puts focus on the first
+   link when it opens, and closes it when a link is followed, before Back saves the page, or when the
+   window grows to desktop width, where the sidebar shows the navigation itself. */
+(function () {
+  "use strict";
+
+  function menu() { return document.getElementById("sidebar-menu"); }
+  function isOpen(panel) { return panel && panel.matches(":popover-open"); }
+  function close() {
+    var panel = menu();
+    if (isOpen(panel)) { panel.hidePopover(); }
+  }
+
+  document.addEventListener("toggle", function (event) {
+    var panel = event.target;
+    if (panel.id !== "sidebar-menu") { return; }
+    var open = event.newState === "open";
+    document.querySelectorAll('[aria-controls="sidebar-menu"]').forEach(function (button) {
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+    if (open) {
+      var first = panel.querySelector('.nav a[aria-current="page"]') || panel.querySelector(".nav a");
+      if (first) { first.focus(); }
+    }
+  }, true);
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("#sidebar-menu a")) { close(); }
+  });
+  document.addEventListener("htmx:beforeHistorySave", close);
+  var desktop = window.matchMedia("(min-width: 768px)");
+  desktop.addEventListener("change", function (change) { if (change.matches) { close(); } });
+})();
