@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import MediaItem
-from webapp.paging import Page, decode_cursor, encode_cursor, keyset_page
+from webapp.paging import Page, decode_cursor, decode_key, encode_cursor, encode_key, keyset_page
 
 from . import factories
 
@@ -23,7 +23,7 @@ START = datetime(2031, 6, 17, 9, 30, tzinfo=timezone.utc)
 def test_a_cursor_names_the_timestamp_and_id_it_was_made_from(stamp):
     cursor = encode_cursor(stamp, 42)
     assert decode_cursor(cursor) == (stamp, 42)
-    assert decode_cursor(encode_cursor(stamp, 2**63 - 1)) == (stamp, 2**63 - 1)
+    assert decode_cursor(encode_cursor(stamp, 2**31 - 1)) == (stamp, 2**31 - 1)
 
 
 @pytest.mark.parametrize("cursor", [
@@ -32,7 +32,7 @@ def test_a_cursor_names_the_timestamp_and_id_it_was_made_from(stamp):
     "2031-13-01T00:00:00+00:00~1",  # no such month
     "2031-06-17T09:30:00+00:00~five",
     "2031-06-17T09:30:00+00:00~0", "2031-06-17T09:30:00+00:00~-3",
-    "2031-06-17T09:30:00+00:00~9223372036854775808",  # beyond any BIGINT id
+    "2031-06-17T09:30:00+00:00~2147483648",  # beyond any INTEGER id
 ])
 def test_a_missing_or_malformed_cursor_names_nothing(cursor):
     assert decode_cursor(cursor) is None
@@ -98,3 +98,10 @@ def test_the_page_keeps_the_statements_own_conditions(items):
     page = keyset_page(statement, MediaItem.created_at, MediaItem.id, encode_cursor(items[0].created_at, items[0].id),
                        10)
     assert [item.id for item in page.rows] == [item.id for item in items[2:]]
+
+
+@pytest.mark.parametrize("value", [2**31, -(2**31) - 1, 2**62])
+def test_a_key_cursor_beyond_any_integer_id_names_nothing(value):
+    """PostgreSQL refuses to compare an INTEGER id with a larger number: such a cursor is the first page."""
+    assert decode_key(encode_key([value]), (int,)) is None
+    assert decode_key(encode_key([2**31 - 1]), (int,)) == (2**31 - 1,)

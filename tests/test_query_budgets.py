@@ -182,7 +182,7 @@ BEFORE_ALL = "2000-01-01T00:00:00%2B00:00~1"
 # Cursors before the first access group of the list and the first row of the access review.
 GROUPS_START = encode_key([0, "", 0])
 REVIEW_START = encode_key(["", 0, "", 0])
-ACTIVITY_START = encode_key([2**62])  # a cursor above every event: the newest page, through the cursor's query
+ACTIVITY_START = encode_key([2**31 - 1])  # a cursor above every event: the newest page, through the cursor's query
 
 # An approver's sidebar counts what waits for them (one query; staff have none), and every sidebar counts
 # unread notifications: the budgets of pages approvers visit include both.

@@ -23,7 +23,9 @@ from .extensions import db
 
 Row = TypeVar("Row")
 
-_LARGEST_ID = 2**63 - 1  # the largest id a BIGINT holds: a cursor beyond it is no row's
+# The largest value an INTEGER column holds, as every id here is: a cursor beyond it is no row's, and
+# PostgreSQL would refuse to compare an id with it.
+_LARGEST_ID = 2**31 - 1
 _LONGEST_KEY_CURSOR = 2000  # a sort key of a few names and ids fits well within it
 
 
