@@ -61,6 +61,8 @@ def upload_row(page: Page, name: str) -> Locator:
 
 def upload(page: Page, files: list[dict]) -> None:
     """Choose `files` in the picker and wait until each one is uploaded and its thumbnail shown."""
+    # Reached through htmx, the library is busy until its script has arrived, as a person sees it.
+    expect(page.locator("#library")).not_to_have_attribute("aria-busy", "true")
     page.get_by_label("Upload files…").set_input_files(files)
     for file in files:
         row = upload_row(page, file["name"])

@@ -62,10 +62,13 @@ def test_a_page_is_compressed_and_decompresses_to_the_same_page(agency, auth, cl
     assert int(zipped.headers["Content-Length"]) == len(zipped.get_data())
 
 
-@pytest.mark.parametrize("name", ["app.css", "app.js", "vendor/htmx.min.js"])
+@pytest.mark.parametrize("name", ["app.css", "app.js", "vendor/htmx.min.js", "css/calendar.css", "js/calendar.js"])
 def test_styles_and_scripts_are_compressed_and_still_revalidate(client, name):
+    """Every static file, an area's sheet and modules included, is asked for again (no-cache): a changed one is
+    fetched, an unchanged one answers 304."""
     first = client.get(f"/static/{name}", headers=BROTLI_OR_GZIP)
     assert first.status_code == 200 and first.headers["Content-Encoding"] == "br"
+    assert first.cache_control.no_cache
     assert decoded(first) == (STATIC / name).read_bytes()
     again = client.get(f"/static/{name}", headers={**BROTLI_OR_GZIP, "If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and again.get_data() == b""

@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from flask_login import current_user
 
 from . import policy
+from .assets import area_styles, module_scripts, module_sources
 from .media import human_size
 from .models import SocialProfile, utcnow
 from .networks import network_setup
@@ -54,6 +55,10 @@ def register_templating(app: Flask) -> None:
         unread_notifications=unread_count,
         # "Waiting for your approval" in the sidebar: one query for clients (only they approve), none for staff.
         waiting_for_approval=waiting_for_approval,
+        # What a page loads besides the core style sheet and script: see webapp/assets.py.
+        area_styles=area_styles,
+        module_scripts=module_scripts,
+        module_sources=module_sources,
     )
     app.jinja_env.filters["human_size"] = human_size
     app.jinja_env.filters["local"] = local_time
