@@ -7,6 +7,7 @@ shows all that is left to fix.
 """
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -215,6 +216,18 @@ def sweep(page: Page, pages: list[tuple[str, str]]) -> list[str]:
     return problems
 
 
+def media_dialogs(page: Page, demo: Demo) -> list[str]:
+    """The Move and Delete dialogs of the media library, each opened on one selected item."""
+    problems = []
+    for button in ("Move…", "Delete…"):
+        page.goto(f"/g/{demo.group}/media")
+        page.get_by_role("checkbox", name=re.compile(r"^Select ")).first.check()
+        page.get_by_role("button", name=button, exact=True).click()
+        page.get_by_role("dialog").wait_for()
+        problems += problems_on(page, f"the media {button.rstrip('…')} dialog")
+    return problems
+
+
 # The manager's pages on a desktop are the owner's with fewer buttons, so the manager is swept on a phone.
 @pytest.mark.parametrize(
     ("who", "viewport"),
@@ -230,6 +243,8 @@ def test_every_page_fits_the_screen_and_passes_axe(new_context, demo, who, viewp
         page.goto(pages[0][1])
         page.get_by_role("button", name="Menu", exact=True).click()
         problems += problems_on(page, "the menu, open")
+    if who == "owner":  # the media library's dialogs, which open on a selection
+        problems += media_dialogs(page, demo)
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
 
 

@@ -70,3 +70,14 @@ def test_setup_with_differing_passwords_creates_nothing(page: Page, browser_prob
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/setup$"))
     expect(page.get_by_role("heading", name="Set up your agency")).to_be_visible()
+
+
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 1366, "height": 900}],
+                         ids=["390", "1366"])
+def test_the_setup_page_fits_the_screen_and_passes_axe(new_context, viewport):
+    from .test_every_page import problems_on
+
+    page = new_context(viewport=viewport).new_page()
+    page.goto("/setup")
+    problems = problems_on(page, "first-run setup")
+    assert not problems, "\n".join(problems)

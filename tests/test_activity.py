@@ -346,6 +346,8 @@ def test_words_of_the_main_verbs(app, agency):
          {"group_id": maya.id, "related_group_id": leo.id}, "Olivia Owner moved Instagram @maya from Maya Lopez to Leo Park"),
         ("user.signed_out_elsewhere", "user", agency["owner"].id, None, {"sessions_ended": 2}, {},
          "Olivia Owner signed out everywhere else"),
+        ("access_group.checklist_dismissed", "access_group", leo.id, None, None, {"group_id": leo.id},
+         "Olivia Owner hid the getting-started checklist of Leo Park"),
     ]
     for verb, object_type, object_id, before, after, groups, expected in cases:
         assert record_words(agency, verb, object_type, object_id, before, after, **groups) == expected, verb

@@ -571,6 +571,7 @@ SENTENCES: dict[str, Callable[[Words], str]] = {
     "access_group.created": lambda w: f"{w.actor} created the access group {_quoted(w.after.get('name'))}",
     "access_group.renamed": _renamed("access group"),
     "access_group.deleted": lambda w: f"{w.actor} deleted the access group {_quoted(w.before.get('name'))}",
+    "access_group.checklist_dismissed": lambda w: f"{w.actor} hid the getting-started checklist of {w.group()}",
     "access_group.user_added": _user_added,
     "access_group.user_expiry_changed": _user_expiry,
     "access_group.user_removed": lambda w: f"{w.actor} removed {w.subject} from {w.group()}",
