@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from webapp import media as media_rules
 from webapp import posts as post_rules
 from webapp.extensions import db
-from webapp.models import AccessGroup, AuditEvent, MediaItem, Post, Role
+from webapp.models import AccessGroup, AuditEvent, GroupUser, MediaItem, Post, Role
 
 from . import factories
 from .html import HTMX, Html, squeeze
@@ -402,3 +402,14 @@ def test_a_move_is_undone_only_from_the_library_it_left(library, auth, client):
     assert response.status_code == 404
     assert client.post(f"/g/{library['maya'].id}/media/moves/999999/undo", headers=HTMX).status_code == 404
     assert held(library["leo"]) == [library["items"][0].id]
+
+
+def test_the_mover_who_has_since_lost_the_other_group_may_not_undo(library, auth, client):
+    auth.login(library["sam"])
+    move(client, library, library["items"][:2])
+    event = events("media.moved")[0]
+    db.session.execute(delete(GroupUser).where(GroupUser.user_id == library["sam"].id,
+                                               GroupUser.access_group_id == library["leo"].id))
+    db.session.commit()
+    assert client.post(undo_url(library, event), headers=HTMX).status_code == 404
+    assert held(library["leo"]) == [item.id for item in library["items"][:2]]
