@@ -106,9 +106,10 @@ def entered_groups(account_id: int, user_id: int, now: datetime | None = None) -
         .order_by(func.lower(AccessGroup.name), AccessGroup.id))]
 
 
-def _beyond_reach(editor: User, membership: Membership, what: str = "change their role, rights or end date",
+def _beyond_reach(editor: User, membership: Membership, what: str,
                   entered: list[tuple[int, str]] | None = None) -> str | None:
-    """Why the member is out of the editor's reach (they enter groups the editor cannot), or None.
+    """Why the member is out of the editor's reach (they enter groups the editor cannot), or None;
+    `what` is the change only the owner may then make.
 
     `entered`: the member's `entered_groups`, when the caller has them already."""
     if entered is None:
@@ -119,28 +120,58 @@ def _beyond_reach(editor: User, membership: Membership, what: str = "change thei
     return f"{membership.user.name} can enter access groups you cannot enter, so only the owner can {what}."
 
 
+@dataclass(frozen=True)
+class _RefusalWords:
+    """How one kind of change to a member words the refusals of the rule of who may change whom."""
+
+    themselves: str
+    owner: str
+    admin: str
+    beyond_reach: str  # what only the owner can do to a member beyond the editor's reach
+
+
+_CHANGING = _RefusalWords(
+    "Nobody can change their own role, rights or end date.",
+    "The owner's role and access change only when the owner transfers ownership.",
+    "Only the owner can change an admin.",
+    "change their role, rights or end date",
+)
+_LEAVING = _RefusalWords(
+    "Nobody can deactivate or remove themselves.",
+    "The owner cannot be deactivated or removed: transfer ownership to someone else first.",
+    "Only the owner can deactivate or remove an admin.",
+    "deactivate or remove them",
+)
+
+
+def _refusal(words: _RefusalWords, editor: User, editor_role: str | None, membership: Membership, reach: bool,
+             entered: list[tuple[int, str]] | None) -> str | None:
+    """The rule of who may change whom, worded for one kind of change; None when the editor may."""
+    if membership.user_id == editor.id:
+        return words.themselves
+    if editor_role not in policy.ADMIN_ROLES:
+        return "Only the owner and admins can change members."
+    if membership.role == Role.OWNER.value:
+        return words.owner
+    if membership.role == Role.ADMIN.value and editor_role != Role.OWNER.value:
+        return words.admin
+    return _beyond_reach(editor, membership, words.beyond_reach, entered) if reach else None
+
+
 def refusal(editor: User, editor_role: str | None, membership: Membership, reach: bool = True,
             entered: list[tuple[int, str]] | None = None) -> str | None:
     """Why `editor` may not change this member's role, rights or end date; None when they may.
 
     Without `reach`, a member who enters groups the editor cannot is not refused for that (approver
     duty is only ever changed within the editor's groups)."""
-    if membership.user_id == editor.id:
-        return "Nobody can change their own role, rights or end date."
-    if editor_role not in policy.ADMIN_ROLES:
-        return "Only the owner and admins can change members."
-    if membership.role == Role.OWNER.value:
-        return "The owner's role and access change only when the owner transfers ownership."
-    if membership.role == Role.ADMIN.value and editor_role != Role.OWNER.value:
-        return "Only the owner can change an admin."
-    return _beyond_reach(editor, membership, entered=entered) if reach else None
+    return _refusal(_CHANGING, editor, editor_role, membership, reach, entered)
 
 
 def _check_editable(editor: User, editor_role: str | None, membership: Membership, reach: bool = True) -> None:
     reason = refusal(editor, editor_role, membership, reach=False)
     if reason:
         raise MemberError(reason)
-    beyond = _beyond_reach(editor, membership) if reach else None
+    beyond = _beyond_reach(editor, membership, _CHANGING.beyond_reach) if reach else None
     if beyond:
         raise BeyondReach(beyond)
 
@@ -520,22 +551,14 @@ def _chosen_rights(membership: Membership, edit: MemberEdit) -> set[str]:
 def leaving_refusal(editor: User, editor_role: str | None, membership: Membership, reach: bool = True,
                     entered: list[tuple[int, str]] | None = None) -> str | None:
     """Why `editor` may not deactivate, reactivate or remove this member; None when they may."""
-    if membership.user_id == editor.id:
-        return "Nobody can deactivate or remove themselves."
-    if editor_role not in policy.ADMIN_ROLES:
-        return "Only the owner and admins can change members."
-    if membership.role == Role.OWNER.value:
-        return "The owner cannot be deactivated or removed: transfer ownership to someone else first."
-    if membership.role == Role.ADMIN.value and editor_role != Role.OWNER.value:
-        return "Only the owner can deactivate or remove an admin."
-    return _beyond_reach(editor, membership, "deactivate or remove them", entered) if reach else None
+    return _refusal(_LEAVING, editor, editor_role, membership, reach, entered)
 
 
 def _check_leaving(editor: User, editor_role: str | None, membership: Membership) -> None:
     reason = leaving_refusal(editor, editor_role, membership, reach=False)
     if reason:
         raise MemberError(reason)
-    beyond = _beyond_reach(editor, membership, "deactivate or remove them")
+    beyond = _beyond_reach(editor, membership, _LEAVING.beyond_reach)
     if beyond:
         raise BeyondReach(beyond)
 
