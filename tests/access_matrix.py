@@ -109,6 +109,8 @@ PUBLIC_ENDPOINTS = {"static", "auth.index", "auth.setup", "auth.login",
                     # The sandbox OAuth provider: its OAuth checks (client, code, token) are its policy.
                     "sandbox.authorize", "sandbox.decide", "sandbox.token", "sandbox.userinfo",
                     "sandbox.avatar",
+                    # Signed media links for networks that fetch media by address: the HMAC is the credential.
+                    "media.signed_file",
                     # Probes for load balancers: they carry no session and show nothing of any tenant.
                     "health.alive", "health.ready",
                     # An agency's logo and accent colour: not secret (every email it sends shows them),

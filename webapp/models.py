@@ -91,6 +91,8 @@ class Network(str, enum.Enum):
     YOUTUBE = "youtube"
     THREADS = "threads"
     GOOGLE_BUSINESS = "google_business"
+    BLUESKY = "bluesky"
+    MASTODON = "mastodon"
 
     @property
     def label(self) -> str:
@@ -107,7 +109,12 @@ NETWORK_LABELS = {
     Network.YOUTUBE: "YouTube",
     Network.THREADS: "Threads",
     Network.GOOGLE_BUSINESS: "Google Business Profile",
+    Network.BLUESKY: "Bluesky",
+    Network.MASTODON: "Mastodon",
 }
+# Networks whose profiles live on a server the person names (a Bluesky PDS, a Mastodon instance):
+# Roster connects them with no app of the agency's, and the sandbox provider does not stand in for them.
+SERVER_NETWORKS = frozenset({Network.BLUESKY, Network.MASTODON})
 
 
 class PostStatus(str, enum.Enum):
@@ -478,6 +485,8 @@ class SocialProfile(db.Model):
     display_name: Mapped[str] = mapped_column(String(120), default="")
     avatar_url: Mapped[str | None] = mapped_column(String(500))
     external_id: Mapped[str | None] = mapped_column(String(255))
+    # The server the profile lives on, for networks with many (a Bluesky PDS, a Mastodon instance).
+    service_url: Mapped[str | None] = mapped_column(String(255))
     # Deferred: pages listing profiles never need (or decrypt) their tokens.
     access_token: Mapped[str | None] = mapped_column(EncryptedText, deferred=True)
     refresh_token: Mapped[str | None] = mapped_column(EncryptedText, deferred=True)
@@ -505,6 +514,26 @@ class SocialProfile(db.Model):
     @property
     def network_label(self) -> str:
         return NETWORK_LABELS[Network(self.network)]
+
+
+class NetworkApp(db.Model):
+    """Roster's app as registered on one server of a network with many (a Mastodon instance)."""
+
+    __tablename__ = "network_apps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network: Mapped[str] = mapped_column(String(32))
+    server_url: Mapped[str] = mapped_column(String(255))
+    client_id: Mapped[str] = mapped_column(String(255))
+    client_secret: Mapped[str | None] = mapped_column(EncryptedText)
+    # The callback the app was registered with: a new ROSTER_URL registers the app again.
+    redirect_uri: Mapped[str] = mapped_column(String(500))
+    # The server's own limits (characters, attachments, sizes) as it last told them, and when.
+    limits: Mapped[dict | None] = mapped_column(JSON)
+    limits_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("network", "server_url"),)
 
 
 class ProfileApprover(db.Model):
@@ -553,6 +582,8 @@ class MediaItem(db.Model):
     # The audit event of the move that last brought the item to its group: its Undo moves back only
     # the items no newer change has touched since (webapp/media.py).
     moved_by_event_id: Mapped[int | None] = mapped_column(Integer)
+    # What the item shows, for people who cannot see it; sent to the networks as alt text.
+    alt_text: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint("kind IN ('image', 'video')", name="kind_known"),
@@ -622,6 +653,10 @@ class Post(db.Model):
     next_publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     publish_error: Mapped[str | None] = mapped_column(Text)
     external_id: Mapped[str | None] = mapped_column(String(255))
+    # Where the published post can be seen on its network ("View on Bluesky").
+    external_url: Mapped[str | None] = mapped_column(String(1000))
+    # Per-network choices: {"content_warning": ..., "visibility": ..., "language": ...}.
+    options: Mapped[dict | None] = mapped_column(JSON)
 
     social_profile: Mapped[SocialProfile] = relationship()
     media_items: Mapped[list[MediaItem]] = relationship(secondary="post_media")

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import current_app
 
-from .models import Network
+from .models import SERVER_NETWORKS, Network
 from .urls import external_url
 
 # Where the profile usually is in a userinfo answer, for networks that do not say otherwise.
@@ -95,6 +95,8 @@ def _sandbox_on() -> bool:
 def network_setup(network: Network | str) -> NetworkSetup:
     """Whether `network` can be connected: by its own client, through the sandbox, or not at all."""
     network = Network(network)
+    if network in SERVER_NETWORKS:  # the person names their server; Roster needs no app of its own
+        return NetworkSetup(network, ready=True)
     settings = _own_client_settings(network)
     if settings["CLIENT_ID"] or settings["CLIENT_SECRET"] or not _sandbox_on():
         missing = tuple(setting_name(network, name) for name, value in settings.items() if not value)

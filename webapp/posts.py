@@ -47,6 +47,8 @@ CAPTION_LIMITS: dict[str, int] = {
     Network.YOUTUBE.value: 5000,
     Network.THREADS.value: 500,
     Network.GOOGLE_BUSINESS.value: 1500,
+    Network.BLUESKY.value: 300,
+    Network.MASTODON.value: 500,
 }
 ATTACHMENT_LIMIT = 10
 COMMENT_MAX_LENGTH = 5000

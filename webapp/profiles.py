@@ -26,6 +26,7 @@ from sqlalchemy import delete, func, select
 from . import approvals, audit, policy
 from .extensions import db
 from .models import (
+    SERVER_NETWORKS,
     AccessGroup,
     Campaign,
     CampaignProfile,
@@ -37,7 +38,13 @@ from .models import (
     SocialSet,
     User,
 )
-from .networks import NetworkClient, callback_url, network_client, network_setup, profile_from_userinfo
+from .networks import (
+    NetworkClient,
+    callback_url,
+    network_client,
+    network_setup,
+    profile_from_userinfo,
+)
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +193,13 @@ def start_connection(
                     and policy.can(user, policy.ENTER, holder))
     if holder is not None and not reconnecting:
         raise slot_taken(network, holder)
+    if network in SERVER_NETWORKS:
+        # No sign-in page to go to yet: the person first names their server (and, for Bluesky, signs in
+        # with an app password) on the network's own connect page.
+        from flask import url_for
+
+        return url_for(f"{network.value}.connect", set_id=social_set.id, origin=origin if origin in ORIGINS
+                       else "settings", reconnect="y" if reconnecting else None)
     client = network_client(network)
     state = secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(48)  # 64 characters, within PKCE's 43 to 128
@@ -343,6 +357,9 @@ def _reconnect(pending: PendingConnection, social_set: SocialSet, token: dict, f
         )
     _store_tokens(profile, token)
     profile.handle = found["handle"].lstrip("@")[:120]
+    from .publishing import retry_after_reconnect
+
+    retry_after_reconnect(profile)
     audit.record(social_set.access_group.account_id, user.id, "profile.reconnected", "social_profile",
                  profile.id, after={"network": profile.network, "handle": profile.handle},
                  group_id=social_set.access_group_id)

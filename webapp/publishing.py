@@ -15,8 +15,11 @@ PUBLISH_MAX_ATTEMPTS the post keeps its status and its error, which the post pag
 left alone until it is scheduled again.
 
 Which adapter sends a post follows `networks.network_setup`: where the built-in sandbox provider
-stands in for the network, the sandbox records the post (so the demo shows it published); a network
-with an OAuth app of its own cannot be published to in this version, and says so on the post.
+stands in for the network, the sandbox records the post (so the demo shows it published); otherwise
+the network's own adapter (`webapp/publishers/`) sends it. What an adapter says went wrong decides
+what comes next: a profile that must be reconnected is marked so and its posts wait for that; a
+network that asks to wait is tried again no sooner than it asked; a refusal is shown and not retried.
+The network's id and public address for the post are written under the claim the moment it answers.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import audit, leases
@@ -33,6 +36,14 @@ from .extensions import db, savepoint
 from .models import AccessGroup, Post, PostStatus, SocialProfile, utcnow
 from .networks import network_setup
 from .posts import PUBLISHABLE
+from .publishers import (
+    NetworkError,
+    Published,
+    ReconnectNeeded,
+    Refused,
+    RetryLater,
+    real_adapter,
+)
 from .sandbox.models import SandboxAccount, SandboxPublication
 
 # How long a claim holds: a worker still not done by then is taken to have stopped.
@@ -63,15 +74,15 @@ class PublishError(Exception):
 class Adapter(Protocol):
     """Sends posts to one network."""
 
-    def publish(self, post: Post, profile: SocialProfile) -> str:
-        """Publish `post` on `profile` and return the network's id for it; raise PublishError if not."""
+    def publish(self, post: Post, profile: SocialProfile) -> Published:
+        """Publish `post` on `profile`; raise PublishError or a `publishers.NetworkError` if not."""
         ...
 
 
 class SandboxAdapter:
     """The built-in sandbox network: it records each post as a SandboxPublication."""
 
-    def publish(self, post: Post, profile: SocialProfile) -> str:
+    def publish(self, post: Post, profile: SocialProfile) -> Published:
         if profile.needs_reconnect:
             raise PublishError(f"Reconnect @{profile.handle} on {profile.network_label}: its access stopped working.")
         reference = f"roster-post-{post.id}"
@@ -92,7 +103,7 @@ class SandboxAdapter:
             )
             if publication is None:
                 raise
-        return str(publication.id)
+        return Published(str(publication.id))
 
 
 def sandbox_account_id(profile: SocialProfile) -> str:
@@ -107,7 +118,7 @@ class UnavailableAdapter:
     def __init__(self, reason: str) -> None:
         self.reason = reason
 
-    def publish(self, post: Post, profile: SocialProfile) -> str:
+    def publish(self, post: Post, profile: SocialProfile) -> Published:
         raise PublishError(self.reason)
 
 
@@ -118,7 +129,8 @@ def adapter_for(network: str) -> Adapter:
     if setup.sandbox:
         return SandboxAdapter()
     if setup.ready:
-        return UnavailableAdapter(f"Publishing to {label} is not available in this version.")
+        return real_adapter(setup.network.value) or UnavailableAdapter(
+            f"Publishing to {label} is not available in this version.")
     return UnavailableAdapter(f"{label} is not set up on this Roster server, so posts cannot be sent to it.")
 
 
@@ -141,13 +153,23 @@ def publish_due(now: datetime | None = None, limit: int = 100) -> PublishReport:
         try:
             if profile.network not in adapters:
                 adapters[profile.network] = adapter_for(profile.network)
-            external_id = adapters[profile.network].publish(post, profile)
-        # Any error (a refusal, a bug) must end in a retry or a shown error, never in a stuck post.
+            published = adapters[profile.network].publish(post, profile)
+        except ReconnectNeeded as error:
+            db.session.rollback()
+            _reconnect_needed(post_id, error.message)
+            _record_failure(claim, error.message, now, report, give_up=True)
+        except Refused as error:
+            db.session.rollback()
+            _record_failure(claim, error.message, now, report, give_up=True)
+        except RetryLater as error:
+            db.session.rollback()
+            _record_failure(claim, error.message, now, report, wait=error.wait)
+        # Any other error (a bug) must end in a retry or a shown error, never in a stuck post.
         except Exception as error:
             db.session.rollback()
             _record_failure(claim, _error_message(post_id, error), now, report)
         else:
-            _record_success(post, claim, external_id, now, report)
+            _record_success(post, claim, published, now, report)
     return report
 
 
@@ -181,10 +203,13 @@ def _release_abandoned(now: datetime) -> None:
 # --- outcomes ---------------------------------------------------------------------------------------
 
 
-def _record_success(post: Post, claim: leases.Claim, external_id: str, now: datetime, report: PublishReport) -> None:
+def _record_success(post: Post, claim: leases.Claim, published: Published, now: datetime,
+                    report: PublishReport) -> None:
     before = post.status
+    external_id = published.remote_id
     settled = leases.settle(LEASE, claim, status=PostStatus.PUBLISHED.value, published_at=now,
-                            external_id=external_id, publish_error=None, next_publish_at=None)
+                            external_id=external_id[:255], external_url=(published.url or None),
+                            publish_error=None, next_publish_at=None)
     if not settled:
         # Taken over after the claim ran out; the network has the post, and the worker that holds
         # the claim now records it (an idempotent network hands it the same id).
@@ -200,16 +225,24 @@ def _record_success(post: Post, claim: leases.Claim, external_id: str, now: date
     current_app.logger.info("Published post %s to %s as %s", post.id, post.social_profile.network, external_id)
 
 
-def _record_failure(claim: leases.Claim, message: str, now: datetime, report: PublishReport) -> None:
+def _record_failure(claim: leases.Claim, message: str, now: datetime, report: PublishReport,
+                    give_up: bool = False, wait: timedelta | None = None) -> None:
+    """Keep the error on the post and say when it is tried next: never when `give_up` (a refusal,
+    a profile to reconnect), else after the back-off or the `wait` the network asked for if longer."""
     post_id = claim.row_id
     post = db.session.get_one(Post, post_id)
     attempts = post.publish_attempts
     # The first failure since the post last went out or was scheduled again starts a streak: told once.
     starts_streak = post.publish_error is None
-    given_up = attempts >= current_app.config["PUBLISH_MAX_ATTEMPTS"]
+    most = current_app.config["PUBLISH_MAX_ATTEMPTS"]
+    given_up = give_up or attempts >= most
     first_delay = timedelta(seconds=current_app.config["PUBLISH_RETRY_SECONDS"])
-    next_try_at = None if given_up else now + leases.backoff(attempts, first_delay, LONGEST_RETRY_DELAY)
-    if not leases.settle(LEASE, claim, publish_error=message, next_publish_at=next_try_at):
+    delay = max(leases.backoff(attempts, first_delay, LONGEST_RETRY_DELAY), wait or timedelta(0))
+    next_try_at = None if given_up else now + delay
+    # A post given up on before its last attempt is marked as out of attempts, so no run takes it
+    # again until it is scheduled again or its profile reconnected.
+    if not leases.settle(LEASE, claim, publish_error=message, next_publish_at=next_try_at,
+                         publish_attempts=max(attempts, most) if given_up else attempts):
         db.session.rollback()
         report.skipped += 1
         return
@@ -231,9 +264,34 @@ def _record_failure(claim: leases.Claim, message: str, now: datetime, report: Pu
                                    next_try_at.isoformat(timespec="seconds"))
 
 
+def retry_after_reconnect(profile: SocialProfile) -> int:
+    """The profile was signed in again: its posts that failed are tried afresh at the next run (the
+    caller commits). Returns how many."""
+    retried = db.session.execute(
+        update(Post)
+        .where(Post.social_profile_id == profile.id, Post.status.in_(PUBLISHABLE), Post.publish_error.is_not(None))
+        .values(publish_attempts=0, next_publish_at=None, publish_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    return retried.rowcount
+
+
+def _reconnect_needed(post_id: int, message: str) -> None:
+    """Mark the post's profile "Reconnect needed" (told once, in its audit trail)."""
+    post = db.session.get_one(Post, post_id)
+    profile = post.social_profile
+    if not profile.needs_reconnect:
+        profile.needs_reconnect = True
+        audit.record(profile.social_set.access_group.account_id, None, "profile.reconnect_needed",
+                     "social_profile", profile.id, after={"network": profile.network, "handle": profile.handle,
+                                                          "reason": message[:300]},
+                     group_id=profile.access_group_id)
+        current_app.logger.warning("Profile %s needs reconnecting: %s", profile.id, message)
+
+
 def _error_message(post_id: int, error: Exception) -> str:
     """What the post page says went wrong: the network's reason, or that Roster failed (logged)."""
-    if isinstance(error, PublishError):
+    if isinstance(error, (PublishError, NetworkError)):
         return str(error)[:ERROR_MAX_LENGTH]
     current_app.logger.error("Error while publishing post %s", post_id, exc_info=error)
     return UNEXPECTED_ERROR

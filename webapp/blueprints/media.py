@@ -8,10 +8,17 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from .. import getting_started, media_links, members, policy, undo
 from .. import media as rules
-from .. import getting_started, members, policy, undo
 from ..extensions import db
-from ..forms.media import KIND_LABELS, LibraryQuery, MoveForm, SelectionForm, SelectionQuery, UploadForm
+from ..forms.media import (
+    KIND_LABELS,
+    LibraryQuery,
+    MoveForm,
+    SelectionForm,
+    SelectionQuery,
+    UploadForm,
+)
 from ..htmx import is_partial, render
 from ..models import AccessGroup, MediaItem
 from ..shell import enter_group
@@ -201,6 +208,23 @@ def file(item_id: int):
     """The item's file as uploaded (videos may be fetched in ranges)."""
     item = _servable(item_id)
     return _send(item, item.storage_key, item.content_type, item.name)
+
+
+@bp.get("/media/shared/<int:item_id>/<int:expires>/<signature>")
+@policy.public
+def signed_file(item_id: int, expires: int, signature: str):
+    """An item's file for a network that fetches media by address: the signed, hour-long link the
+    publisher made is its own permission (webapp/media_links.py)."""
+    state = media_links.link_state(item_id, expires, signature)
+    if state == "expired":
+        abort(410)
+    item = db.session.get(MediaItem, item_id) if state == "valid" else None
+    if item is None:
+        abort(404)
+    response = _send(item, item.storage_key, item.content_type, item.name)
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
 
 
 @bp.get("/media/<int:item_id>/thumbnail")

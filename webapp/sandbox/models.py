@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..crypto import token_hash
 from ..extensions import db
-from ..models import NETWORK_LABELS, Network, UTCDateTime, utcnow
+from ..models import NETWORK_LABELS, SERVER_NETWORKS, Network, UTCDateTime, utcnow
 
 # The grant types and client authentication methods every sandbox client gets.
 GRANT_TYPES = frozenset({"authorization_code", "refresh_token"})
@@ -25,7 +25,9 @@ TOKEN_AUTH_METHODS = frozenset({"client_secret_basic", "client_secret_post"})
 DEFAULT_SCOPE = "profile"
 
 HANDLE_PATTERN = re.compile(r"^[A-Za-z0-9._]{2,30}$")
-NETWORK_KNOWN = "network IN ({})".format(", ".join(f"'{network.value}'" for network in Network))
+# The networks the sandbox stands in for: those connected through an app of the agency's own.
+SANDBOX_NETWORKS = tuple(network for network in Network if network not in SERVER_NETWORKS)
+NETWORK_KNOWN = "network IN ({})".format(", ".join(f"'{network.value}'" for network in SANDBOX_NETWORKS))
 
 
 @dataclass(frozen=True)
