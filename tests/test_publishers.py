@@ -176,3 +176,19 @@ def test_a_short_wait_still_gets_the_workers_own_back_off(app, post, adapter):
     publishing.publish_due(now=now)
     first_delay = timedelta(seconds=app.config["PUBLISH_RETRY_SECONDS"])
     assert _stored(post).next_publish_at >= now + first_delay
+
+
+def test_a_wait_holds_the_profiles_other_due_posts_without_spending_their_attempts(app, post, adapter):
+    others = [factories.make_post(post.social_profile, PostStatus.SCHEDULED, in_days=-1 / (24 * 60), caption=f"#{n}")
+              for n in range(3)]
+    db.session.commit()
+    sent = adapter(RetryLater("Bluesky asked Roster to slow down.", wait=timedelta(minutes=15)))
+    now = utcnow()
+    report = publishing.publish_due(now=now)
+    assert (report.failed, sent.calls) == (1, 1)
+    for other in others:
+        stored = _stored(other)
+        assert stored.publish_attempts == 0 and stored.publish_error is None
+        assert stored.next_publish_at == now + timedelta(minutes=15)
+    adapter(Published("at://did:plc:abc/app.bsky.feed.post/3abe"))
+    assert publishing.publish_due(now=now + timedelta(minutes=16)).published == 4

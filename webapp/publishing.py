@@ -164,6 +164,8 @@ def publish_due(now: datetime | None = None, limit: int = 100) -> PublishReport:
         except RetryLater as error:
             db.session.rollback()
             _record_failure(claim, error.message, now, report, wait=error.wait)
+            if error.wait:
+                _hold_profile(profile.id, now + error.wait, now)
         # Any other error (a bug) must end in a retry or a shown error, never in a stuck post.
         except Exception as error:
             db.session.rollback()
@@ -223,6 +225,19 @@ def _record_success(post: Post, claim: leases.Claim, published: Published, now: 
     db.session.commit()
     report.published += 1
     current_app.logger.info("Published post %s to %s as %s", post.id, post.social_profile.network, external_id)
+
+
+def _hold_profile(profile_id: int, until: datetime, now: datetime) -> None:
+    """The network asked to wait: the profile's other due posts wait too, rather than each spending
+    an attempt on the same refusal (one UPDATE; no attempt is counted)."""
+    db.session.execute(
+        update(Post)
+        .where(Post.social_profile_id == profile_id, _due(now), leases.unclaimed(LEASE),
+               or_(Post.next_publish_at.is_(None), Post.next_publish_at < until))
+        .values(next_publish_at=until)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 def _record_failure(claim: leases.Claim, message: str, now: datetime, report: PublishReport,
