@@ -8,7 +8,7 @@ PORT ?= 5000
 ROSTER_URL ?= http://127.0.0.1:$(PORT)
 export FLASK_APP := wsgi
 
-.PHONY: install run test test-unit test-e2e bench loadtest vendor-js clean
+.PHONY: install run test test-unit test-e2e test-pds bench loadtest vendor-js clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,16 @@ $(VENV)/.installed-loadtest: pyproject.toml $(VENV)/.installed
 
 install: $(VENV)/.installed
 
+# The local Bluesky network (a PDS from Bluesky's @atproto/dev-env, on Node.js) the Bluesky tests publish
+# to: installed again when its lock file changes. Without node and npm those tests skip and say why.
+PDS_DIR := tests/pds
+$(PDS_DIR)/node_modules/.installed: $(PDS_DIR)/package-lock.json
+	@if command -v node >/dev/null && command -v npm >/dev/null; then \
+	  cd $(PDS_DIR) && npm ci --no-audit --no-fund && touch node_modules/.installed; \
+	else echo "Node.js and npm are not installed: the Bluesky tests will be skipped."; fi
+
+test-pds: $(PDS_DIR)/node_modules/.installed
+
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed
@@ -40,15 +50,15 @@ run: install
 # Test workers: one per CPU by default (`make test WORKERS=1` runs everything in one process).
 WORKERS ?= auto
 
-test: install
+test: install test-pds
 	@export CHROMIUM_PATH="$$(scripts/find-chromium.sh)"; \
 	  echo "Browser tests use: $${CHROMIUM_PATH:-the Chromium bundled with Playwright}"; \
 	  $(BIN)/pytest -n $(WORKERS) --dist worksteal --durations=25
 
-test-unit: install
+test-unit: install test-pds
 	$(BIN)/pytest -n $(WORKERS) --dist worksteal tests
 
-test-e2e: install
+test-e2e: install test-pds
 	CHROMIUM_PATH="$$(scripts/find-chromium.sh)" $(BIN)/pytest -n $(WORKERS) --dist worksteal e2e
 
 bench: $(VENV)/.installed-bench
@@ -62,4 +72,4 @@ vendor-js:
 	scripts/vendor-js.sh
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis bench-results
+	rm -rf $(VENV) .pytest_cache .hypothesis bench-results $(PDS_DIR)/node_modules

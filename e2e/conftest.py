@@ -32,6 +32,7 @@ from webapp.demo import seed_demo
 from webapp.extensions import db
 from webapp.mail import send_pending
 from webapp.models import AccessGroup
+from tests.pds_server import pds  # noqa: F401  (a local Bluesky network, one per session, for the tests that ask)
 from tests.scratch_db import scratch_database
 
 E2E_DIR = Path(__file__).resolve().parent

@@ -28,6 +28,7 @@ from webapp.models import (
     PostStatus,
     ReviewLink,
     SocialProfile,
+    SocialSet,
     User,
     UserGroup,
     utcnow,
@@ -91,6 +92,7 @@ class Demo:
     campaign: int
     media_item: int
     profile: int
+    social_set: int  # its Bluesky and Mastodon slots are empty in the demo
     manager: int
     user_group: int
 
@@ -115,6 +117,8 @@ def demo(live_server) -> Demo:
                                          .order_by(MediaItem.id)),
             profile=db.session.scalar(select(SocialProfile.id).where(SocialProfile.access_group_id == group)
                                       .order_by(SocialProfile.id)),
+            social_set=db.session.scalar(select(SocialSet.id).where(SocialSet.access_group_id == group)
+                                         .order_by(SocialSet.id)),
             manager=db.session.scalar(select(User.id).where(User.email == "sam@northstar.example")),
             user_group=db.session.scalar(select(UserGroup.id).where(UserGroup.name == "Creators")),
         )
@@ -149,6 +153,8 @@ def pages_for(who: str, demo: Demo) -> list[tuple[str, str]]:
             ("reschedule", f"{group}/calendar/posts/{demo.scheduled_post}/reschedule"),
             ("review links of a post", f"{group}/posts/{demo.pending_post}/review-links"),
             ("campaign edit", f"{group}/campaigns/{demo.campaign}/edit"),
+            ("connect Bluesky", f"/social-sets/{demo.social_set}/connect/bluesky?origin=group"),
+            ("connect Mastodon", f"/social-sets/{demo.social_set}/connect/mastodon?origin=group"),
         ]
     if who == "owner":
         groups = "/settings/access-groups"

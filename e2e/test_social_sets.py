@@ -5,6 +5,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from webapp.models import Network
+
 from .helpers import sign_in
 
 
@@ -37,7 +39,7 @@ def test_owner_creates_renames_and_deletes_a_set_and_is_told_why_a_full_one_stay
     expect(page.get_by_text("Social set “Summer Tour” created.")).to_be_visible()
     card = set_card(page, "Summer Tour")
     expect(card).to_be_visible()
-    expect(card.get_by_role("list", name="Network slots of Summer Tour").get_by_role("listitem")).to_have_count(9)
+    expect(card.get_by_role("list", name="Network slots of Summer Tour").get_by_role("listitem")).to_have_count(len(Network))
     expect(card.get_by_text("Add Social Profile").first).to_be_visible()
     expect(page.get_by_label("Set name")).to_have_value("")
     expect(page.get_by_role("alert")).to_have_count(0)

@@ -23,6 +23,7 @@ from webapp.extensions import db, limiter
 from .scratch_db import scratch_database
 
 from . import factories, scenarios
+from .pds_server import pds  # noqa: F401  (a local Bluesky network, one per session, for the tests that ask)
 
 TEST_CONFIG = {
     "TESTING": True,

@@ -7,6 +7,7 @@ own, as another process would answer them.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -18,6 +19,7 @@ from sqlalchemy import func, select, text
 from webapp import approvals
 from webapp.extensions import db
 from webapp.models import (
+    SERVER_NETWORKS,
     AuditEvent,
     Campaign,
     CampaignProfile,
@@ -35,7 +37,7 @@ from webapp.sandbox.models import SandboxAccount
 
 from . import factories
 from .conftest import AppTransport
-from .html import HTMX
+from .html import HTMX, Html
 
 BASE = "http://roster.test"
 NO_LONGER_VALID = "This connection link is no longer valid. Start again from the slot."
@@ -382,15 +384,18 @@ def test_a_failed_code_exchange_is_a_clear_page(client, auth, agency):
 
 @pytest.mark.app_config(SANDBOX_PROVIDER=False)
 def test_without_a_client_or_the_sandbox_a_network_is_not_configured(client, auth, agency):
-    """No broken button: the slot says "Not configured" and names the settings to add."""
+    """No broken button: the slot says "Not configured" and names the settings to add. Bluesky and
+    Mastodon need no app of the agency's (the person names their server), so they can always be added."""
     auth.login(agency["owner"])
     page = client.get(f"/settings/access-groups/{agency['maya_group'].id}").get_data(as_text=True)
-    assert page.count("Not configured") == len(Network)
-    assert ("Set OAUTH_INSTAGRAM_CLIENT_ID, _CLIENT_SECRET, _AUTHORIZE_URL, _TOKEN_URL and _USERINFO_URL "
-            "to connect Instagram.") in page.replace("<wbr>", "")
-    assert "Add Social Profile<span" not in page
-    response = start(client, agency["maya_set"])
-    assert response.status_code == 422 and "OAUTH_INSTAGRAM_CLIENT_ID" in response.get_data(as_text=True)
+    assert page.count("Not configured") == len(Network) - len(SERVER_NETWORKS)
+    assert ("Set OAUTH_X_CLIENT_ID, _CLIENT_SECRET, _AUTHORIZE_URL, _TOKEN_URL and _USERINFO_URL "
+            "to connect X.") in page.replace("<wbr>", "")
+    adds = Html(page).all_by_role("button", re.compile(r"^Add Social Profile"))
+    assert [Html(page).name_of(button) for button in adds] == [
+        "Add Social Profile for Bluesky in Maya Main", "Add Social Profile for Mastodon in Maya Main"]
+    response = start(client, agency["maya_set"], "x")
+    assert response.status_code == 422 and "OAUTH_X_CLIENT_ID" in response.get_data(as_text=True)
     assert not session_of(client).get(PENDING_KEY)
 
 

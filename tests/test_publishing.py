@@ -28,11 +28,12 @@ from . import factories
 from .concurrency import in_another_worker, race, race_processes
 from .conftest import TEST_CONFIG
 
-INSTAGRAM_APP = {
-    "OAUTH_INSTAGRAM_CLIENT_ID": "roster-app", "OAUTH_INSTAGRAM_CLIENT_SECRET": "app-secret",
-    "OAUTH_INSTAGRAM_AUTHORIZE_URL": "https://instagram.example/authorize",
-    "OAUTH_INSTAGRAM_TOKEN_URL": "https://instagram.example/token",
-    "OAUTH_INSTAGRAM_USERINFO_URL": "https://instagram.example/me",
+# A network with an OAuth app of its own but no adapter in this version: every try fails the same way.
+TIKTOK_APP = {
+    "OAUTH_TIKTOK_CLIENT_ID": "roster-app", "OAUTH_TIKTOK_CLIENT_SECRET": "app-secret",
+    "OAUTH_TIKTOK_AUTHORIZE_URL": "https://tiktok.example/authorize",
+    "OAUTH_TIKTOK_TOKEN_URL": "https://tiktok.example/token",
+    "OAUTH_TIKTOK_USERINFO_URL": "https://tiktok.example/me",
 }
 
 
@@ -164,12 +165,12 @@ def test_a_run_publishes_at_most_limit_posts_oldest_first(social_set):
 # --- failures -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.app_config(**INSTAGRAM_APP)
+@pytest.mark.app_config(**TIKTOK_APP)
 def test_failures_are_retried_with_growing_delays_then_given_up_with_the_error_shown(social_set):
-    """A network with its own OAuth app refuses; tries 1, 2, 4, 8 minutes apart; after the fifth, given up."""
-    post = due_post(profile(social_set))
+    """A network with no adapter refuses; tries 1, 2, 4, 8 minutes apart; after the fifth, given up."""
+    post = due_post(profile(social_set, Network.TIKTOK, "maya_tok"))
     db.session.commit()
-    reason = "Publishing to Instagram is not available in this version."
+    reason = "Publishing to TikTok is not available in this version."
     now = utcnow()
     delays = []
     for attempt in range(1, 5):
@@ -460,10 +461,10 @@ def test_flask_posts_publish_due_publishes_and_says_what_it_did(app, social_set)
     assert_published_once(posts)
 
 
-@pytest.mark.app_config(**INSTAGRAM_APP)
+@pytest.mark.app_config(**TIKTOK_APP)
 def test_flask_posts_publish_due_reports_failures(app, social_set):
     """A failed try is counted, and the post keeps the reason."""
-    due_post(profile(social_set))
+    due_post(profile(social_set, Network.TIKTOK, "maya_tok"))
     db.session.commit()
 
     result = app.test_cli_runner().invoke(args=["posts", "publish-due", "--limit", "10"])

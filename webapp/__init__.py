@@ -111,6 +111,18 @@ def _register_blueprints(app: Flask) -> None:
     from .blueprints import activity
 
     app.register_blueprint(activity.bp)
+    from .blueprints import mastodon
+
+    app.register_blueprint(mastodon.bp)
+    from .blueprints import bluesky
+
+    app.register_blueprint(bluesky.bp)
+    from .blueprints import page_picker
+
+    app.register_blueprint(page_picker.bp)
+    from .blueprints import linkedin
+
+    app.register_blueprint(linkedin.bp)
     if app.config["SANDBOX_PROVIDER"]:
         from . import sandbox
 

@@ -105,6 +105,17 @@ def from_environment(instance_path: Path) -> dict:
         # Where Roster's server reaches the sandbox's token and userinfo endpoints, when its own
         # public address does not work from inside (a container, a proxy); None: the public address.
         "SANDBOX_BASE_URL": os.environ.get("SANDBOX_BASE_URL") or None,
+        # Let the Mastodon connect form name an instance on this machine (127.0.0.1, localhost) over
+        # plain http: for trying Roster against a local Mastodon only; tests allow it anyway.
+        "MASTODON_ALLOW_HTTP": _bool("MASTODON_ALLOW_HTTP", False),
+        # Meta's Graph API (Facebook Pages, Instagram professional accounts): the version every call
+        # names, and where it is (tests point it at a local server).
+        "GRAPH_API_VERSION": os.environ.get("GRAPH_API_VERSION") or "v23.0",
+        "GRAPH_API_URL": os.environ.get("GRAPH_API_URL") or "https://graph.facebook.com",
+        # LinkedIn's versioned REST API: the monthly version Roster speaks (LinkedIn serves each for about a
+        # year) and where it is (tests point it at a local server).
+        "LINKEDIN_API_VERSION": os.environ.get("LINKEDIN_API_VERSION") or "202607",
+        "LINKEDIN_API_URL": (os.environ.get("LINKEDIN_API_URL") or "https://api.linkedin.com").rstrip("/"),
         # Each network's OAuth client: OAUTH_<NETWORK>_CLIENT_ID, _CLIENT_SECRET, _AUTHORIZE_URL,
         # _TOKEN_URL, _USERINFO_URL, _SCOPE, _PKCE, ... (see webapp/networks.py).
         **{name: value for name, value in os.environ.items() if name.startswith("OAUTH_") and value},

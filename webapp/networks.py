@@ -6,6 +6,11 @@ YOUTUBE, THREADS or GOOGLE_BUSINESS). Optional: _SCOPE (space-separated), _PKCE 
 _TOKEN_AUTH (client_secret_basic or client_secret_post) and _PROFILE_FIELDS, which says where the
 userinfo answer keeps the profile, e.g. "external_id=data.id,handle=data.username".
 
+Facebook needs only _CLIENT_ID and _CLIENT_SECRET: its other settings default to Facebook Login at
+GRAPH_API_VERSION, with the permissions Page and Instagram publishing need. Instagram professional
+accounts are reached through Facebook Login too: with no OAUTH_INSTAGRAM_CLIENT_ID or _CLIENT_SECRET,
+Instagram signs in with Facebook's client (the person then picks the account, `page_picker`).
+
 A network with no client of its own uses the built-in sandbox provider when SANDBOX_PROVIDER is
 on; with neither it is "not configured", and the slot says which settings are missing.
 """
@@ -26,6 +31,18 @@ DEFAULT_PROFILE_FIELDS: dict[str, tuple[str, ...]] = {
     "display_name": ("name", "display_name", "data.name"),
     "avatar_url": ("avatar_url", "picture", "profile_picture_url", "profile_image_url", "data.profile_image_url"),
 }
+# Where a network keeps the profile when it is not where DEFAULT_PROFILE_FIELDS looks: LinkedIn's OpenID
+# Connect userinfo has no username, so the member's name stands for the handle.
+NETWORK_PROFILE_FIELDS: dict[Network, dict[str, tuple[str, ...]]] = {
+    Network.LINKEDIN: {"handle": ("name",)},
+    Network.FACEBOOK: {"handle": ("name",)},  # a person's name: the Page picker finds the handle
+}
+# Networks that sign in with another network's client when they have none of their own.
+SIGNS_IN_THROUGH: dict[Network, Network] = {Network.INSTAGRAM: Network.FACEBOOK}
+# Pages: list them, read them, post to them; Instagram: read and publish to the linked accounts;
+# business_management reaches Pages that a business portfolio owns.
+META_PERMISSIONS = ("pages_show_list", "pages_read_engagement", "pages_manage_posts", "instagram_basic",
+                    "instagram_content_publish", "business_management")
 TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 REQUIRED_SETTINGS = ("CLIENT_ID", "CLIENT_SECRET", "AUTHORIZE_URL", "TOKEN_URL", "USERINFO_URL")
 SANDBOX_SCOPE = "profile publish"
@@ -61,6 +78,7 @@ class NetworkSetup:
     ready: bool
     sandbox: bool = False
     missing: tuple[str, ...] = ()
+    signs_in_with: Network | None = None  # the network whose client it uses, when not its own
 
     @property
     def hint(self) -> str:
@@ -68,10 +86,12 @@ class NetworkSetup:
         "Set OAUTH_X_CLIENT_ID, _CLIENT_SECRET and _TOKEN_URL to connect X."."""
         if self.ready:
             return ""
-        prefix = setting_name(self.network, "")
+        through = self.signs_in_with or self.network
+        prefix = setting_name(through, "")
         names = [self.missing[0]] + [name.removeprefix(prefix[:-1]) for name in self.missing[1:]]
         listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-        return f"Set {listed} to connect {self.network.label}."
+        login = f" through {through.label} Login" if through != self.network else ""
+        return f"Set {listed} to connect {self.network.label}{login}."
 
 
 def setting_name(network: Network, setting: str) -> str:
@@ -81,7 +101,31 @@ def setting_name(network: Network, setting: str) -> str:
 
 def _setting(network: Network, setting: str) -> str | None:
     value = current_app.config.get(setting_name(network, setting))
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    return value.strip() if isinstance(value, str) and value.strip() else _default_setting(network, setting)
+
+
+def _default_setting(network: Network, setting: str) -> str | None:
+    """What a network's setting is when it is not set: Facebook Login's endpoints at GRAPH_API_VERSION."""
+    if network is not Network.FACEBOOK:
+        return None
+    version = current_app.config.get("GRAPH_API_VERSION") or "v23.0"
+    graph = (current_app.config.get("GRAPH_API_URL") or "https://graph.facebook.com").rstrip("/")
+    return {
+        "AUTHORIZE_URL": f"https://www.facebook.com/{version}/dialog/oauth",
+        "TOKEN_URL": f"{graph}/{version}/oauth/access_token",
+        "USERINFO_URL": f"{graph}/{version}/me?fields=id,name",
+        "SCOPE": ",".join(META_PERMISSIONS),
+        "TOKEN_AUTH": "client_secret_post",
+    }.get(setting)
+
+
+def signs_in_with(network: Network) -> Network:
+    """The network whose OAUTH_* settings sign `network` in: its own, or Facebook's for an Instagram
+    with no client of its own."""
+    through = SIGNS_IN_THROUGH.get(network)
+    if through is not None and not (_setting(network, "CLIENT_ID") or _setting(network, "CLIENT_SECRET")):
+        return through
+    return network
 
 
 def _own_client_settings(network: Network) -> dict[str, str | None]:
@@ -97,15 +141,17 @@ def network_setup(network: Network | str) -> NetworkSetup:
     network = Network(network)
     if network in SERVER_NETWORKS:  # the person names their server; Roster needs no app of its own
         return NetworkSetup(network, ready=True)
-    settings = _own_client_settings(network)
+    settings_of = signs_in_with(network)
+    settings = _own_client_settings(settings_of)
     if settings["CLIENT_ID"] or settings["CLIENT_SECRET"] or not _sandbox_on():
-        missing = tuple(setting_name(network, name) for name, value in settings.items() if not value)
-        return NetworkSetup(network, ready=not missing, missing=missing)
+        missing = tuple(setting_name(settings_of, name) for name, value in settings.items() if not value)
+        return NetworkSetup(network, ready=not missing, missing=missing,
+                            signs_in_with=settings_of if settings_of != network else None)
     return NetworkSetup(network, ready=True, sandbox=True)
 
 
 def _profile_fields(network: Network) -> dict[str, tuple[str, ...]]:
-    fields = dict(DEFAULT_PROFILE_FIELDS)
+    fields = {**DEFAULT_PROFILE_FIELDS, **NETWORK_PROFILE_FIELDS.get(network, {})}
     for pair in (_setting(network, "PROFILE_FIELDS") or "").split(","):
         name, _, path = pair.partition("=")
         if name.strip() in fields and path.strip():
@@ -143,15 +189,16 @@ def network_client(network: Network | str) -> NetworkClient | None:
             scope=SANDBOX_SCOPE, pkce=True, token_auth="client_secret_basic",
             profile_fields=dict(DEFAULT_PROFILE_FIELDS), sandbox=True,
         )
-    settings = _own_client_settings(network)
-    token_auth = _setting(network, "TOKEN_AUTH") or "client_secret_basic"
+    settings_of = signs_in_with(network)
+    settings = _own_client_settings(settings_of)
+    token_auth = _setting(settings_of, "TOKEN_AUTH") or "client_secret_basic"
     return NetworkClient(
         network=network, client_id=settings["CLIENT_ID"], client_secret=settings["CLIENT_SECRET"],
         authorize_url=settings["AUTHORIZE_URL"], token_url=settings["TOKEN_URL"],
-        userinfo_url=settings["USERINFO_URL"], scope=_setting(network, "SCOPE") or "",
-        pkce=(_setting(network, "PKCE") or "on").lower() not in FALSE_WORDS,
+        userinfo_url=settings["USERINFO_URL"], scope=_setting(settings_of, "SCOPE") or "",
+        pkce=(_setting(settings_of, "PKCE") or "on").lower() not in FALSE_WORDS,
         token_auth=token_auth if token_auth in TOKEN_AUTH_METHODS else "client_secret_basic",
-        profile_fields=_profile_fields(network),
+        profile_fields=_profile_fields(settings_of),
     )
 
 

@@ -4,18 +4,20 @@ Connecting runs the authorization-code flow: `start_connection` keeps a pending 
 verifier, who, which slot, until when) in the signed-in user's session and returns the network's
 authorization URL; `take_connection` gives that flow back exactly once; `finish_connection`
 exchanges the code for tokens, looks the profile up and stores it, or offers to transfer the
-profile when this account already has it. Tokens go to the database encrypted and nowhere else:
-not into pages, the session, the audit log or the logs.
+profile when this account already has it. A network of many servers (Mastodon) first asks on its
+own page which server, then starts the same flow there with `begin_authorization`. Tokens go to the
+database encrypted and nowhere else: not into pages, the session, the audit log or the logs.
 """
 from __future__ import annotations
 
 import logging
 import secrets
 import time
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from authlib.common.errors import AuthlibBaseError
@@ -85,6 +87,7 @@ class PendingConnection:
     expires_at: float
     origin: str = "settings"
     reconnect_profile_id: int | None = None  # a profile whose tokens stopped working, signed in again
+    server_url: str | None = None  # the server the person named, for a network of many (a Mastodon instance)
 
     @property
     def network_label(self) -> str:
@@ -96,6 +99,13 @@ class Connected:
     """A profile stored in the slot."""
 
     profile: SocialProfile
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """The network needs one more answer from the person (e.g. which LinkedIn Page posts): go to `url`."""
+
+    url: str
 
 
 @dataclass(frozen=True)
@@ -163,13 +173,13 @@ def _oauth_session(client: NetworkClient, **options: Any) -> OAuth2Session:
     return session
 
 
-def _pending(store: MutableMapping, key: str) -> dict[str, dict]:
+def pending_entries(store: MutableMapping, key: str) -> dict[str, dict]:
     """The live entries under `key`: the expired ones are dropped."""
     now = time.time()
     return {k: v for k, v in (store.get(key) or {}).items() if v.get("expires_at", 0) > now}
 
 
-def _keep(store: MutableMapping, key: str, entries: dict[str, dict]) -> None:
+def keep_entries(store: MutableMapping, key: str, entries: dict[str, dict]) -> None:
     newest = sorted(entries.items(), key=lambda item: item[1]["expires_at"])[-MAX_PENDING:]
     store[key] = dict(newest)
 
@@ -185,6 +195,22 @@ def start_connection(
     may have been registered).
     """
     network = Network(network)
+    reconnecting = slot_to_connect(social_set, network, user, reconnect)
+    if network in SERVER_NETWORKS:
+        # No sign-in page to go to yet: the person first names their server (and, for Bluesky, signs in
+        # with an app password) on the network's own connect page.
+        from flask import url_for
+
+        return url_for(f"{network.value}.connect", set_id=social_set.id, origin=origin if origin in ORIGINS
+                       else "settings", reconnect="y" if reconnecting else None)
+    return begin_authorization(store, network_client(network), social_set, user, origin, reconnecting)
+
+
+def slot_to_connect(social_set: SocialSet, network: Network | str, user: User,
+                    reconnect: bool = False) -> SocialProfile | None:
+    """The profile a connection signs in again (`reconnect`, for a profile that needs it), or None
+    for an empty slot; a ProfileProblem when the network is not set up or the slot is taken."""
+    network = Network(network)
     setup = network_setup(network)
     if not setup.ready:
         raise ProfileProblem(f"{network.label} is not configured", setup.hint, status=422)
@@ -193,20 +219,22 @@ def start_connection(
                     and policy.can(user, policy.ENTER, holder))
     if holder is not None and not reconnecting:
         raise slot_taken(network, holder)
-    if network in SERVER_NETWORKS:
-        # No sign-in page to go to yet: the person first names their server (and, for Bluesky, signs in
-        # with an app password) on the network's own connect page.
-        from flask import url_for
+    return holder if reconnecting else None
 
-        return url_for(f"{network.value}.connect", set_id=social_set.id, origin=origin if origin in ORIGINS
-                       else "settings", reconnect="y" if reconnecting else None)
-    client = network_client(network)
+
+def begin_authorization(
+    store: MutableMapping, client: NetworkClient, social_set: SocialSet, user: User, origin: str = "settings",
+    reconnecting: SocialProfile | None = None, server_url: str | None = None,
+) -> str:
+    """Keep a pending flow for `client`'s network in the session and return its authorization URL;
+    `server_url` names the server the client is registered on, for a network of many."""
+    network = client.network
     state = secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(48)  # 64 characters, within PKCE's 43 to 128
     url, _ = _oauth_session(client).create_authorization_url(
         client.authorize_url, state=state, code_verifier=verifier if client.pkce else None
     )
-    flows = _pending(store, PENDING_KEY)
+    flows = pending_entries(store, PENDING_KEY)
     flows[state] = {
         "verifier": verifier if client.pkce else "",
         "user_id": user.id,
@@ -215,15 +243,38 @@ def start_connection(
         "network": network.value,
         "expires_at": time.time() + FLOW_LIFETIME.total_seconds(),
         "origin": origin if origin in ORIGINS else "settings",
-        "reconnect_profile_id": holder.id if reconnecting else None,
+        "reconnect_profile_id": reconnecting.id if reconnecting else None,
+        "server_url": server_url,
     }
-    _keep(store, PENDING_KEY, flows)
+    keep_entries(store, PENDING_KEY, flows)
     return url
+
+
+# Networks of many servers that sign in over OAuth: how each builds the client of Roster's app on the
+# server a pending flow names (the network's module registers it with `server_client`).
+_SERVER_CLIENTS: dict[str, Callable[[str], NetworkClient | None]] = {}
+
+
+def server_client(network: Network) -> Callable[[Callable[[str], NetworkClient | None]],
+                                                Callable[[str], NetworkClient | None]]:
+    """Make the decorated function build `network`'s client for the server a pending flow names."""
+    def register(build: Callable[[str], NetworkClient | None]) -> Callable[[str], NetworkClient | None]:
+        _SERVER_CLIENTS[network.value] = build
+        return build
+    return register
+
+
+def _client_for(pending: PendingConnection) -> NetworkClient | None:
+    """The client the flow started with: Roster's app on the person's server, or the network's own."""
+    if pending.server_url:
+        build = _SERVER_CLIENTS.get(pending.network)
+        return build(pending.server_url) if build else None
+    return network_client(pending.network)
 
 
 def take_connection(store: MutableMapping, state: str | None, user: User, network: str) -> PendingConnection:
     """The pending flow for `state`, removed from the session: each state works once, for its user."""
-    flows = _pending(store, PENDING_KEY)
+    flows = pending_entries(store, PENDING_KEY)
     entry = flows.pop(state, None) if state else None
     store[PENDING_KEY] = flows
     if entry is None or entry["user_id"] != user.id or entry["network"] != network:
@@ -270,12 +321,15 @@ def _expiry(token: dict) -> datetime | None:
     return datetime.fromtimestamp(int(expires_at), tz=timezone.utc) if expires_at else None
 
 
-def _already_connected(account_id: int, network: str, external_id: str) -> SocialProfile | None:
+def already_connected(account_id: int, network: str, external_id: str,
+                       service_url: str | None = None) -> SocialProfile | None:
+    # On a network of many servers an account's id is its server's: the same id elsewhere is someone else.
+    on_server = [SocialProfile.service_url == service_url] if service_url else []
     return db.session.scalar(
         select(SocialProfile)
         .join(AccessGroup, AccessGroup.id == SocialProfile.access_group_id)
         .where(AccessGroup.account_id == account_id, SocialProfile.network == network,
-               SocialProfile.external_id == external_id)
+               SocialProfile.external_id == external_id, *on_server)
         .limit(1)
     )
 
@@ -289,23 +343,53 @@ def may_move(user: User, profile: SocialProfile) -> bool:
 
 def finish_connection(
     store: MutableMapping, pending: PendingConnection, code: str, social_set: SocialSet, user: User
-) -> Connected | TransferOffer:
-    """Exchange the code, look the profile up and store it in the slot, or offer a transfer.
+) -> Connected | TransferOffer | NextStep:
+    """Exchange the code, look the profile up and store it in the slot, or offer a transfer (or, for
+    LinkedIn, go on to ask which author posts; for Facebook and Instagram, which Page or account).
 
     The caller took the flow with `take_connection`, has checked `profiles.connect` on the set's
     group again, and commits.
     """
-    client = network_client(pending.network)
+    client = _client_for(pending)
+    if client is None and pending.server_url:
+        raise no_longer_valid()
     if client is None:
         setup = network_setup(pending.network)
         raise ProfileProblem(f"{pending.network_label} is not configured", setup.hint, status=422)
     token, found = _exchange(client, pending, code)
+    if pending.server_url and "@" not in found["handle"].lstrip("@"):
+        # On a network of many servers a handle names its server: maya@mastodon.social.
+        found["handle"] = f"{found['handle'].lstrip('@')}@{urlsplit(pending.server_url).hostname}"
+    if client.network == Network.LINKEDIN and not client.sandbox:
+        # A LinkedIn member posts as themselves or as a Page they administer: its own step asks which.
+        from .publishers import linkedin
+
+        outcome = linkedin.after_sign_in(store, pending, social_set, token, found, user)
+        if outcome is not None:
+            return outcome
+    if client.network in (Network.FACEBOOK, Network.INSTAGRAM) and not client.sandbox:
+        # Facebook Login names a person, not a Page: the person picks the Page or Instagram account next.
+        from . import page_picker
+
+        return page_picker.after_sign_in(store, pending, social_set, token, found, user)
+    return connect_found(store, pending, social_set, token, found, user)
+
+
+def connect_found(
+    store: MutableMapping, pending: PendingConnection, social_set: SocialSet, token: dict, found: dict, user: User
+) -> Connected | TransferOffer:
+    """Store the profile the person signed in as (`found`, with its `token`) in the slot, sign in again
+    the profile that needed it, or offer a transfer when the account has the profile elsewhere.
+
+    Where signing in names a person rather than the profile (a Facebook Page), the network's own step
+    calls this once the person has picked one. The caller commits.
+    """
     account_id = social_set.access_group.account_id
     if pending.reconnect_profile_id is not None:
         return _reconnect(pending, social_set, token, found, user)
-    existing = _already_connected(account_id, pending.network, found["external_id"])
+    existing = already_connected(account_id, pending.network, found["external_id"], pending.server_url)
     if existing is not None:
-        return _offer_transfer(store, existing, social_set, pending, user)
+        return offer_transfer(store, existing, social_set, pending, user)
     holder = slot_holder(social_set, pending.network)
     if holder is not None:
         raise slot_taken(pending.network, holder)
@@ -320,6 +404,7 @@ def finish_connection(
         display_name=(found["display_name"] or "")[:120],
         avatar_url=avatar_url,
         external_id=found["external_id"][:255],
+        service_url=pending.server_url,
         access_token=token["access_token"],
         refresh_token=token.get("refresh_token"),
         token_expires_at=_expiry(token),
@@ -334,7 +419,7 @@ def finish_connection(
     return Connected(profile)
 
 
-def _store_tokens(profile: SocialProfile, token: dict) -> None:
+def store_tokens(profile: SocialProfile, token: dict) -> None:
     profile.access_token = token["access_token"]
     if token.get("refresh_token"):  # networks that do not rotate refresh tokens send none
         profile.refresh_token = token["refresh_token"]
@@ -348,14 +433,14 @@ def _reconnect(pending: PendingConnection, social_set: SocialSet, token: dict, f
     if profile is None or profile.id != pending.reconnect_profile_id:
         raise ProfileProblem("Profile not found", "The profile to reconnect was removed or moved. "
                              "Nothing was changed.", status=404)
-    if profile.external_id != found["external_id"]:
+    if profile.external_id != found["external_id"] or profile.service_url != pending.server_url:
         raise ProfileProblem(
             "A different profile signed in",
             f"You signed in to {pending.network_label} as @{found['handle']}, but this slot holds "
             f"@{profile.handle}. Sign in as @{profile.handle} to reconnect it. Nothing was changed.",
             status=409,
         )
-    _store_tokens(profile, token)
+    store_tokens(profile, token)
     profile.handle = found["handle"].lstrip("@")[:120]
     from .publishing import retry_after_reconnect
 
@@ -390,7 +475,7 @@ def refresh_profile_tokens(profile: SocialProfile) -> bool:
             log.info("refreshing profile %s refused by %s: %s", profile.id, profile.network,
                      getattr(error, "error", type(error).__name__))
         else:
-            _store_tokens(profile, token)
+            store_tokens(profile, token)
             return True
     if not profile.needs_reconnect:
         profile.needs_reconnect = True
@@ -432,20 +517,20 @@ def _campaigns_losing(profile: SocialProfile, access_group_id: int) -> list[str]
     ))
 
 
-def _offer_transfer(
+def offer_transfer(
     store: MutableMapping, existing: SocialProfile, social_set: SocialSet, pending: PendingConnection, user: User
 ) -> TransferOffer:
     visible = policy.can(user, policy.ENTER, existing)
     offer_id = None
     if visible and may_move(user, existing) and existing.social_set_id != social_set.id:
         offer_id = secrets.token_urlsafe(16)
-        offers = _pending(store, TRANSFER_KEY)
+        offers = pending_entries(store, TRANSFER_KEY)
         offers[offer_id] = {
             "user_id": user.id, "social_profile_id": existing.id, "social_set_id": social_set.id,
             "network": pending.network, "origin": pending.origin,
             "expires_at": time.time() + FLOW_LIFETIME.total_seconds(),
         }
-        _keep(store, TRANSFER_KEY, offers)
+        keep_entries(store, TRANSFER_KEY, offers)
     return TransferOffer(
         offer_id=offer_id,
         profile=existing if visible else None,
@@ -470,7 +555,7 @@ class TransferRequest:
 
 def take_transfer(store: MutableMapping, offer_id: str | None, user: User) -> TransferRequest:
     """The transfer offer `offer_id`, removed from the session: each offer works once, for its user."""
-    offers = _pending(store, TRANSFER_KEY)
+    offers = pending_entries(store, TRANSFER_KEY)
     entry = offers.pop(offer_id, None) if offer_id else None
     store[TRANSFER_KEY] = offers
     if entry is None or entry["user_id"] != user.id:

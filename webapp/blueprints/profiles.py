@@ -2,8 +2,21 @@
 and a profile's approval settings."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
+from dataclasses import dataclass
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -23,7 +36,7 @@ bp = Blueprint("profiles", __name__)
 # --- answers ----------------------------------------------------------------------------------------
 
 
-def _back_url(access_group_id: int, origin: str) -> str:
+def back_url_for(access_group_id: int, origin: str) -> str:
     """The page the person started from: the settings tab (when they manage the group) or the group's slots."""
     group = db.session.get(AccessGroup, access_group_id)
     if origin == "settings" and group is not None and policy.can(current_user, "groups.manage", group):
@@ -31,7 +44,7 @@ def _back_url(access_group_id: int, origin: str) -> str:
     return url_for("profiles.index", group_id=access_group_id)
 
 
-def _problem(problem: rules.ProfileProblem, back_url: str | None = None) -> Response:
+def problem_page(problem: rules.ProfileProblem, back_url: str | None = None) -> Response:
     """A refusal: a clear page, or for htmx an alert in the page's flash area."""
     if is_htmx():
         body = render_template("profiles/_alert.html", message=problem.message)
@@ -40,6 +53,38 @@ def _problem(problem: rules.ProfileProblem, back_url: str | None = None) -> Resp
         return retarget(response, "#flashes", swap="outerHTML")
     page = render_template("profiles/problem.html", page_title=problem.title, problem=problem, back_url=back_url)
     return make_response(page, problem.status)
+
+
+@dataclass(frozen=True)
+class ServerConnection:
+    """Where a connect page of a network of many servers starts: the set, its form (empty when
+    shown), the page to go back to, and the profile signed in again (None for an empty slot)."""
+
+    social_set: SocialSet
+    form: FlaskForm
+    back_url: str
+    reconnecting: SocialProfile | None
+
+
+def server_connection(set_id: int, network: Network, form_class: type[FlaskForm]) -> ServerConnection | Response:
+    """The checks every such page makes first: signed in, the set visible (else 404), profiles.connect
+    in its group, and a slot that is empty or holds the profile to reconnect (else the refusal page)."""
+    policy.require_signed_in()
+    social_set = _visible_set(set_id)
+    if social_set is None:
+        abort(404)
+    enter_group(social_set.access_group_id, "profiles.connect")
+    if request.method == "GET":
+        form = form_class(formdata=None, origin=request.args.get("origin"),
+                          reconnect=request.args.get("reconnect") == "y")
+    else:
+        form = form_class()
+    back_url = back_url_for(social_set.access_group_id, form.origin.data)
+    try:
+        reconnecting = rules.slot_to_connect(social_set, network, current_user, form.reconnect.data)
+    except rules.ProfileProblem as problem:
+        return problem_page(problem, back_url)
+    return ServerConnection(social_set, form, back_url, reconnecting)
 
 
 def _visible_set(set_id: int) -> SocialSet | None:
@@ -80,12 +125,12 @@ def connect(set_id: int):
     policy.authorize("profiles.connect", social_set)
     form = ConnectForm()
     if not form.validate_on_submit():
-        return _problem(rules.ProfileProblem("Choose a network", "Choose an empty slot to connect a profile to.", 422))
+        return problem_page(rules.ProfileProblem("Choose a network", "Choose an empty slot to connect a profile to.", 422))
     try:
         authorization_url = rules.start_connection(session, social_set, form.network.data, current_user,
                                                    form.origin.data, reconnect=form.reconnect.data)
     except rules.ProfileProblem as problem:
-        return _problem(problem, _back_url(social_set.access_group_id, form.origin.data))
+        return problem_page(problem, back_url_for(social_set.access_group_id, form.origin.data))
     db.session.commit()  # the sandbox may have learned Roster's redirect URI
     return hx_redirect(authorization_url)
 
@@ -101,38 +146,40 @@ def callback(network: str):
     try:
         pending = rules.take_connection(session, request.args.get("state"), current_user, network.value)
     except rules.ProfileProblem as problem:
-        return _problem(problem)
-    back_url = _back_url(pending.access_group_id, pending.origin)
+        return problem_page(problem)
+    back_url = back_url_for(pending.access_group_id, pending.origin)
     error = request.args.get("error")
     if error == "access_denied":
-        return _problem(rules.ProfileProblem(
+        return problem_page(rules.ProfileProblem(
             "Connection cancelled",
             f"Connection was cancelled at {network.label}. Nothing was connected; start again from the slot "
             "whenever you like.", status=200), back_url)
     if error or not request.args.get("code"):
-        return _problem(rules.ProfileProblem(
+        return problem_page(rules.ProfileProblem(
             f"{network.label} refused the connection",
             f"{network.label} answered “{(error or 'no code')[:60]}” instead of letting Roster in. "
             "Start again from the slot."), back_url)
     social_set = _visible_set(pending.social_set_id)
     if social_set is None or social_set.access_group_id != pending.access_group_id:
-        return _problem(rules.ProfileProblem(
+        return problem_page(rules.ProfileProblem(
             "Social set not found", "The social set was deleted or moved, or you no longer have access to it. "
             "Nothing was connected.", status=404))
     if not policy.can(current_user, "profiles.connect", social_set):
-        return _problem(rules.ProfileProblem(
+        return problem_page(rules.ProfileProblem(
             "Not allowed", "You may no longer connect profiles in this group. Nothing was connected.", 403))
     try:
         outcome = rules.finish_connection(session, pending, request.args["code"], social_set, current_user)
         db.session.commit()
     except rules.ProfileProblem as problem:
         db.session.rollback()
-        return _problem(problem, back_url)
+        return problem_page(problem, back_url)
     except IntegrityError:  # someone filled the slot at the same moment
         db.session.rollback()
-        return _problem(rules.slot_taken(network, rules.slot_holder(social_set, network)), back_url)
+        return problem_page(rules.slot_taken(network, rules.slot_holder(social_set, network)), back_url)
     if isinstance(outcome, rules.TransferOffer):
         return render("profiles/transfer.html", page_title="Already connected", offer=outcome, back_url=back_url)
+    if isinstance(outcome, rules.NextStep):
+        return redirect(outcome.url, 303)
     profile = outcome.profile
     done = "reconnected in" if pending.reconnect_profile_id else "connected to"
     flash(f"{network.label} profile @{profile.handle} {done} “{social_set.name}”.", "success")
@@ -149,14 +196,14 @@ def transfer(set_id: int):
     policy.authorize("profiles.connect", social_set)
     form = TransferForm()
     if not form.validate_on_submit():
-        return _problem(rules.ProfileProblem("Transfer offer expired",
+        return problem_page(rules.ProfileProblem("Transfer offer expired",
                                              "This transfer offer is no longer valid. Start again from the slot."))
     try:
         offer = rules.take_transfer(session, form.offer.data, current_user)
         if offer.social_set_id != social_set.id:
             raise rules.ProfileProblem("Transfer offer expired",
                                        "This transfer offer is no longer valid. Start again from the slot.")
-        back_url = _back_url(social_set.access_group_id, offer.origin)
+        back_url = back_url_for(social_set.access_group_id, offer.origin)
         profile = db.session.scalar(
             policy.visible(select(SocialProfile)).where(SocialProfile.id == offer.social_profile_id)
         )
@@ -168,10 +215,10 @@ def transfer(set_id: int):
         db.session.commit()
     except rules.ProfileProblem as problem:
         db.session.rollback()
-        return _problem(problem, _back_url(social_set.access_group_id, "group"))
+        return problem_page(problem, back_url_for(social_set.access_group_id, "group"))
     except IntegrityError:
         db.session.rollback()
-        return _problem(rules.slot_taken(offer.network, rules.slot_holder(social_set, offer.network)))
+        return problem_page(rules.slot_taken(offer.network, rules.slot_holder(social_set, offer.network)))
     posts = "1 post" if moved == 1 else f"{moved:,} posts"
     flash(f"{label} profile @{handle} moved to “{social_set.name}” with its {posts}.", "success")
     return redirect(back_url, 303)
@@ -192,7 +239,7 @@ def remove(profile_id: int):
         flash(f"{label} profile @{handle} was disconnected for everyone.", "success")
     else:
         flash(f"{label} profile @{handle} was removed from your view. The agency keeps it.", "success")
-    return hx_redirect(_back_url(access_group_id, form.origin.data))
+    return hx_redirect(back_url_for(access_group_id, form.origin.data))
 
 
 @bp.route("/settings/access-groups/<int:group_id>/profiles/<int:profile_id>/approval", methods=["GET", "POST"])
