@@ -19,7 +19,7 @@ from werkzeug.test import TestResponse
 from webapp.extensions import db
 from webapp.media import PAGE_SIZE, encode_cursor
 from webapp.models import AccessGroup, MediaItem, Post
-from webapp.posts import ATTACHMENT_LIMIT
+from webapp.network_rules import ATTACHMENT_LIMIT
 from webapp.zones import account_zone
 
 from .dataset import MEDIA_WORDS, PASSWORD, Dataset

@@ -198,7 +198,7 @@ def test_a_profile_dragged_to_another_group_takes_its_posts_and_leaves_its_media
     expect(impact.get_by_text("No longer see it: Maya Lopez, Sam Okafor.", exact=True)).to_be_visible()
     expect(impact.get_by_text("Now see it: Ivy Chen, Leo Park.", exact=True)).to_be_visible()
     staying = dialog.get_by_role("region", name="Media that stays").get_by_role("listitem")
-    expect(staying).to_have_text([f"maya-shoot-{n}.png (Maya Lopez), used by 1 moving post" for n in (2, 3, 4)])
+    expect(staying).to_have_text([f"maya-shoot-{n}.jpg (Maya Lopez), used by 1 moving post" for n in (2, 3, 4)])
 
     # Cancel changes nothing; Move applies.
     dialog.get_by_role("button", name="Cancel").click()
@@ -230,10 +230,10 @@ def test_a_profile_dragged_to_another_group_takes_its_posts_and_leaves_its_media
     # The photos those posts use stay in her library; she just no longer sees a post using them.
     maya.goto(f"/g/{maya_group}/media")
     expect(maya.get_by_test_id("media-count")).to_have_text("6 items in this library")
-    for name in ("maya-shoot-2.png", "maya-shoot-3.png", "maya-shoot-4.png"):
+    for name in ("maya-shoot-2.jpg", "maya-shoot-3.jpg", "maya-shoot-4.jpg"):
         expect(maya.get_by_role("img", name=name, exact=True)).to_be_visible()
-    maya.get_by_role("link", name=re.compile(r"maya-shoot-3\.png")).first.click()
-    expect(maya.get_by_role("heading", name="maya-shoot-3.png", level=1)).to_be_visible()
+    maya.get_by_role("link", name=re.compile(r"maya-shoot-3\.jpg")).first.click()
+    expect(maya.get_by_role("heading", name="maya-shoot-3.jpg", level=1)).to_be_visible()
     expect(maya.get_by_text("No post you can see uses this item.")).to_be_visible()
 
     # Her campaign lost the profile; Leo, in the group it went to, now has it.

@@ -56,6 +56,7 @@ def test_an_agent_schedules_a_post_the_client_approves_from_the_email(
     page.get_by_role("checkbox", name=re.compile(f"@{profile.handle}")).first.check()
     page.get_by_label("Caption").fill(caption)
     expect(page.locator("#caption-count")).to_contain_text(f"{len(caption)} / ")
+    page.get_by_role("checkbox", name="jonah-shoot-1.jpg").check()  # Instagram needs an image or a video
     day = (datetime.now(timezone.utc) + timedelta(days=3)).date()
     page.get_by_label("Date").fill(day.isoformat())
     page.get_by_label("Time").fill("11:45")

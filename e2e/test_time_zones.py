@@ -141,6 +141,7 @@ def test_each_person_sees_the_post_in_their_own_zone(page: Page, new_context, zo
     page.goto(f"/g/{group_id}/posts/new")
     page.get_by_role("checkbox", name=re.compile("@mayalopez Needs approval")).check()
     page.get_by_label("Caption").fill("Zone check for Maya")
+    page.get_by_role("checkbox", name="maya-shoot-1.jpg").check()  # Instagram needs an image or a video
     page.get_by_label("Date").fill("2027-07-01")
     page.get_by_label("Time", exact=True).fill("22:00")
     page.get_by_role("button", name="Schedule").click()

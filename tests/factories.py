@@ -169,6 +169,13 @@ def make_media(group: AccessGroup, name: str | None = None) -> MediaItem:
     return item
 
 
+def make_photo(group: AccessGroup, name: str | None = None) -> MediaItem:
+    """A square JPEG photo: an attachment every network takes (Instagram takes JPEG images only)."""
+    item = make_media(group, name or f"photo-{next(_sequence)}.jpg")
+    item.content_type, item.width, item.height = "image/jpeg", 1080, 1080
+    return item
+
+
 def make_post(
     profile: SocialProfile,
     status: PostStatus = PostStatus.SCHEDULED,

@@ -46,7 +46,8 @@ def agency():
 
     audit.record(account.id, owner.id, "account.settings_changed", "account", account.id,
                  before={"name": "North"}, after={"name": "Northstar"})
-    [post] = posts.create_posts(maya, posts.Draft([profile], "Spring launch", [], SPRING), manager, schedule=True)
+    [post] = posts.create_posts(maya, posts.Draft([profile], "Spring launch", [factories.make_photo(maya)], SPRING),
+                                manager, schedule=True)
     media.move_media_items(maya, [item.id for item in items], leo, manager)
     access_groups.add_user(leo, client.id, admin)
     social_sets.create_social_set(secret, "Hidden set", owner)

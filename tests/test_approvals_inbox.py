@@ -14,8 +14,8 @@ from webapp import access_groups, crypto, review
 from webapp import posts as rules
 from webapp.extensions import db
 from webapp.models import (
-    AccessGroup, ApprovalDecision, AuditEvent, Mail, Network, Post, PostStatus, ProfileApprover, ReviewLink,
-    ReviewLinkPost, Role, SocialProfile, User, utcnow,
+    AccessGroup, ApprovalDecision, AuditEvent, Mail, MediaItem, Network, Post, PostStatus, ProfileApprover,
+    ReviewLink, ReviewLinkPost, Role, SocialProfile, User, utcnow,
 )
 
 from . import factories
@@ -51,10 +51,11 @@ def inbox(app) -> dict:
 
 
 def schedule(app, inbox, profile, caption: str, when: datetime = SOON) -> Post:
-    """Sam schedules one post for `profile`, as the composer does, and commits."""
+    """Sam schedules one post with a photo for `profile`, as the composer does, and commits."""
+    group = inbox["group"] if profile.access_group_id == inbox["group"].id else inbox["other"]
     with app.test_request_context():
-        [post] = rules.create_posts(inbox["group"] if profile.access_group_id == inbox["group"].id else inbox["other"],
-                                    rules.Draft([profile], caption, [], when), inbox["sam"], schedule=True)
+        [post] = rules.create_posts(group, rules.Draft([profile], caption, [factories.make_photo(group)], when),
+                                    inbox["sam"], schedule=True)
     db.session.commit()
     return post
 
@@ -133,8 +134,8 @@ def test_an_edit_that_sends_a_post_again_updates_its_row(app, inbox):
     post = schedule(app, inbox, inbox["instagram"], "Launch")
     rules.decide(post, inbox["maya"], "approve")
     with app.test_request_context():
-        rules.update_post(post, rules.Draft([post.social_profile], "Launch, again", [], post.scheduled_at),
-                          inbox["sam"], schedule=False)
+        rules.update_post(post, rules.Draft([post.social_profile], "Launch, again", post.media_items,
+                                            post.scheduled_at), inbox["sam"], schedule=False)
     db.session.commit()
     row = db.session.scalars(select(ReviewLinkPost)).one()
     assert (row.post_version, row.mailed_at) == (post.version, None)
@@ -263,11 +264,13 @@ def test_a_client_cannot_resend(app, inbox, auth, client):
     (["x"], "Scheduled 1 post."),
 ])
 def test_scheduling_says_who_was_asked(inbox, auth, client, profiles, message):
+    photo = factories.make_photo(inbox["group"])
+    db.session.commit()
     auth.login(inbox["sam"])
     day = SOON.date().isoformat()
     response = client.post(f"/g/{inbox['group'].id}/posts", data={
-        "profiles": [inbox[name].id for name in profiles], "caption": "Hello", "date": day, "time": "09:30",
-        "schedule": "y"}, follow_redirects=True)
+        "profiles": [inbox[name].id for name in profiles], "caption": "Hello", "media": [photo.id], "date": day,
+        "time": "09:30", "schedule": "y"}, follow_redirects=True)
     assert Html(response).has_text(message)
 
 
@@ -467,12 +470,15 @@ def test_two_requests_at_once_make_one_link(app, inbox):
         return lock(*args, **kwargs)
 
     profile_id, group_id, sam_id = inbox["instagram"].id, inbox["group"].id, inbox["sam"].id
+    photo_id = factories.make_photo(inbox["group"]).id
+    db.session.commit()
 
     def send(caption: str):
         def work() -> None:
             with app.test_request_context():
                 group = db.session.get(AccessGroup, group_id)
-                rules.create_posts(group, rules.Draft([db.session.get(SocialProfile, profile_id)], caption, [], SOON),
+                rules.create_posts(group, rules.Draft([db.session.get(SocialProfile, profile_id)], caption,
+                                                      [db.session.get(MediaItem, photo_id)], SOON),
                                    db.session.get(User, sam_id), schedule=True)
                 db.session.commit()
         return work

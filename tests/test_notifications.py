@@ -113,7 +113,8 @@ def test_a_decision_tells_the_author(agency):
 
 def test_an_approval_request_is_in_the_app_only(agency):
     post = factories.make_post(agency["instagram"], status=PostStatus.DRAFT)
-    rules.update_post(post, rules.Draft([agency["instagram"]], "New caption", [], post.scheduled_at),
+    rules.update_post(post, rules.Draft([agency["instagram"]], "New caption", [factories.make_photo(agency["maya"])],
+                                        post.scheduled_at),
                       agency["manager"], schedule=True)
     db.session.commit()
     [note] = notes_of(agency["creator"], NotificationKind.APPROVAL_REQUESTED)

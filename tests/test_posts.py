@@ -45,7 +45,8 @@ def agency(app):
     admin = factories.make_member(account, Role.ADMIN, groups=[maya, leo], name="Alex Admin")
     instagram.needs_approval = True
     db.session.add(ProfileApprover(social_profile_id=instagram.id, user_id=creator.id))
-    photo = factories.make_media(maya, "beach.png")
+    photo = factories.make_media(maya, "beach.jpg")
+    photo.content_type = "image/jpeg"  # Instagram takes JPEG images only
     db.session.commit()
     return dict(account=account, maya=maya, leo=leo, instagram=instagram, x=x, leo_profile=leo_profile,
                 manager=manager, creator=creator, leo_creator=leo_creator, admin=admin, photo=photo,
@@ -110,7 +111,7 @@ def test_one_post_per_chosen_profile_and_drafts_need_no_time(agency, auth, clien
 
 @pytest.mark.parametrize("fields, message", [
     ({"profiles": []}, "Choose at least one social profile."),
-    ({"caption": "x" * 281}, "X takes captions of up to 280 characters; this one has 281."),
+    ({"caption": "x" * 281}, "X takes posts of up to 280 characters; this one has 281."),
     ({"date": "2020-01-01"}, "Choose a time in the future."),
     ({"date": "9999-12-31"}, "Choose a date between the years 2000 and 2999."),
     ({"time": ""}, "Choose both a date and a time."),
@@ -152,7 +153,7 @@ def test_a_refused_composer_shows_no_item_of_another_account_or_group(agency, au
         body = response.get_data(as_text=True)
         assert "Attach items from this group" in body
         assert item.name not in body
-        assert "beach.png" in body  # the group's own choice stays chosen
+        assert "beach.jpg" in body  # the group's own choice stays chosen
     assert db.session.scalars(select(Post)).all() == []
 
 
@@ -166,7 +167,7 @@ def test_editing_keeps_showing_an_attachment_that_moved_to_another_group(agency,
     db.session.commit()
     auth.login(agency["admin"])
     body = client.get(f"/g/{agency['maya'].id}/posts/{post.id}/edit").get_data(as_text=True)
-    assert "beach.png" in body
+    assert "beach.jpg" in body
 
 
 def test_clients_without_publish_rights_cannot_compose(agency, auth, client):
@@ -182,7 +183,7 @@ def test_the_media_picker_keeps_chosen_items_and_searches_the_rest(agency, auth,
     auth.login(agency["manager"])
     picker = Html(client.get(f"/g/{agency['maya'].id}/posts/media-picker?q=city&media={agency['photo'].id}",
                              headers=HTMX))
-    beach, city = picker.by_role("checkbox", "beach.png"), picker.by_role("checkbox", "city.png")
+    beach, city = picker.by_role("checkbox", "beach.jpg"), picker.by_role("checkbox", "city.png")
     assert beach.attributes["value"] == str(agency["photo"].id) and city.attributes["value"] == str(other.id)
     assert picker.checked("media") == [str(agency["photo"].id)]
 
@@ -192,7 +193,7 @@ def test_the_media_picker_keeps_chosen_items_and_searches_the_rest(agency, auth,
 
 def make_pending(agency) -> Post:
     post = rules.create_posts(agency["maya"], rules.Draft(
-        [agency["instagram"]], "Launch day", [], datetime.now(timezone.utc) + timedelta(days=1)),
+        [agency["instagram"]], "Launch day", [agency["photo"]], datetime.now(timezone.utc) + timedelta(days=1)),
         agency["manager"], schedule=True)[0]
     db.session.commit()
     return post
@@ -206,7 +207,8 @@ def test_editing_the_text_of_an_approved_post_sends_it_back_to_pending(agency, a
     auth.login(agency["manager"])
     local = post.scheduled_at.astimezone(account_zone(agency["account"]))
     response = client.post(f"/g/{agency['maya'].id}/posts/{post.id}", data={
-        "caption": "Launch day!", "date": local.date().isoformat(), "time": local.strftime("%H:%M")})
+        "caption": "Launch day!", "media": [agency["photo"].id], "date": local.date().isoformat(),
+        "time": local.strftime("%H:%M")})
     assert response.status_code == 303
     db.session.expire_all()
     post = db.session.get(Post, post.id)

@@ -94,7 +94,7 @@ def _image(label: str, colour: str) -> bytes:
     draw.rectangle((40, 40, 600, 600), outline="white", width=8)
     draw.text((70, 300), label, fill="white")
     buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
+    picture.save(buffer, format="JPEG", quality=85)  # a photo shoot, and what every network takes
     return buffer.getvalue()
 
 
@@ -230,19 +230,19 @@ def _media_items(group: AccessGroup, creator: User, name: str, index: int, stora
         data = _image(f"{name} #{number + 1}", colour)
         storage_key = thumbnail_key = None
         if storage is not None:
-            storage_key = storage.save(data, ".png")
+            storage_key = storage.save(data, ".jpg")
             thumbnail_key = storage.save(_thumbnail(data), ".webp")
         items.append(
             MediaItem(
                 access_group_id=group.id,
                 uploaded_by_id=creator.id,
-                name=f"{name.split()[0].lower()}-shoot-{number + 1}.png",
+                name=f"{name.split()[0].lower()}-shoot-{number + 1}.jpg",
                 kind="image",
-                content_type="image/png",
+                content_type="image/jpeg",
                 byte_size=len(data),
                 width=640,
                 height=640,
-                storage_key=storage_key or f"demo-{group.id}-{number}.png",
+                storage_key=storage_key or f"demo-{group.id}-{number}.jpg",
                 thumbnail_key=thumbnail_key,
                 created_at=now - timedelta(days=number, hours=index),
             )

@@ -4,19 +4,20 @@ Status flow (DESIGN.md, Post): a post is a draft until it is scheduled. Scheduli
 profile that needs client approval makes it `pending_approval` (approvers are emailed a review
 link); otherwise it is `scheduled`. An approver approves (`approved`), leaves feedback (it stays
 pending) or rejects it with a reason (`rejected`: back with its author, editable like a draft).
-Editing the caption or media of a pending or approved post sends it back to pending. Only
-`scheduled` and `approved` posts are published, by the worker in `webapp/publishing.py`.
+Editing the caption, media or network options of a pending or approved post sends it back to
+pending. Only `scheduled` and `approved` posts are published, by the worker in `webapp/publishing.py`.
+A post is scheduled only once it suits its network's rules (`webapp/network_rules.py`); a draft may not.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterable
+from urllib.parse import urlsplit
 
 from sqlalchemy import ScalarSelect, delete, func, select, update
 from sqlalchemy.orm import joinedload
 
-from . import audit, paging, policy, undo
+from . import audit, network_rules, paging, policy, undo
 from .extensions import db
 from .models import (
     AccessGroup,
@@ -25,7 +26,6 @@ from .models import (
     Comment,
     Decision,
     MediaItem,
-    Network,
     Notification,
     NotificationKind,
     Post,
@@ -36,21 +36,6 @@ from .models import (
     utcnow,
 )
 
-# The longest caption each network takes.
-CAPTION_LIMITS: dict[str, int] = {
-    Network.INSTAGRAM.value: 2200,
-    Network.FACEBOOK.value: 63206,
-    Network.TIKTOK.value: 2200,
-    Network.LINKEDIN.value: 3000,
-    Network.X.value: 280,
-    Network.PINTEREST.value: 500,
-    Network.YOUTUBE.value: 5000,
-    Network.THREADS.value: 500,
-    Network.GOOGLE_BUSINESS.value: 1500,
-    Network.BLUESKY.value: 300,
-    Network.MASTODON.value: 500,
-}
-ATTACHMENT_LIMIT = 10
 COMMENT_MAX_LENGTH = 5000
 NOTE_MAX_LENGTH = 2000
 # The post page shows the newest few rows of each of its lists; "Show all" pages through the rest.
@@ -89,24 +74,33 @@ def status_label(post: Post, now: datetime | None = None) -> str:
     return STATUS_LABELS.get(post.status, post.status)
 
 
-def caption_problem(caption: str, networks: Iterable[str]) -> str | None:
-    """Why the caption is too long for one of the networks, if it is."""
-    for network in sorted(set(networks), key=lambda n: CAPTION_LIMITS[n]):
-        limit = CAPTION_LIMITS[network]
-        if len(caption) > limit:
-            label = Network(network).label
-            return f"{label} takes captions of up to {limit:,} characters; this one has {len(caption):,}."
-    return None
+def public_url(post: Post) -> str | None:
+    """Where a published post can be seen on its network, if the network gave a web address (http or
+    https) for it: anything else stored there (a javascript: address, a relative path) is never a link."""
+    url = post.external_url
+    if post.status != PostStatus.PUBLISHED.value or not url:
+        return None
+    # A browser drops white space and control characters inside an address: "java\tscript:" runs.
+    if any(character.isspace() or not character.isprintable() for character in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return None
+    return url if parts.scheme.lower() in ("http", "https") and host else None
 
 
 @dataclass(frozen=True)
 class Draft:
-    """What the composer sends: the profiles, caption, attachments and time (UTC, or None)."""
+    """What the composer sends: the profiles, caption, attachments, time (UTC, or None) and the options
+    chosen for some networks (each post keeps those of its own network, `network_rules.options_for`)."""
 
     profiles: list[SocialProfile]
     caption: str
     media: list[MediaItem]
     scheduled_at: datetime | None
+    options: dict[str, str] = field(default_factory=dict)
 
 
 def _check_draft(group: AccessGroup, draft: Draft, schedule: bool, now: datetime) -> None:
@@ -114,11 +108,8 @@ def _check_draft(group: AccessGroup, draft: Draft, schedule: bool, now: datetime
         raise PostError("Choose at least one social profile.", field="profiles")
     if any(profile.access_group_id != group.id for profile in draft.profiles):
         raise PostError("Choose profiles of this access group.", field="profiles")
-    problem = caption_problem(draft.caption, (p.network for p in draft.profiles))
-    if problem:
-        raise PostError(problem, field="caption")
-    if len(draft.media) > ATTACHMENT_LIMIT:
-        raise PostError(f"Attach at most {ATTACHMENT_LIMIT} items.", field="media")
+    if len(draft.media) > network_rules.ATTACHMENT_LIMIT:
+        raise PostError(f"Attach at most {network_rules.ATTACHMENT_LIMIT} items.", field="media")
     if any(item.access_group_id != group.id for item in draft.media):
         raise PostError("Attach items from this group's media library.", field="media")
     if schedule:
@@ -128,6 +119,10 @@ def _check_draft(group: AccessGroup, draft: Draft, schedule: bool, now: datetime
             raise PostError("Choose a time in the future.", field="scheduled_at")
         if not draft.caption.strip() and not draft.media:
             raise PostError("Write a caption or attach media before scheduling.", field="caption")
+        # A draft may be unfinished; what goes out must suit every chosen profile's network.
+        problems = network_rules.problems(draft.caption, draft.media, draft.profiles, draft.options)
+        if problems:
+            raise PostError(problems[0].message, field=problems[0].field)
 
 
 def create_posts(group: AccessGroup, draft: Draft, author: User, schedule: bool) -> list[Post]:
@@ -138,7 +133,7 @@ def create_posts(group: AccessGroup, draft: Draft, author: User, schedule: bool)
     for profile in draft.profiles:
         post = Post(social_profile_id=profile.id, access_group_id=group.id, author_id=author.id,
                     caption=draft.caption, scheduled_at=draft.scheduled_at, status=PostStatus.DRAFT.value,
-                    version=1)
+                    version=1, options=network_rules.options_for(profile.network, draft.options))
         post.social_profile = profile
         post.media_items = list(draft.media)
         db.session.add(post)
@@ -166,16 +161,23 @@ def _submit(post: Post, actor: User) -> None:
 
 
 def update_post(post: Post, draft: Draft, actor: User, schedule: bool) -> None:
-    """Change a post; new caption or media send a pending or approved post back to pending."""
+    """Change a post; a new caption, media or options send a pending or approved post back to pending."""
     if post.status == PostStatus.PUBLISHED.value:
         raise PostError("This post was published; it can no longer be changed.")
     group = db.session.get(AccessGroup, post.access_group_id)
     now = utcnow()
-    _check_draft(group, Draft([post.social_profile], draft.caption, draft.media, draft.scheduled_at),
+    _check_draft(group, Draft([post.social_profile], draft.caption, draft.media, draft.scheduled_at, draft.options),
                  schedule or post.status != PostStatus.DRAFT.value, now)
-    content_changed = post.caption != draft.caption or [m.id for m in post.media_items] != [m.id for m in draft.media]
+    network = post.social_profile.network
+    options = network_rules.options_for(network, draft.options)
+    # A content warning, visibility or language changes what goes out, as the text does (a post saved
+    # before it had options had the defaults).
+    content_changed = (post.caption != draft.caption
+                       or network_rules.options_for(network, post.options or {}) != options
+                       or [m.id for m in post.media_items] != [m.id for m in draft.media])
     before = _snapshot(post)
     post.caption = draft.caption
+    post.options = options
     post.media_items = list(draft.media)
     post.scheduled_at = draft.scheduled_at
     if content_changed:
@@ -285,6 +287,7 @@ def _snapshot(post: Post) -> dict:
         "media_item_ids": [item.id for item in post.media_items],
         "scheduled_at": post.scheduled_at.isoformat() if post.scheduled_at else None,
         "social_profile_id": post.social_profile_id,
+        "options": post.options or {},
     }
 
 

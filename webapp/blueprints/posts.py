@@ -11,11 +11,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
-from .. import members, paging, policy
-from .. import posts as rules
 from .. import media as media_rules
-from .. import review
-from .. import zones
+from .. import members, network_rules, paging, policy, review, zones
+from .. import posts as rules
 from ..extensions import db
 from ..forms.posts import (
     CommentForm,
@@ -27,7 +25,7 @@ from ..forms.posts import (
     PickerQuery,
 )
 from ..htmx import is_htmx, is_partial, render
-from ..models import AccessGroup, MediaItem, Network, Post, PostStatus, SocialProfile, User
+from ..models import AccessGroup, MediaItem, Post, PostStatus, SocialProfile, User
 from ..shell import enter_group
 
 bp = Blueprint("posts", __name__)
@@ -139,7 +137,7 @@ def _shown_media(group: AccessGroup, ids: list[int], post: Post | None) -> list[
     attached = [item.id for item in post.media_items] if post else []
     found = {item.id: item for item in db.session.scalars(
         select(MediaItem).where(
-            MediaItem.id.in_(ids[:rules.ATTACHMENT_LIMIT]),
+            MediaItem.id.in_(ids[:network_rules.ATTACHMENT_LIMIT]),
             or_(MediaItem.access_group_id == group.id, MediaItem.id.in_(attached)),
         ))}
     return [found[item_id] for item_id in dict.fromkeys(ids) if item_id in found]
@@ -169,17 +167,26 @@ def _draft(group: AccessGroup, form: ComposeForm, profiles: list[SocialProfile])
     by_id = {profile.id: profile for profile in profiles}
     chosen = [by_id[p] for p in dict.fromkeys(form.profiles.data or [])]
     return rules.Draft(chosen, (form.caption.data or "").replace("\r\n", "\n"),
-                       _chosen_media(group, form.media.data or []), _when(group, form))
+                       _chosen_media(group, form.media.data or []), _when(group, form), form.options())
 
 
 def _composer(group: AccessGroup, form: ComposeForm, post: Post | None = None, status: int = 200,
               problem: rules.PostError | None = None) -> Response:
     profiles = [post.social_profile] if post else _group_profiles(group)
     chosen_media = _shown_media(group, form.media.data or [], post)
-    limits = {network.value: rules.CAPTION_LIMITS[network.value] for network in Network}
+    chosen = set(form.profiles.data or []) if not post else {post.social_profile_id}
+    # Every rule the post as shown breaks, for each chosen profile's network (the script keeps this
+    # list as the person types and attaches; the server checks the same rules when it is scheduled).
+    by_profile = network_rules.rules_for(profiles)
+    breaks = network_rules.broken([by_profile[profile.id] for profile in profiles if profile.id in chosen],
+                                  (form.caption.data or "").replace("\r\n", "\n"), chosen_media, form.options())
     return render(
         "posts/compose.html", status=status, page_title="Edit post" if post else "New post", group=group,
-        form=form, post=post, profiles=profiles, chosen_media=chosen_media, limits=limits, problem=problem,
+        form=form, post=post, profiles=profiles, chosen_media=chosen_media,
+        composer_rules=network_rules.for_composer(by_profile),
+        breaks=breaks, options_offered=network_rules.options_offered(profile.network for profile in profiles),
+        option_networks={option: sorted(takers) for option, takers in network_rules.OPTION_NETWORKS.items()},
+        content_warning_max=network_rules.CONTENT_WARNING_MAX, problem=problem,
         zone=zones.viewer_zone(group.account), may_pick_media=policy.can(current_user, "media.view", group),
     )
 
@@ -225,7 +232,7 @@ def media_picker(group_id: int):
     group = enter_group(group_id, "media.view")
     query = PickerQuery(request.args)
     query.validate()
-    chosen_ids = list(dict.fromkeys(query.media.data or []))[:rules.ATTACHMENT_LIMIT]
+    chosen_ids = list(dict.fromkeys(query.media.data or []))[:network_rules.ATTACHMENT_LIMIT]
     # The group was entered with media.view: its items are the ones the user may see.
     chosen = {item.id: item for item in db.session.scalars(media_rules.by_id_in(group, chosen_ids))
               } if chosen_ids else {}  # an empty IN would have the database look at every item
@@ -268,6 +275,7 @@ def _post_page(group: AccessGroup, post: Post, status: int = 200, comment_form: 
     return render(
         "posts/show.html", status=status, page_title=f"{post.social_profile.network_label} post", group=group,
         post=post, zone=zones.viewer_zone(group.account), author=names[post.author_id] if post.author_id else None,
+        options=network_rules.options_in_words(post.options),
         history=history, comments=comments, decisions=decisions, review_links=review_links,
         comment_form=comment_form or CommentForm(formdata=None),
         decision_form=decision_form or DecisionForm(formdata=None), confirm_form=ConfirmForm(formdata=None),
@@ -341,6 +349,7 @@ def edit(group_id: int, post_id: int):
     form.profiles.data = [post.social_profile_id]
     form.caption.data = post.caption
     form.media.data = [item.id for item in post.media_items]
+    form.show_options(post.options)
     if post.scheduled_at:
         local = post.scheduled_at.astimezone(zones.viewer_zone(group.account))
         form.date.data, form.time.data = local.date(), local.time().replace(second=0, microsecond=0, fold=0)
@@ -360,7 +369,7 @@ def update(group_id: int, post_id: int):
         return _composer(group, form, post, 422, form.problem())
     try:
         draft = rules.Draft([post.social_profile], (form.caption.data or "").replace("\r\n", "\n"),
-                            _chosen_media(group, form.media.data or []), _when(group, form))
+                            _chosen_media(group, form.media.data or []), _when(group, form), form.options())
         was_sent = (post.version, post.status)
         rules.update_post(post, draft, current_user, schedule=bool(form.schedule.data))
     except rules.PostError as problem:

@@ -7,6 +7,7 @@ from wtforms import (
     HiddenField,
     SearchField,
     SelectChoice,
+    SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
@@ -15,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, Length, Optional, ValidationError
 
+from .. import network_rules
 from .. import posts as rules
 from ..models import SocialProfile
 from . import QueryForm
@@ -25,7 +27,7 @@ class ComposeForm(FlaskForm):
 
     profiles = SelectMultipleField("Social profiles", coerce=int,
                                    invalid_choice_message="Choose profiles of this access group.")
-    caption = TextAreaField("Caption", validators=[Length(max=max(rules.CAPTION_LIMITS.values()))])
+    caption = TextAreaField("Caption", validators=[Length(max=max(network_rules.CAPTION_LIMITS.values()))])
     # Only the chosen items are looked up, not the whole library; the view says "Attach items from this
     # group's media library." of one it does not find, as the rules do of another group's.
     media = SelectMultipleField("Attachments", coerce=int, validate_choice=False)
@@ -33,6 +35,20 @@ class ComposeForm(FlaskForm):
     time = TimeField("Time", validators=[Optional()])
     # Which of a time the clocks go through twice (autumn): "0" the first, "1" the second.
     fold = StringField("Which time", validators=[Optional(), AnyOf(("0", "1"), message="Choose one of the two times.")])
+    # Options some networks take (network_rules.OPTION_NETWORKS); each post keeps those of its network.
+    content_warning = StringField("Content warning", validators=[Optional(), Length(
+        max=network_rules.CONTENT_WARNING_MAX,
+        message=f"Keep the content warning to {network_rules.CONTENT_WARNING_MAX} characters.")])
+    visibility = SelectField(
+        "Who can see it", choices=[SelectChoice(value, label) for value, label in network_rules.VISIBILITIES.items()],
+        default=network_rules.DEFAULT_VISIBILITY,
+        invalid_choice_message="Choose who can see the post: public, unlisted, followers only or mentioned people "
+                               "only.")
+    language = SelectField(
+        "Language", choices=[SelectChoice("", "Not set")] + [
+            SelectChoice(code, name)
+            for code, name in sorted(network_rules.LANGUAGES.items(), key=lambda pair: pair[1])],
+        default="", invalid_choice_message="Choose the post's language from the list, or leave it not set.")
     save_draft = SubmitField("Save draft")
     schedule = SubmitField("Schedule")
 
@@ -45,6 +61,19 @@ class ComposeForm(FlaskForm):
     def validate_date(self, field: DateField) -> None:
         if field.data is not None and not 2000 <= field.data.year <= 2999:
             raise ValidationError("Choose a date between the years 2000 and 2999.")
+
+    def options(self) -> dict[str, str]:
+        """The network options as chosen (`network_rules.options_for` keeps those of each post's network)."""
+        return {"content_warning": (self.content_warning.data or "").strip(),
+                "visibility": self.visibility.data or network_rules.DEFAULT_VISIBILITY,
+                "language": self.language.data or ""}
+
+    def show_options(self, options: dict | None) -> None:
+        """Fill the option fields with a post's options."""
+        options = options or {}
+        self.content_warning.data = options.get("content_warning", "")
+        self.visibility.data = options.get("visibility", network_rules.DEFAULT_VISIBILITY)
+        self.language.data = options.get("language", "")
 
     def problem(self) -> rules.PostError:
         """What is wrong with the form, in words for the page, about the first input that is wrong."""
