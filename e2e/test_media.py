@@ -9,6 +9,7 @@ from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
 from .helpers import sign_in
+from .test_activity import axe_violations
 from .test_shell import switch_group
 
 
@@ -315,3 +316,46 @@ def test_select_all_on_the_page_and_clear_the_selection(page: Page, live_server)
     expect(page.get_by_role("button", name="Delete…")).to_be_disabled()
     # Focus goes back to the grid, so a keyboard user can start a new selection there.
     expect(checkboxes.first).to_be_focused()
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_alt_text_is_written_on_a_phone_and_marked_in_the_grid(new_context, live_server, browser_problems):
+    """At 390 px Sam describes a new image on its page, sees it saved, is refused an over-long text that
+    changes nothing, and finds the ALT mark on its tile; nothing on the page scrolls sideways."""
+    browser_problems.expect_status(422)  # the over-long text is answered 422 on purpose
+    page = new_context(viewport=PHONE).new_page()
+    name = f"{unique('sam-alt')}.png"
+    sign_in(page, "sam@northstar.example")
+    open_library(page, live_server, "Maya Lopez")
+    upload(page, [image_file(name, "#0e7490")])
+    expect(tile(page, name).get_by_text("Has alt text")).to_have_count(0)
+
+    tile(page, name).get_by_role("link", name=name).click()
+    expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
+    description = page.get_by_label("Describe the image for people who cannot see it")
+    expect(description).to_have_value("")
+    description.fill("A teal rectangle, empty, on a plain background.")
+    save = page.get_by_role("button", name="Save alt text")
+    save.click()
+    section = page.get_by_role("region", name="Alt text")
+    expect(section.get_by_role("status")).to_have_text("Alt text saved.")
+    expect(description).to_have_value("A teal rectangle, empty, on a plain background.")
+    # The swap keeps the keyboard where it was.
+    expect(save).to_be_focused()
+    assert page.evaluate("document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth")
+
+    description.fill("x" * 1501)
+    save.click()
+    expect(section.get_by_role("alert")).to_have_text(
+        "Alt text may be up to 1,500 characters; this one has 1,501. Shorten it and save again.")
+    expect(description).to_have_attribute("aria-invalid", "true")
+    assert page.evaluate("document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth")
+    assert axe_violations(page) == []
+    page.reload()
+    expect(description).to_have_value("A teal rectangle, empty, on a plain background.")
+
+    open_library(page, live_server, "Maya Lopez")
+    expect(tile(page, name).get_by_text("ALT", exact=True)).to_be_visible()
+    expect(tile(page, name).get_by_text("Has alt text")).to_have_count(1)

@@ -43,13 +43,17 @@ def grow(group, social_set, items: int) -> None:
     profiles = [factories.make_profile(social_set, network) for network in list(Network)[:3]]
     media_ids = db.session.scalars(insert(MediaItem).returning(MediaItem.id), [
         {"access_group_id": group.id, "name": f"m{n}.png", "kind": "image", "content_type": "image/png",
-         "byte_size": 10, "storage_key": f"grow-{uuid.uuid4().hex}.png"} for n in range(items)
+         "byte_size": 10, "storage_key": f"grow-{uuid.uuid4().hex}.png",
+         "alt_text": f"Picture {n}" if n % 2 else None} for n in range(items)
     ]).all()
     adjust_media_counts({group.id: items})
     soon = datetime.now(timezone.utc) + timedelta(days=1)
+    # Every fifth post is out, with its address on the network: the cards link to it ("View on ...").
     post_ids = db.session.scalars(insert(Post).returning(Post.id), [
         {"social_profile_id": profiles[n % 3].id, "access_group_id": group.id, "caption": f"post {n}",
-         "status": PostStatus.SCHEDULED.value, "scheduled_at": soon + timedelta(minutes=n)}
+         "status": PostStatus.PUBLISHED.value if n % 5 == 4 else PostStatus.SCHEDULED.value,
+         "external_url": f"https://social.example/post/{n}" if n % 5 == 4 else None,
+         "scheduled_at": soon + timedelta(minutes=n)}
         for n in range(items)
     ]).all()
     # Every item is used by a post, the first one by all of them: where-used grows with the data.

@@ -441,6 +441,15 @@ def _media_deleted(w: Words) -> str:
     return f"{w.actor} deleted {_count(len(items), 'media item')}"
 
 
+def _alt_text_changed(w: Words) -> str:
+    name = _quoted(w.after.get("name") or w.before.get("name"))
+    if not w.after.get("alt_text"):
+        return f"{w.actor} removed the alt text of {name}"
+    if not w.before.get("alt_text"):
+        return f"{w.actor} added alt text to {name}"
+    return f"{w.actor} changed the alt text of {name}"
+
+
 def _profile_moved(w: Words) -> str:
     if w.event.related_group_id is None:
         return f"{w.actor} moved {w.profile} to another social set"
@@ -550,6 +559,7 @@ SENTENCES: dict[str, Callable[[Words], str]] = {
     "media.moved": _media_moved,
     "media.move_undone": _media_move_undone,
     "media.deleted": _media_deleted,
+    "media.alt_text_changed": _alt_text_changed,
     "campaign.created": lambda w: f"{w.actor} created {w.thing('campaign')}",
     "campaign.updated": lambda w: f"{w.actor} changed {w.thing('campaign')}",
     "campaign.deleted": lambda w: f"{w.actor} deleted {w.thing('campaign')}",

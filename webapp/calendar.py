@@ -122,10 +122,11 @@ class CardRow(NamedTuple):
     publish_error: str | None
     network: str
     handle: str
+    external_url: str | None  # where the published post is seen on its network (`posts.public_url`)
 
 
 CARD_COLUMNS = (Post.id, Post.status, Post.caption, Post.scheduled_at, Post.publish_error, SocialProfile.network,
-                SocialProfile.handle)
+                SocialProfile.handle, Post.external_url)
 CAPTION_SHOWN = 80  # characters of a caption a card shows
 
 
@@ -239,7 +240,8 @@ def card_entries(rows: list[CardRow], style: TimeStyle) -> list[Entry]:
 def entries(posts: list[Post], style: TimeStyle) -> list[Entry]:
     """Loaded posts (each with its profile) as the calendar shows them."""
     return card_entries([CardRow(post.id, post.status, post.caption, post.scheduled_at, post.publish_error,
-                                 post.social_profile.network, post.social_profile.handle) for post in posts], style)
+                                 post.social_profile.network, post.social_profile.handle, post.external_url)
+                         for post in posts], style)
 
 
 def day_starts(first: date, last: date, zone: ZoneInfo) -> list[datetime]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import io
 import math
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO, Iterable, Mapping
@@ -227,6 +228,40 @@ def discard_files(storage: Storage, keys: Iterable[str | None]) -> None:
     for key in keys:
         if key:
             storage.delete(key)
+
+
+# --- describing an item -----------------------------------------------------------------------------
+
+# As long a description as Mastodon takes for an attachment (Bluesky takes more): every network gets it whole.
+ALT_TEXT_MAX_LENGTH = 1500
+ALT_TEXT_CHANGED = "media.alt_text_changed"
+
+
+def clean_alt_text(text: str | None) -> str | None:
+    """Alt text as stored: its lines as typed, without control characters (a pasted NUL or escape) or
+    white space at the ends; None when nothing is left."""
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    text = "".join(character for character in text
+                   if character in "\n\t" or unicodedata.category(character) != "Cc")
+    return text.strip() or None
+
+
+def set_alt_text(group: AccessGroup, item: MediaItem, text: str | None, actor: User) -> bool:
+    """Give `item`, of `group`'s library, the alt text `text` (clearing it when empty) and record the change;
+    False if it was the same already. A text over ALT_TEXT_MAX_LENGTH characters is refused (MediaError)
+    and changes nothing."""
+    cleaned = clean_alt_text(text)
+    if cleaned is not None and len(cleaned) > ALT_TEXT_MAX_LENGTH:
+        raise MediaError(f"Alt text may be up to {ALT_TEXT_MAX_LENGTH:,} characters; this one has {len(cleaned):,}. "
+                         "Shorten it and save again.")
+    if cleaned == item.alt_text:
+        return False
+    before = item.alt_text
+    item.alt_text = cleaned
+    audit.record(group.account_id, actor.id, ALT_TEXT_CHANGED, "media_item", item.id,
+                 before={"name": item.name, "alt_text": before}, after={"name": item.name, "alt_text": cleaned},
+                 group_id=group.id)
+    return True
 
 
 # --- a page of the library --------------------------------------------------------------------------

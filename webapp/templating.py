@@ -14,7 +14,7 @@ from .media import human_size
 from .models import SocialProfile, utcnow
 from .networks import network_setup
 from .notifications import unread_count
-from .posts import HISTORY_LABELS, status_label
+from .posts import HISTORY_LABELS, public_url, status_label
 from .shell import shell_context, template_can
 from .social_sets import still_holds_message
 from .zones import TimeStyle, viewer_style
@@ -44,6 +44,7 @@ def register_templating(app: Flask) -> None:
         can=template_can,
         shell_context=shell_context,
         post_status=status_label,
+        post_public_url=public_url,
         now_utc=utcnow,
         time_style=viewer_style,
         history_labels=HISTORY_LABELS,

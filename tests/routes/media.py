@@ -78,6 +78,8 @@ def selection(move: bool = False):
 register(RouteCase("media.index", "GET", group_page("media"), media_rights(200)))
 register(RouteCase("media.upload", "POST", group_page("media/upload"), media_rights(303)))
 register(RouteCase("media.show", "GET", item_page(), media_rights(200)))
+register(RouteCase("media.alt_text", "POST", item_page("/alt-text"), media_rights(303),
+                   data={"alt_text": "A red square on white"}))
 register(RouteCase("media.file", "GET", item_file("file"), files(200)))
 register(RouteCase("media.thumbnail", "GET", item_file("thumbnail"), files(200)))
 register(RouteCase("media.move_dialog", "GET", with_selection("move"), media_rights(200)))

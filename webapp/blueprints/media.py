@@ -13,6 +13,7 @@ from .. import media as rules
 from ..extensions import db
 from ..forms.media import (
     KIND_LABELS,
+    AltTextForm,
     LibraryQuery,
     MoveForm,
     SelectionForm,
@@ -150,13 +151,53 @@ def show(group_id: int, item_id: int):
     """One item: a preview, its details, and the posts (the user may see) that use it."""
     group = enter_group(group_id, "media.view")
     item = policy.get_in_group_or_404(MediaItem, item_id, group)
+    return _item_page(group, item)
+
+
+def _item_page(group: AccessGroup, item: MediaItem, form: AltTextForm | None = None, status: int = 200) -> Response:
     group_ids, hidden = _seen_posts()
     uses = rules.uses_of(item, group_ids, hidden)
     use_count = rules.use_counts([item.id], group_ids, hidden).get(item.id, 0)
     uploader = (members.shown_names(group.account_id, [item.uploaded_by_id])[item.uploaded_by_id]
                 if item.uploaded_by_id else None)
-    return render("media/show.html", page_title=f"{item.name} · Media", group=group, item=item,
-                  uses=uses, use_count=use_count, uploader=uploader)
+    return render("media/show.html", status=status, page_title=f"{item.name} · Media", uses=uses,
+                  use_count=use_count, uploader=uploader, **_alt_text_context(group, item, form))
+
+
+def _alt_text_context(group: AccessGroup, item: MediaItem, form: AltTextForm | None = None,
+                      saved: str | None = None) -> dict:
+    """What the item page's alt text part shows: the text, or the form to change it for those who may."""
+    form = form or AltTextForm(formdata=None, alt_text=item.alt_text or "")
+    form.alt_text.label.text = f"Describe the {item.kind} for people who cannot see it"
+    return dict(group=group, item=item, alt_form=form, saved=saved,
+                may_describe=policy.can(current_user, "media.upload", group),
+                alt_text_limit=rules.ALT_TEXT_MAX_LENGTH)
+
+
+@bp.post("/g/<int:group_id>/media/<int:item_id>/alt-text")
+def alt_text(group_id: int, item_id: int):
+    """Add, change or clear the item's alt text, which the networks get with it for people who cannot see it."""
+    group = enter_group(group_id, "media.upload")
+    item = policy.get_in_group_or_404(MediaItem, item_id, group)
+    form = AltTextForm()
+    if form.validate_on_submit():
+        try:
+            changed = rules.set_alt_text(group, item, form.alt_text.data, current_user)
+        except rules.MediaError as problem:
+            db.session.rollback()
+            form.alt_text.errors = [str(problem)]
+        else:
+            db.session.commit()
+            saved = ("Alt text saved." if item.alt_text else "Alt text removed.") if changed else "No change to save."
+            if not is_partial():
+                flash(saved, "success")
+                return redirect(url_for("media.show", group_id=group.id, item_id=item.id), 303)
+            return render("media/show.html", block="alt_text_field", also=("alt_text_status",),
+                          refresh_shell=False, **_alt_text_context(group, item, saved=saved))
+    if is_partial():
+        return render("media/show.html", block="alt_text_field", also=("alt_text_status",), status=422,
+                      refresh_shell=False, **_alt_text_context(group, item, form))
+    return _item_page(group, item, form, 422)
 
 
 # --- serving files -----------------------------------------------------------------------------------

@@ -1,7 +1,15 @@
 """Sidebar › Media: the library's filter, uploads, and moving or deleting a selection."""
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
-from wtforms import HiddenField, IntegerField, MultipleFileField, SearchField, SelectField, SelectMultipleField
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    MultipleFileField,
+    SearchField,
+    SelectField,
+    SelectMultipleField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from .. import media as rules
@@ -56,3 +64,9 @@ class SelectionForm(FlaskForm):
 
 class MoveForm(SelectionForm):
     target = IntegerField("Move to", validators=[InputRequired(message="Choose the group to move the items to.")])
+
+
+class AltTextForm(FlaskForm):
+    """An item's alt text; the rules check its length (after tidying it) and say what is wrong."""
+
+    alt_text = TextAreaField("Describe the image for people who cannot see it")
