@@ -19,15 +19,14 @@ import logging
 import re
 import socket
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from flask import current_app
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 
 from . import profiles
 from .extensions import db, savepoint
@@ -40,7 +39,7 @@ log = logging.getLogger(__name__)
 SCOPES = "read write:statuses write:media"
 CLIENT_NAME = "Roster"
 HTTP_TIMEOUT = 10  # seconds for one call to an instance while someone waits on the connect form
-LIMITS_TIMEOUT = 5  # seconds for a day-old limits read, which a page may be waiting on
+LIMITS_TIMEOUT = 5  # seconds for the worker's daily read of an instance's limits
 LIMITS_LIFETIME = timedelta(days=1)
 
 # What an instance allows when it has not said (Mastodon's own defaults).
@@ -292,8 +291,8 @@ def instance_limits(profile: SocialProfile) -> dict[str, Any]:
     (None when unknown), supported_mime_types (empty when unknown), plus `known` (whether the instance
     said) and `server_url`. Mastodon's defaults stand in for what it has not said.
 
-    Limits older than a day are read again first (once a day at most, a few seconds at most), saved
-    apart from the caller's transaction.
+    Pages and scheduling only read what is stored, never the instance: the worker reads each
+    instance's limits again once a day (`refresh_stale_limits`).
     """
     server_url = profile.service_url
     return _limits_of(server_url, _find_app(server_url) if server_url else None)
@@ -308,31 +307,31 @@ def limits_by_profile(profiles: Iterable[SocialProfile]) -> dict[int, dict[str, 
     return {profile.id: _limits_of(profile.service_url, apps.get(profile.service_url)) for profile in profiles}
 
 
+def refresh_stale_limits(limit: int = 20, now: datetime | None = None) -> int:
+    """Read again the limits of up to `limit` instances last read over a day ago (the worker runs
+    this hourly, so no page waits on an instance); returns how many were asked."""
+    now = now or utcnow()
+    stale = db.session.scalars(
+        select(NetworkApp)
+        .where(NetworkApp.network == Network.MASTODON.value,
+               or_(NetworkApp.limits_read_at.is_(None), NetworkApp.limits_read_at < now - LIMITS_LIFETIME))
+        .order_by(NetworkApp.limits_read_at.is_not(None), NetworkApp.limits_read_at, NetworkApp.id)
+        .limit(limit)
+    ).all()
+    for app in stale:
+        fresh = read_limits(app.server_url, timeout=LIMITS_TIMEOUT)
+        app.limits_read_at = utcnow()  # an instance that did not answer is asked again tomorrow
+        if fresh is not None:
+            app.limits = fresh
+    db.session.commit()
+    return len(stale)
+
+
 def _limits_of(server_url: str | None, app: NetworkApp | None) -> dict[str, Any]:
     stored = dict(app.limits or {}) if app is not None else {}
-    if app is not None and (app.limits_read_at is None
-                            or utcnow() - app.limits_read_at > LIMITS_LIFETIME):
-        fresh = read_limits(server_url, timeout=LIMITS_TIMEOUT)
-        stored = fresh if fresh is not None else stored
-        _save_limits(app, fresh)
     limits = {**DEFAULT_LIMITS, **stored}
     limits["supported_mime_types"] = list(limits["supported_mime_types"])
     limits["known"] = bool(stored)
     limits["server_url"] = server_url
     return limits
 
-
-def _save_limits(app: NetworkApp, limits: dict | None) -> None:
-    """Note that the limits were read (and what they were, if the instance said), on a connection of
-    its own: the caller's transaction may be a page that commits nothing."""
-    values: dict[str, Any] = {"limits_read_at": utcnow()}
-    if limits is not None:
-        values["limits"] = limits
-    try:
-        with db.engine.begin() as connection:
-            connection.execute(update(NetworkApp).where(NetworkApp.id == app.id).values(**values))
-    except OperationalError as error:  # the database is busy with the caller's own writes: next time
-        log.info("Mastodon limits of app %s not saved: %s", app.id, type(error).__name__)
-        return
-    for name, value in values.items():  # the caller's copy agrees, with nothing left for it to write
-        set_committed_value(app, name, value)

@@ -73,6 +73,8 @@ def _make_queue(app: Flask) -> Huey:
             in_app(notification_digests)),
         "access_ending": queue.periodic_task(crontab(minute="7"), name="roster.access_ending")(
             in_app(access_ending)),
+        "instance_limits": queue.periodic_task(crontab(minute="23"), name="roster.instance_limits")(
+            in_app(instance_limits)),
     }
     return queue
 
@@ -123,6 +125,14 @@ def access_ending() -> None:
     from .notifications import notify_access_ending
 
     notify_access_ending()
+
+
+def instance_limits() -> None:
+    """Read again, once a day each, what the Mastodon instances Roster posts to allow (the composer's
+    rules follow them; no page waits on an instance)."""
+    from .mastodon import refresh_stale_limits
+
+    refresh_stale_limits()
 
 
 def purge_expired(now: datetime | None = None) -> dict[str, int]:
