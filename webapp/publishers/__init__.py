@@ -162,6 +162,19 @@ def _words(reason: Callable[[requests.Response], str | None], response: requests
     return " ".join((said or "").split())[:500]
 
 
+def attachments(post: Post) -> list[MediaItem]:
+    """The post's media in the order the composer gave them."""
+    from sqlalchemy import select
+
+    from ..extensions import db
+    from ..models import PostMedia
+
+    return list(db.session.scalars(
+        select(MediaItem).join(PostMedia, PostMedia.media_item_id == MediaItem.id)
+        .where(PostMedia.post_id == post.id).order_by(PostMedia.position, PostMedia.media_item_id)
+    ))
+
+
 def media_bytes(item: MediaItem) -> bytes:
     """The media item's file."""
     from ..storage import media_storage

@@ -33,12 +33,12 @@ from urllib.parse import urlsplit
 
 import regex
 import requests
-from sqlalchemy import select
 
 from ..extensions import db
-from ..models import MediaItem, Network, Post, PostMedia, SocialProfile
+from ..models import MediaItem, Network, Post, SocialProfile
 from . import (
     Published,
+    attachments,
     ReconnectNeeded,
     Refused,
     RetryLater,
@@ -474,14 +474,6 @@ class _Repository:
         return uri
 
 
-def _attachments(post: Post) -> list[MediaItem]:
-    """The post's media in the order the composer gave them."""
-    return list(db.session.scalars(
-        select(MediaItem).join(PostMedia, PostMedia.media_item_id == MediaItem.id)
-        .where(PostMedia.post_id == post.id).order_by(PostMedia.position, PostMedia.media_item_id)
-    ))
-
-
 def _check(text: str, items: list[MediaItem]) -> None:
     """Refuse, before any call, what Bluesky would not take."""
     length = graphemes(text)
@@ -507,7 +499,7 @@ class BlueskyAdapter:
 
     def publish(self, post: Post, profile: SocialProfile) -> Published:
         text = post.caption or ""
-        items = _attachments(post)
+        items = attachments(post)
         _check(text, items)
         if profile.needs_reconnect or not profile.external_id:
             raise ReconnectNeeded(f"Reconnect @{profile.handle} on {LABEL}: its sign-in stopped working.")

@@ -19,7 +19,7 @@ import json
 import logging
 
 from ..models import MediaItem, Network, Post, SocialProfile
-from . import NetworkError, Published, Refused, graph, register
+from . import NetworkError, Published, Refused, attachments, graph, register
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class FacebookPages:
     def publish(self, post: Post, profile: SocialProfile) -> Published:
         token = graph.access_token(profile)
         page_id = profile.external_id
-        media = graph.attached_media(post)
+        media = attachments(post)
         videos = [item for item in media if item.kind == "video"]
         if videos and len(media) > 1:
             raise Refused("A Facebook post takes several photos or one video, not a video with other media.")

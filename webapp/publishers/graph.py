@@ -17,7 +17,7 @@ import requests
 from flask import current_app
 
 from ..media_links import signed_media_url
-from ..models import MediaItem, Post, PostMedia, SocialProfile
+from ..models import MediaItem, SocialProfile
 from . import ReconnectNeeded, Refused, RetryLater, call
 
 EXPIRED_TOKEN = 190
@@ -112,18 +112,6 @@ def access_token(profile: SocialProfile) -> str:
         raise ReconnectNeeded(f"{profile.network_label} no longer accepts @{profile.handle}'s sign-in: "
                               "reconnect it.")
     return token
-
-
-def attached_media(post: Post) -> list[MediaItem]:
-    """The post's media in the order they were attached."""
-    from sqlalchemy import select
-
-    from ..extensions import db
-
-    return list(db.session.scalars(
-        select(MediaItem).join(PostMedia, PostMedia.media_item_id == MediaItem.id)
-        .where(PostMedia.post_id == post.id).order_by(PostMedia.position, PostMedia.media_item_id)
-    ))
 
 
 def media_url(item: MediaItem) -> str:

@@ -23,7 +23,7 @@ from datetime import timedelta
 from time import sleep
 
 from ..models import MediaItem, Network, Post, SocialProfile
-from . import NetworkError, Published, Refused, RetryLater, graph, register
+from . import NetworkError, Published, Refused, RetryLater, attachments, graph, register
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class InstagramAccounts:
     """Publishes to one Instagram professional account per profile (its external id is the IG user id)."""
 
     def publish(self, post: Post, profile: SocialProfile) -> Published:
-        media = graph.attached_media(post)
+        media = attachments(post)
         if not media:
             raise Refused("Instagram posts need a photo or a video. Attach one and schedule the post again.")
         if len(media) > CAROUSEL_MOST:

@@ -28,12 +28,11 @@ from urllib.parse import urlsplit
 
 import requests
 from flask import current_app, url_for
-from sqlalchemy import select
 
 from .. import audit
 from .. import profiles as connecting
 from ..extensions import db
-from ..models import MediaItem, Network, Post, PostMedia, SocialProfile, SocialSet, User
+from ..models import MediaItem, Network, Post, SocialProfile, SocialSet, User
 from . import (
     Adapter,
     NetworkError,
@@ -41,6 +40,7 @@ from . import (
     ReconnectNeeded,
     Refused,
     RetryLater,
+    attachments,
     call,
     media_bytes,
     register,
@@ -422,13 +422,6 @@ def post_url(urn: str) -> str:
     return f"https://www.linkedin.com/feed/update/{urn}"
 
 
-def _media_of(post: Post) -> list[MediaItem]:
-    return list(db.session.scalars(
-        select(MediaItem).join(PostMedia, PostMedia.media_item_id == MediaItem.id)
-        .where(PostMedia.post_id == post.id).order_by(PostMedia.position, PostMedia.media_item_id)
-    ))
-
-
 def _uploadable(item: MediaItem) -> bytes:
     """The image's bytes in a format the Images API takes (JPEG, PNG, GIF; anything else as PNG)."""
     data = media_bytes(item)
@@ -462,7 +455,7 @@ class LinkedInAdapter:
         if not author.startswith((PERSON, ORGANIZATION)):
             raise ReconnectNeeded(f"This {LABEL} profile does not know who posts yet: reconnect it and choose "
                                   "yourself or a Page.")
-        items = _media_of(post)
+        items = attachments(post)
         if any(item.kind != "image" for item in items):
             raise Refused(f"Roster does not send videos to {LABEL} yet: remove the video, or post it on "
                           f"{LABEL} itself.")

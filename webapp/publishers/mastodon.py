@@ -15,13 +15,12 @@ from __future__ import annotations
 import time
 
 import requests
-from sqlalchemy import select
 
-from ..extensions import db
 from ..mastodon import host_of
-from ..models import MediaItem, Network, Post, PostMedia, SocialProfile
+from ..models import MediaItem, Network, Post, SocialProfile
 from . import (
     Published,
+    attachments,
     ReconnectNeeded,
     RetryLater,
     call,
@@ -60,14 +59,6 @@ def _json(response: requests.Response) -> dict:
     except ValueError:
         return {}
     return answer if isinstance(answer, dict) else {}
-
-
-def attachments(post: Post) -> list[MediaItem]:
-    """The post's media in the order chosen for it."""
-    return list(db.session.scalars(
-        select(MediaItem).join(PostMedia, PostMedia.media_item_id == MediaItem.id)
-        .where(PostMedia.post_id == post.id).order_by(PostMedia.position, PostMedia.media_item_id)
-    ))
 
 
 class MastodonAdapter:
