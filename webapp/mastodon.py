@@ -32,7 +32,7 @@ from . import profiles
 from .extensions import db, savepoint
 from .models import Network, NetworkApp, SocialProfile, utcnow
 from .networks import NetworkClient, callback_url
-from .publishers import http_session
+from .publishers import http_session, json_object
 
 log = logging.getLogger(__name__)
 
@@ -185,14 +185,6 @@ def _ask(method: str, server_url: str, path: str, timeout: float = HTTP_TIMEOUT,
                               "or try again in a moment.") from None
 
 
-def _json(response: requests.Response) -> dict:
-    try:
-        answer = response.json()
-    except ValueError:
-        return {}
-    return answer if isinstance(answer, dict) else {}
-
-
 def _find_app(server_url: str) -> NetworkApp | None:
     return db.session.scalar(select(NetworkApp).where(
         NetworkApp.network == Network.MASTODON.value, NetworkApp.server_url == server_url))
@@ -209,7 +201,7 @@ def instance_app(server_url: str) -> NetworkApp:
         "client_name": CLIENT_NAME, "redirect_uris": redirect_uri, "scopes": SCOPES,
         "website": current_app.config["ROSTER_URL"],
     })
-    answer = _json(response)
+    answer = json_object(response)
     client_id, client_secret = answer.get("client_id"), answer.get("client_secret")
     if not response.ok or not isinstance(client_id, str) or not client_id or not isinstance(client_secret, str):
         said = " ".join(str(answer.get("error") or "").split())[:200]
@@ -237,7 +229,7 @@ def read_limits(server_url: str, timeout: float = HTTP_TIMEOUT) -> dict | None:
         response = _ask("GET", server_url, "/api/v2/instance", timeout=timeout)
     except InstanceProblem:
         return None
-    configuration = _json(response).get("configuration") if response.ok else None
+    configuration = json_object(response).get("configuration") if response.ok else None
     if not isinstance(configuration, dict):
         log.info("Mastodon instance %s gave no limits (%s)", host_of(server_url), response.status_code)
         return None

@@ -162,6 +162,15 @@ def _words(reason: Callable[[requests.Response], str | None], response: requests
     return " ".join((said or "").split())[:500]
 
 
+def json_object(response: requests.Response) -> dict:
+    """A network's answer as a JSON object, or {} when it is anything else."""
+    try:
+        answer = response.json()
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
+
+
 def attachments(post: Post) -> list[MediaItem]:
     """The post's media in the order the composer gave them."""
     from sqlalchemy import select

@@ -25,6 +25,7 @@ from . import (
     RetryLater,
     call,
     http_session,
+    json_object,
     media_bytes,
     register,
 )
@@ -53,14 +54,6 @@ def _error(response: requests.Response) -> str | None:
     return str(answer["error"])
 
 
-def _json(response: requests.Response) -> dict:
-    try:
-        answer = response.json()
-    except ValueError:
-        return {}
-    return answer if isinstance(answer, dict) else {}
-
-
 class MastodonAdapter:
     """Publishes to the instance the profile was connected from."""
 
@@ -83,7 +76,7 @@ class MastodonAdapter:
             fields.append(("language", str(options["language"]).strip()))
         response = call(label, "POST", f"{server_url}/api/v1/statuses", session=session, reason=_error,
                         headers={**headers, "Idempotency-Key": idempotency_key(post)}, data=fields)
-        status = _json(response)
+        status = json_object(response)
         if not status.get("id"):
             raise RetryLater(f"{label} did not say which post it made; Roster will try again.")
         return Published(str(status["id"]), status.get("url") or status.get("uri"))
@@ -95,7 +88,7 @@ class MastodonAdapter:
         response = call(label, "POST", f"{server_url}/api/v2/media", session=session, reason=_error,
                         headers=headers, data=description, timeout=UPLOAD_TIMEOUT,
                         files={"file": (item.name, media_bytes(item), item.content_type)})
-        media = _json(response)
+        media = json_object(response)
         media_id = str(media.get("id") or "")
         if not media_id:
             raise RetryLater(f"{label} did not say which upload was {item.name}; Roster will try again.")
@@ -110,7 +103,7 @@ class MastodonAdapter:
             sleep(pause)
             response = call(label, "GET", f"{server_url}/api/v1/media/{media_id}", session=session,
                             reason=_error, headers=headers)
-            if response.status_code == 200 and _json(response).get("url"):
+            if response.status_code == 200 and json_object(response).get("url"):
                 return
         raise RetryLater(f"{label} is still processing {name}; Roster will try the post again.")
 
